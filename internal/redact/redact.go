@@ -1,0 +1,98 @@
+// Package redact removes Fly tokens and secret values from text before it
+// reaches a screen, a journal, a notification or a file. Redaction is on by
+// default everywhere: callers pass text through a Redactor, never around it.
+package redact
+
+import (
+	"os"
+	"regexp"
+	"sort"
+	"strings"
+)
+
+// Mask replaces whatever was redacted.
+const Mask = "[REDACTED]"
+
+// tokenPattern matches the Fly token shapes (fly-platform.md §1.2): macaroons
+// (fm1r_, fm1a_, fm2_), user tokens (fo1_), and anything after a FlyV1 or
+// Bearer scheme, including comma-joined token lists.
+var tokenPattern = regexp.MustCompile(`(?i)\b(?:flyv1|bearer)\s+[A-Za-z0-9_\-+/=.,:]+|\b(?:fm1r|fm1a|fm2|fo1)_[A-Za-z0-9_\-+/=.,:]+`)
+
+// minSecretLen keeps short values ("1", "true") from blanking ordinary text.
+const minSecretLen = 6
+
+// Redactor masks token shapes and a set of known secret values.
+type Redactor struct {
+	secrets []string // longest first, so a secret containing another is masked whole
+}
+
+// New returns a Redactor that also masks each of the given secret values.
+func New(secrets ...string) *Redactor {
+	r := &Redactor{}
+	r.Add(secrets...)
+	return r
+}
+
+// Add registers more secret values.
+func (r *Redactor) Add(secrets ...string) {
+	for _, s := range secrets {
+		s = strings.TrimSpace(s)
+		if len(s) < minSecretLen {
+			continue
+		}
+		r.secrets = append(r.secrets, s)
+	}
+	sort.Slice(r.secrets, func(i, j int) bool { return len(r.secrets[i]) > len(r.secrets[j]) })
+}
+
+// String returns s with every token and secret value replaced by Mask.
+func (r *Redactor) String(s string) string {
+	if r != nil {
+		for _, sec := range r.secrets {
+			if strings.Contains(s, sec) {
+				s = strings.ReplaceAll(s, sec, Mask)
+			}
+		}
+	}
+	if !strings.ContainsAny(s, "_ ") {
+		return s
+	}
+	return tokenPattern.ReplaceAllString(s, Mask)
+}
+
+// secretName reports whether an environment variable's name says its value is secret.
+func secretName(name string) bool {
+	n := strings.ToUpper(name)
+	for _, w := range []string{"TOKEN", "SECRET", "PASSWORD", "PASSWD", "API_KEY", "PRIVATE_KEY", "ACCESS_KEY", "CREDENTIAL", "AUTH"} {
+		if strings.Contains(n, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// SecretsFromEnv returns the values of environment variables whose names mark
+// them secret (FLY_API_TOKEN, TELEGRAM_BOT_TOKEN, DATABASE_PASSWORD, ...).
+func SecretsFromEnv(environ []string) []string {
+	var out []string
+	for _, kv := range environ {
+		name, val, ok := strings.Cut(kv, "=")
+		if ok && secretName(name) && val != "" {
+			out = append(out, val)
+			// A token may arrive with its scheme; mask the bare value too.
+			for _, p := range []string{"FlyV1 ", "Bearer "} {
+				if v, found := strings.CutPrefix(val, p); found {
+					out = append(out, v)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// Default is the process-wide Redactor: token shapes plus the secret values
+// of this process's environment.
+var Default = New(SecretsFromEnv(os.Environ())...)
+
+// String redacts s with Default.
+func String(s string) string { return Default.String(s) }
