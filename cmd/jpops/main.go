@@ -1,0 +1,21 @@
+// Command jpops walks a Fly.io DB-boot-hang outage and rehearses it.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/jpops-dev/jpops/internal/cli"
+	"github.com/jpops-dev/jpops/internal/iostreams"
+)
+
+func main() {
+	// Signals go to the command: the escape deploy forwards them to flyctl,
+	// everything else stops cleanly on the first and exits on the second.
+	sig := make(chan os.Signal, 4)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	code := cli.Main(context.Background(), &cli.Env{IO: iostreams.System(), Signals: sig}, os.Args[1:])
+	os.Exit(code)
+}
