@@ -1,0 +1,705 @@
+// Package audit finds full-scan SQLite operations that a boot script runs at
+// every boot with nothing to stop them (post-mortem 2026-05-11, AI-5).
+//
+// Scripts are parsed with the real shell parser (mvdan.cc/sh, bash dialect,
+// then POSIX if bash rejects the file), so comments, log messages and
+// strings that merely mention "PRAGMA integrity_check" are never reported.
+//
+// What counts as an op:
+//   - sqlite3 (or sqlite) with integrity_check, quick_check, VACUUM, REINDEX,
+//     ANALYZE or .sha3sum in its SQL: arguments after the DB, -cmd values, a
+//     here-doc or here-string, or text piped in from echo/printf/cat.
+//     SQL comments are ignored.
+//   - sha256sum, shasum, sha1sum, sha512sum, b2sum, md5sum, cksum and
+//     openssl dgst/sha256 on a DB argument (.db, .sqlite, .sqlite3, .db3, or
+//     a variable whose name contains "db"), or fed a DB by cat/pv/dd.
+//   - python/perl/ruby/node/php one-liners (-c/-e or a here-doc) whose text
+//     has an upper-case SQL keyword or hashlib plus a DB reference.
+//   - ops inside $(...), <(...), subshells, blocks, loops and case arms.
+//
+// What counts as "at boot": top-level code, and functions called from it,
+// directly or through other functions. A function nobody calls is not
+// reported (a sourced library is audited through the script that calls it).
+// A function called only from guarded code is guarded.
+//
+// What counts as a guard (best effort, either direction of the test):
+//   - a size test: -ge/-gt/-lt/-le (or (( > >= < <= ))) where one side is a
+//     stat/wc -c/du/ls/find result or a variable named like a size
+//     (size, bytes, threshold, limit, min, max); find -size; or a call to
+//     a function named like a size check (db_too_big, is_large_db);
+//   - an override variable: a name with ENFORCE, SKIP, ALLOW, ENABLE(D),
+//     DISABLE(D), FORCE, or the op's own name (BOOT_ENFORCE_INTEGRITY_CHECK);
+//   - a trusted-stamp call (trusted_stamp_match).
+//
+// The op is guarded when such a test is the condition of an enclosing if or
+// elif, or of an earlier branch of the same if chain (so the else branch of
+// a size check is guarded), a case on an override variable, the left side of
+// && or ||, or an early exit (`[ ... ] || return`, `if ...; then exit; fi`)
+// earlier in the same list of statements.
+package audit
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"regexp"
+	"slices"
+	"strings"
+
+	"mvdan.cc/sh/v3/syntax"
+)
+
+// Op names, the same as the runbook's boot_ops names.
+const (
+	OpIntegrityCheck = "integrity_check"
+	OpQuickCheck     = "quick_check"
+	OpVacuum         = "vacuum"
+	OpReindex        = "reindex"
+	OpAnalyze        = "analyze"
+	OpSHA256         = "sha256"
+)
+
+// Finding is one unguarded full-scan op.
+type Finding struct {
+	File       string `json:"file"`
+	Line       int    `json:"line"`
+	Col        int    `json:"col"`
+	Op         string `json:"op"`
+	Command    string `json:"command"` // the source line, trimmed
+	Why        string `json:"why"`
+	InFunction string `json:"in_function,omitempty"`
+}
+
+func (f Finding) String() string {
+	return fmt.Sprintf("%s:%d:%d: %s: %s", f.File, f.Line, f.Col, f.Op, f.Why)
+}
+
+// ParseError is a script the shell parser rejects, at the parser's position.
+type ParseError struct {
+	File      string
+	Line, Col int
+	Msg       string
+}
+
+func (e *ParseError) Error() string {
+	return fmt.Sprintf("%s:%d:%d: cannot parse shell script: %s", e.File, e.Line, e.Col, e.Msg)
+}
+
+// maxScript bounds what Script reads: boot scripts are small.
+const maxScript = 8 << 20
+
+// Script audits one boot script read from src; name is used in findings.
+func Script(name string, src io.Reader) ([]Finding, error) {
+	data, err := io.ReadAll(io.LimitReader(src, maxScript+1))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", name, err)
+	}
+	if len(data) > maxScript {
+		return nil, fmt.Errorf("read %s: larger than %d MiB, not a boot script", name, maxScript>>20)
+	}
+	file, err := parse(name, data)
+	if err != nil {
+		return nil, err
+	}
+	w := &walker{name: name, src: data, funcs: map[string]*syntax.FuncDecl{}, visited: map[string]bool{}}
+	w.run(file)
+	slices.SortStableFunc(w.findings, func(a, b Finding) int {
+		if a.Line != b.Line {
+			return a.Line - b.Line
+		}
+		return a.Col - b.Col
+	})
+	return w.findings, nil
+}
+
+// Files audits each file in turn; it stops at the first file it cannot read
+// or parse and returns the findings so far with that error.
+func Files(paths []string) ([]Finding, error) {
+	var all []Finding
+	for _, p := range paths {
+		f, err := os.Open(p)
+		if err != nil {
+			return all, fmt.Errorf("audit: %w", err)
+		}
+		found, err := Script(p, f)
+		f.Close()
+		if err != nil {
+			return all, err
+		}
+		all = append(all, found...)
+	}
+	return all, nil
+}
+
+func parse(name string, data []byte) (*syntax.File, error) {
+	file, err := syntax.NewParser(syntax.Variant(syntax.LangBash)).Parse(bytes.NewReader(data), name)
+	if err == nil {
+		return file, nil
+	}
+	if f, perr := syntax.NewParser(syntax.Variant(syntax.LangPOSIX)).Parse(bytes.NewReader(data), name); perr == nil {
+		return f, nil
+	}
+	pe := &ParseError{File: name, Msg: err.Error()}
+	var se syntax.ParseError
+	var le syntax.LangError
+	switch {
+	case errors.As(err, &se):
+		pe.Line, pe.Col, pe.Msg = int(se.Pos.Line()), int(se.Pos.Col()), se.Text
+	case errors.As(err, &le):
+		pe.Line, pe.Col, pe.Msg = int(le.Pos.Line()), int(le.Pos.Col()), le.Feature+" is not supported"
+	}
+	return nil, pe
+}
+
+// ctx is what the walker knows about the code around a statement.
+type ctx struct {
+	guarded bool
+	fn      string // enclosing function, "" at top level
+}
+
+// input is what a pipeline feeds a command's stdin.
+type input struct {
+	text     string // the producer's literal text (echo/printf/cat args, here-docs)
+	readsDB  bool   // the producer reads a DB file (cat "$DB_PATH" | sha256sum)
+	hasInput bool
+}
+
+type walker struct {
+	name     string
+	src      []byte
+	funcs    map[string]*syntax.FuncDecl
+	visited  map[string]bool // functions already walked as reachable unguarded
+	queue    []string
+	findings []Finding
+}
+
+func (w *walker) run(f *syntax.File) {
+	syntax.Walk(f, func(n syntax.Node) bool {
+		if fd, ok := n.(*syntax.FuncDecl); ok && fd.Name != nil {
+			w.funcs[fd.Name.Value] = fd
+		}
+		return true
+	})
+	w.stmts(f.Stmts, ctx{})
+	for len(w.queue) > 0 {
+		name := w.queue[0]
+		w.queue = w.queue[1:]
+		w.stmt(w.funcs[name].Body, ctx{fn: name}, input{})
+	}
+}
+
+func (w *walker) stmts(list []*syntax.Stmt, c ctx) {
+	for _, s := range list {
+		w.stmt(s, c, input{})
+		if !c.guarded && earlyExitGuard(s) {
+			c.guarded = true
+		}
+	}
+}
+
+func (w *walker) stmt(s *syntax.Stmt, c ctx, in input) {
+	if s == nil || s.Cmd == nil {
+		return
+	}
+	switch cmd := s.Cmd.(type) {
+	case *syntax.FuncDecl:
+		// Walked only if called.
+	case *syntax.CallExpr:
+		w.call(s, cmd, c, in)
+		w.nested(cmd, c)
+	case *syntax.IfClause:
+		seen := c.guarded
+		for cl := cmd; cl != nil; cl = cl.Else {
+			w.stmts(cl.Cond, ctx{guarded: seen, fn: c.fn})
+			seen = seen || guardCond(cl.Cond)
+			w.stmts(cl.Then, ctx{guarded: seen, fn: c.fn})
+		}
+	case *syntax.BinaryCmd:
+		switch cmd.Op {
+		case syntax.Pipe, syntax.PipeAll:
+			w.stmt(cmd.X, c, in)
+			w.stmt(cmd.Y, c, output(cmd.X, w.src))
+		default: // && and ||: the right side runs only as the left side decides
+			w.stmt(cmd.X, c, in)
+			w.stmt(cmd.Y, ctx{guarded: c.guarded || guardCond([]*syntax.Stmt{cmd.X}), fn: c.fn}, input{})
+		}
+	case *syntax.Block:
+		w.stmts(cmd.Stmts, c)
+	case *syntax.Subshell:
+		w.stmts(cmd.Stmts, c)
+	case *syntax.WhileClause:
+		w.stmts(cmd.Cond, c)
+		w.stmts(cmd.Do, c)
+	case *syntax.ForClause:
+		w.nested(cmd.Loop, c)
+		w.stmts(cmd.Do, c)
+	case *syntax.CaseClause:
+		w.nested(cmd.Word, c)
+		g := c.guarded || overrideWord(cmd.Word)
+		for _, it := range cmd.Items {
+			w.stmts(it.Stmts, ctx{guarded: g, fn: c.fn})
+		}
+	default:
+		w.nested(cmd, c)
+	}
+	for _, r := range s.Redirs {
+		if r.Word != nil {
+			w.nested(r.Word, c)
+		}
+	}
+}
+
+// nested walks statements inside words and other nodes: $(...), <(...),
+// [[ ... ]], declarations, time/coproc bodies.
+func (w *walker) nested(n syntax.Node, c ctx) {
+	if n == nil {
+		return
+	}
+	syntax.Walk(n, func(n syntax.Node) bool {
+		switch n := n.(type) {
+		case *syntax.CmdSubst:
+			w.stmts(n.Stmts, c)
+			return false
+		case *syntax.ProcSubst:
+			w.stmts(n.Stmts, c)
+			return false
+		case *syntax.Stmt:
+			w.stmt(n, c, input{})
+			return false
+		case *syntax.FuncDecl:
+			return false
+		}
+		return true
+	})
+}
+
+// wrappers run the command that follows them.
+var wrappers = map[string]bool{
+	"command": true, "exec": true, "nice": true, "ionice": true, "nohup": true, "sudo": true,
+	"env": true, "timeout": true, "time": true, "su-exec": true, "gosu": true, "chronic": true,
+	"setsid": true, "stdbuf": true, "chpst": true, "s6-setuidgid": true,
+}
+
+// command returns the index and base name of the command a call runs,
+// looking past wrappers like `timeout 30` or `gosu app`.
+func command(call *syntax.CallExpr) (int, string) {
+	if len(call.Args) == 0 {
+		return -1, ""
+	}
+	first := path.Base(call.Args[0].Lit())
+	if !wrappers[first] {
+		return 0, first
+	}
+	for i := 1; i < len(call.Args) && i < 6; i++ {
+		name := path.Base(call.Args[i].Lit())
+		if tools[name] != 0 {
+			return i, name
+		}
+	}
+	return 0, first
+}
+
+type toolKind int
+
+const (
+	toolNone toolKind = iota
+	toolSQLite
+	toolHash
+	toolScript
+)
+
+var tools = map[string]toolKind{
+	"sqlite3": toolSQLite, "sqlite": toolSQLite,
+	"sha256sum": toolHash, "shasum": toolHash, "sha1sum": toolHash, "sha512sum": toolHash,
+	"b2sum": toolHash, "md5sum": toolHash, "cksum": toolHash, "openssl": toolHash,
+	"python": toolScript, "python3": toolScript, "python2": toolScript, "perl": toolScript,
+	"ruby": toolScript, "node": toolScript, "php": toolScript,
+}
+
+var (
+	reSQLComment = regexp.MustCompile(`(?s)--[^\n]*|/\*.*?\*/`)
+	sqlOps       = []struct {
+		op string
+		re *regexp.Regexp
+	}{
+		{OpIntegrityCheck, regexp.MustCompile(`(?i)\bpragma\s+(?:["\w]+\.)?integrity_check\b`)},
+		{OpQuickCheck, regexp.MustCompile(`(?i)\bpragma\s+(?:["\w]+\.)?quick_check\b`)},
+		{OpVacuum, regexp.MustCompile(`(?i)\bvacuum\b`)},
+		{OpReindex, regexp.MustCompile(`(?i)\breindex\b`)},
+		{OpAnalyze, regexp.MustCompile(`(?i)\banalyze\b`)},
+		{OpSHA256, regexp.MustCompile(`(?i)(?:^|\s|['"])\.sha3sum\b`)},
+	}
+	// In a script one-liner only upper-case SQL counts: "analyze" is an
+	// ordinary word in code.
+	scriptOps = []struct {
+		op string
+		re *regexp.Regexp
+	}{
+		{OpIntegrityCheck, regexp.MustCompile(`(?i:pragma)\s+(?:["\w]+\.)?integrity_check\b`)},
+		{OpQuickCheck, regexp.MustCompile(`(?i:pragma)\s+(?:["\w]+\.)?quick_check\b`)},
+		{OpVacuum, regexp.MustCompile(`\bVACUUM\b`)},
+		{OpReindex, regexp.MustCompile(`\bREINDEX\b`)},
+		{OpAnalyze, regexp.MustCompile(`\bANALYZE\b`)},
+		{OpSHA256, regexp.MustCompile(`\bhashlib\b|Digest::SHA|createHash\(`)},
+	}
+	reDBRef = regexp.MustCompile(`(?i)\.(?:db|sqlite|sqlite3|db3)\b|\$\{?#?\w*db|sqlite3?\b`)
+	reDBArg = regexp.MustCompile(`(?i)\.(?:db|sqlite|sqlite3|db3)\b|\$\{?\w*db`)
+)
+
+func (w *walker) call(s *syntax.Stmt, call *syntax.CallExpr, c ctx, in input) {
+	i, name := command(call)
+	if i < 0 {
+		return
+	}
+	if fd, ok := w.funcs[name]; ok && i == 0 && fd != nil {
+		if !c.guarded && !w.visited[name] {
+			w.visited[name] = true
+			w.queue = append(w.queue, name)
+		}
+		return
+	}
+	if c.guarded {
+		return
+	}
+	args := call.Args[i+1:]
+	var ops []string
+	switch tools[name] {
+	case toolSQLite:
+		sql := w.sqliteSQL(args) + w.heredocs(s) + in.text
+		ops = match(sqlOps, reSQLComment.ReplaceAllString(sql, " "))
+	case toolHash:
+		if name == "openssl" && !opensslDigest(args) {
+			return
+		}
+		if reDBArg.MatchString(w.words(args)+w.stdinFile(s)) || (in.readsDB && !hasFileArg(args)) {
+			ops = []string{OpSHA256}
+		}
+	case toolScript:
+		text := w.scriptText(args) + w.heredocs(s) + in.text
+		if reDBRef.MatchString(text) {
+			ops = match(scriptOps, text)
+		}
+	}
+	for _, op := range ops {
+		w.report(s, call.Args[i], op, c)
+	}
+}
+
+func match(ops []struct {
+	op string
+	re *regexp.Regexp
+}, text string) []string {
+	var out []string
+	for _, o := range ops {
+		if o.re.MatchString(text) {
+			out = append(out, o.op)
+		}
+	}
+	return out
+}
+
+func (w *walker) report(s *syntax.Stmt, at syntax.Node, op string, c ctx) {
+	why := "runs at every boot with no size gate or override: a full scan of a multi-GB DB wedges the boot past the health-check grace"
+	if c.fn != "" {
+		why = fmt.Sprintf("in function %s, called at boot with no size gate or override: a full scan of a multi-GB DB wedges the boot past the health-check grace", c.fn)
+	}
+	pos := at.Pos()
+	w.findings = append(w.findings, Finding{
+		File: w.name, Line: int(pos.Line()), Col: int(pos.Col()), Op: op,
+		Command: w.line(pos), Why: why, InFunction: c.fn,
+	})
+}
+
+// line returns the source line holding pos, trimmed and kept short.
+func (w *walker) line(pos syntax.Pos) string {
+	off := min(int(pos.Offset()), len(w.src))
+	start := bytes.LastIndexByte(w.src[:off], '\n') + 1
+	end := bytes.IndexByte(w.src[off:], '\n')
+	if end < 0 {
+		end = len(w.src)
+	} else {
+		end += off
+	}
+	line := strings.TrimSpace(string(w.src[start:end]))
+	if r := []rune(line); len(r) > 160 {
+		line = string(r[:159]) + "…"
+	}
+	return line
+}
+
+// text returns the source of n as written.
+func (w *walker) text(n syntax.Node) string {
+	if n == nil || !n.Pos().IsValid() || !n.End().IsValid() {
+		return ""
+	}
+	a, b := int(n.Pos().Offset()), int(n.End().Offset())
+	if a < 0 || b > len(w.src) || a > b {
+		return ""
+	}
+	return string(w.src[a:b])
+}
+
+func (w *walker) words(args []*syntax.Word) string {
+	var b strings.Builder
+	for _, a := range args {
+		b.WriteString(w.text(a))
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+// sqliteSQL returns the SQL among sqlite3's arguments: -cmd values and
+// everything after the DB file.
+func (w *walker) sqliteSQL(args []*syntax.Word) string {
+	var b strings.Builder
+	sawDB := false
+	for i := 0; i < len(args); i++ {
+		lit := args[i].Lit()
+		switch {
+		case lit == "-cmd" || lit == "--cmd":
+			if i+1 < len(args) {
+				i++
+				b.WriteString(w.text(args[i]) + "\n")
+			}
+		case strings.HasPrefix(lit, "-") && !sawDB:
+		case !sawDB:
+			sawDB = true
+		default:
+			b.WriteString(w.text(args[i]) + "\n")
+		}
+	}
+	return b.String()
+}
+
+// scriptText returns the program text of an interpreter one-liner.
+func (w *walker) scriptText(args []*syntax.Word) string {
+	for i, a := range args {
+		if l := a.Lit(); (l == "-c" || l == "-e" || l == "-E") && i+1 < len(args) {
+			return w.words(args[i+1:])
+		}
+	}
+	return ""
+}
+
+// heredocs returns the bodies of a statement's here-docs and here-strings.
+func (w *walker) heredocs(s *syntax.Stmt) string {
+	var b strings.Builder
+	for _, r := range s.Redirs {
+		switch r.Op {
+		case syntax.Hdoc, syntax.DashHdoc:
+			b.WriteString(w.text(r.Hdoc) + "\n")
+		case syntax.WordHdoc:
+			b.WriteString(w.text(r.Word) + "\n")
+		}
+	}
+	return b.String()
+}
+
+// stdinFile returns the file a statement redirects into stdin (< "$DB").
+func (w *walker) stdinFile(s *syntax.Stmt) string {
+	for _, r := range s.Redirs {
+		if r.Op == syntax.RdrIn {
+			return w.text(r.Word)
+		}
+	}
+	return ""
+}
+
+func hasFileArg(args []*syntax.Word) bool {
+	for _, a := range args {
+		if l := a.Lit(); l == "" || !strings.HasPrefix(l, "-") {
+			if l != "256" && l != "dgst" && l != "sha256" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func opensslDigest(args []*syntax.Word) bool {
+	if len(args) == 0 {
+		return false
+	}
+	switch args[0].Lit() {
+	case "dgst", "sha256", "sha1", "sha512", "md5", "blake2b512":
+		return true
+	}
+	return false
+}
+
+// output is what the producer side of a pipeline writes into the next command.
+func output(s *syntax.Stmt, src []byte) input {
+	if s == nil {
+		return input{}
+	}
+	if b, ok := s.Cmd.(*syntax.BinaryCmd); ok && (b.Op == syntax.Pipe || b.Op == syntax.PipeAll) {
+		return output(b.Y, src)
+	}
+	call, ok := s.Cmd.(*syntax.CallExpr)
+	if !ok {
+		return input{}
+	}
+	w := &walker{src: src}
+	i, name := command(call)
+	if i < 0 {
+		return input{}
+	}
+	args := w.words(call.Args[i+1:])
+	switch name {
+	case "echo", "printf", "print":
+		return input{text: args, hasInput: true}
+	case "cat":
+		return input{text: args + w.heredocs(s), readsDB: reDBArg.MatchString(args + w.stdinFile(s)), hasInput: true}
+	case "pv", "dd":
+		return input{readsDB: reDBArg.MatchString(args + w.stdinFile(s)), hasInput: true}
+	}
+	return input{}
+}
+
+// earlyExitGuard reports whether s ends the script or function unless a
+// guard holds: `[ size -lt T ] || return`, `if override; then exit 0; fi`.
+func earlyExitGuard(s *syntax.Stmt) bool {
+	switch cmd := s.Cmd.(type) {
+	case *syntax.BinaryCmd:
+		if cmd.Op == syntax.AndStmt || cmd.Op == syntax.OrStmt {
+			return exits(cmd.Y) && guardCond([]*syntax.Stmt{cmd.X})
+		}
+	case *syntax.IfClause:
+		return cmd.Else == nil && len(cmd.Then) > 0 && exits(cmd.Then[len(cmd.Then)-1]) && guardCond(cmd.Cond)
+	}
+	return false
+}
+
+func exits(s *syntax.Stmt) bool {
+	if s == nil {
+		return false
+	}
+	switch cmd := s.Cmd.(type) {
+	case *syntax.CallExpr:
+		_, name := command(cmd)
+		return name == "exit" || name == "return"
+	case *syntax.Block:
+		return len(cmd.Stmts) > 0 && exits(cmd.Stmts[len(cmd.Stmts)-1])
+	}
+	return false
+}
+
+var (
+	reOverride  = regexp.MustCompile(`(?i)(?:^|_)(?:enforce|skip|allow|allowed|enable|enabled|disable|disabled|force)(?:_|$)|integrity_check|quick_check|vacuum|reindex|analyze`)
+	reSizeName  = regexp.MustCompile(`(?i)size|bytes|threshold|limit|(?:^|_)(?:min|max)(?:_|$)|big|large|huge|small`)
+	reSizeFunc  = regexp.MustCompile(`(?i)size|too_?big|large|huge|small`)
+	reStampName = regexp.MustCompile(`(?i)trusted.*stamp|stamp.*(?:match|ok|valid|trusted)`)
+	sizeTools   = map[string]bool{"stat": true, "wc": true, "du": true, "ls": true, "find": true, "numfmt": true}
+)
+
+// guardCond reports whether a condition tests a size, an override variable
+// or a trusted stamp.
+func guardCond(cond []*syntax.Stmt) bool {
+	found := false
+	for _, s := range cond {
+		syntax.Walk(s, func(n syntax.Node) bool {
+			if found {
+				return false
+			}
+			switch n := n.(type) {
+			case *syntax.ParamExp:
+				if n.Param != nil && reOverride.MatchString(n.Param.Value) {
+					found = true
+				}
+			case *syntax.CallExpr:
+				found = guardCall(n)
+			case *syntax.BinaryTest:
+				switch n.Op {
+				case syntax.TsGeq, syntax.TsGtr, syntax.TsLss, syntax.TsLeq:
+					found = sizeish(n.X) || sizeish(n.Y)
+				}
+			case *syntax.BinaryArithm:
+				switch n.Op {
+				case syntax.Geq, syntax.Gtr, syntax.Lss, syntax.Leq:
+					found = sizeish(n.X) || sizeish(n.Y)
+				}
+			}
+			return !found
+		})
+	}
+	return found
+}
+
+func guardCall(call *syntax.CallExpr) bool {
+	_, name := command(call)
+	switch {
+	case reStampName.MatchString(name):
+		return true
+	case name == "[" || name == "test":
+		for i := 1; i+1 < len(call.Args); i++ {
+			switch call.Args[i].Lit() {
+			case "-ge", "-gt", "-lt", "-le":
+				if sizeish(call.Args[i-1]) || sizeish(call.Args[i+1]) {
+					return true
+				}
+			}
+		}
+	case name == "find":
+		for _, a := range call.Args {
+			if a.Lit() == "-size" {
+				return true
+			}
+		}
+	case reSizeFunc.MatchString(name) && !tools[name].isTool():
+		return true // a size-check function: db_too_big, is_large_db
+	}
+	return false
+}
+
+func (k toolKind) isTool() bool { return k != toolNone }
+
+// sizeish reports whether an operand looks like a size: a size tool's
+// output, a size-named variable, or a large number.
+func sizeish(n syntax.Node) bool {
+	found := false
+	syntax.Walk(n, func(n syntax.Node) bool {
+		switch n := n.(type) {
+		case *syntax.ParamExp:
+			if n.Param != nil && reSizeName.MatchString(n.Param.Value) {
+				found = true
+			}
+		case *syntax.CallExpr:
+			if _, name := command(n); sizeTools[name] {
+				found = true
+			}
+		case *syntax.Lit:
+			if len(n.Value) >= 7 && strings.Trim(n.Value, "0123456789") == "" {
+				found = true // a threshold like 5000000000
+			}
+			if reSizeName.MatchString(n.Value) && isName(n.Value) {
+				found = true // a bare name in (( size > threshold ))
+			}
+		}
+		return !found
+	})
+	return found
+}
+
+func isName(s string) bool {
+	for i, r := range s {
+		if !(r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || i > 0 && r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// overrideWord reports whether a case subject is an override variable.
+func overrideWord(w *syntax.Word) bool {
+	found := false
+	syntax.Walk(w, func(n syntax.Node) bool {
+		if p, ok := n.(*syntax.ParamExp); ok && p.Param != nil && reOverride.MatchString(p.Param.Value) {
+			found = true
+		}
+		return !found
+	})
+	return found
+}

@@ -1,0 +1,274 @@
+package audit
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// want is one expected finding: "op@line" or "op@line in f".
+func summarize(fs []Finding) []string {
+	var out []string
+	for _, f := range fs {
+		s := f.Op + "@" + itoa(f.Line)
+		if f.InFunction != "" {
+			s += " in " + f.InFunction
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+func TestScript(t *testing.T) {
+	tests := []struct {
+		name string
+		src  string
+		want []string
+	}{
+		{"unguarded integrity_check in $(...)",
+			`log "running integrity_check on $DB_PATH ..."; integrity=$(sqlite3 "$DB_PATH" 'PRAGMA integrity_check;' 2>&1)`,
+			[]string{"integrity_check@1"}},
+		{"comment and log message only",
+			"# PRAGMA integrity_check runs here no more\nlog \"running integrity_check on $DB_PATH ...\"\necho 'VACUUM is forbidden at boot'\n",
+			nil},
+		{"double-quoted VACUUM", `sqlite3 "$DB" "VACUUM"`, []string{"vacuum@1"}},
+		{"REINDEX and ANALYZE in one call", `sqlite3 /data/app.db 'REINDEX; ANALYZE;'`, []string{"reindex@1", "analyze@1"}},
+		{"auto_vacuum pragma is not a vacuum", `sqlite3 "$DB" 'PRAGMA auto_vacuum = INCREMENTAL;'`, nil},
+		{"quick_check through a here-doc",
+			"sqlite3 \"$DB\" <<SQL\n.timeout 5000\nPRAGMA quick_check;\nSQL\n",
+			[]string{"quick_check@1"}},
+		{"SQL comment in a here-doc",
+			"sqlite3 \"$DB\" <<'SQL'\n-- PRAGMA integrity_check; too slow on the volume\nSELECT count(*) FROM meta;\nSQL\n",
+			nil},
+		{"here-string", `sqlite3 "$DB" <<< 'PRAGMA integrity_check'`, []string{"integrity_check@1"}},
+		{"piped echo", `echo 'VACUUM;' | sqlite3 "$DB"`, []string{"vacuum@1"}},
+		{"piped here-doc through cat", "cat <<EOF | sqlite3 \"$DB\"\nANALYZE;\nEOF\n", []string{"analyze@1"}},
+		{"-cmd option", `sqlite3 -bail -cmd 'PRAGMA quick_check' "$DB" .quit`, []string{"quick_check@1"}},
+		{"wrapper: timeout", `timeout 30 sqlite3 "$DB" 'VACUUM'`, []string{"vacuum@1"}},
+		{"size gate with if",
+			"size=$(stat -c %s \"$DB\")\nif [ \"$size\" -lt 1000000000 ]; then\n  sqlite3 \"$DB\" 'VACUUM'\nfi\n",
+			nil},
+		{"size gate with [[ ]] and wc -c",
+			"if [[ $(wc -c < \"$DB\") -le $LIMIT ]]; then sqlite3 \"$DB\" 'PRAGMA integrity_check'; fi\n",
+			nil},
+		{"size gate with (( ))",
+			"if (( db_bytes < threshold )); then sqlite3 \"$DB\" 'REINDEX'; fi\n",
+			nil},
+		{"if on a non-size test is no guard",
+			"if [ -f \"$DB\" ]; then\n  sqlite3 \"$DB\" 'PRAGMA integrity_check'\nfi\n",
+			[]string{"integrity_check@2"}},
+		{"retry count compare is no guard",
+			"if [ \"$attempt\" -gt 3 ]; then sqlite3 \"$DB\" 'VACUUM'; fi\n",
+			[]string{"vacuum@1"}},
+		{"override variable",
+			"if [ \"${BOOT_ENFORCE_INTEGRITY_CHECK:-0}\" = \"1\" ]; then\n  sqlite3 \"$DB\" 'PRAGMA integrity_check'\nfi\n",
+			nil},
+		{"override variable else branch",
+			"if [ \"${BOOT_SKIP_VACUUM:-0}\" = 1 ]; then\n  :\nelse\n  sqlite3 \"$DB\" VACUUM\nfi\n",
+			nil},
+		{"override in && chain",
+			`[ "$ALLOW_BOOT_ANALYZE" = 1 ] && sqlite3 "$DB" 'ANALYZE'`,
+			nil},
+		{"unguarded op on the left of &&",
+			`sqlite3 "$DB" 'VACUUM' && log "vacuum done"`,
+			[]string{"vacuum@1"}},
+		{"early exit on size in a function that is called",
+			"maint() {\n  [ \"$(stat -c %s \"$DB\")\" -lt 5000000000 ] || return 0\n  sqlite3 \"$DB\" 'VACUUM'\n}\nmaint\n",
+			nil},
+		{"early exit on a non-size test",
+			"[ -f \"$DB\" ] || exit 1\nsqlite3 \"$DB\" 'ANALYZE'\n",
+			[]string{"analyze@2"}},
+		{"early exit with if override",
+			"if [ \"${SKIP_BOOT_CHECKS:-0}\" = 1 ]; then\n  exec \"$@\"\n  exit 0\nfi\nsqlite3 \"$DB\" 'PRAGMA quick_check'\n",
+			nil},
+		{"elif before the guard is not guarded",
+			"if [ -n \"$FAST\" ]; then\n  sqlite3 \"$DB\" 'PRAGMA quick_check'\nelif [ \"$size\" -ge \"$threshold\" ]; then\n  :\nelse\n  sqlite3 \"$DB\" 'PRAGMA integrity_check'\nfi\n",
+			[]string{"quick_check@2"}},
+		{"trusted stamp",
+			"if trusted_stamp_match; then log skip; else sqlite3 \"$DB\" 'PRAGMA integrity_check'; fi\n",
+			nil},
+		{"function called at top level",
+			"check_db() {\n  sqlite3 \"$DB_PATH\" 'PRAGMA integrity_check;'\n}\ncheck_db\n",
+			[]string{"integrity_check@2 in check_db"}},
+		{"function called through another function",
+			"function inner { sqlite3 \"$DB\" 'REINDEX'; }\nouter() { inner; }\nouter\n",
+			[]string{"reindex@1 in inner"}},
+		{"function never called",
+			"check_db() {\n  sqlite3 \"$DB_PATH\" 'PRAGMA integrity_check;'\n}\n",
+			nil},
+		{"function called only behind a size gate",
+			"check_db() { sqlite3 \"$DB\" 'PRAGMA integrity_check'; }\nif [ \"$db_size\" -lt \"$threshold\" ]; then check_db; fi\n",
+			nil},
+		{"recursive functions terminate",
+			"a() { b; sqlite3 \"$DB\" VACUUM; }\nb() { a; }\na\n",
+			[]string{"vacuum@1 in a"}},
+		{"case on override variable",
+			"case \"${BOOT_FORCE_ANALYZE:-}\" in\n  1) sqlite3 \"$DB\" ANALYZE ;;\nesac\n",
+			nil},
+		{"op inside a loop and a subshell",
+			"for db in /data/*.db; do ( sqlite3 \"$db\" 'PRAGMA quick_check' ); done\n",
+			[]string{"quick_check@1"}},
+		{"op in an if condition",
+			"if ! sqlite3 \"$DB\" 'PRAGMA quick_check' | grep -qx ok; then exit 1; fi\n",
+			[]string{"quick_check@1"}},
+		{"local assignment in a function",
+			"probe() {\n  local out\n  out=$(sqlite3 \"$DB\" 'PRAGMA integrity_check')\n  local r=$(sqlite3 \"$DB\" 'PRAGMA quick_check')\n}\nprobe\n",
+			[]string{"integrity_check@3 in probe", "quick_check@4 in probe"}},
+		{"sha256sum of the DB unguarded", `sha256sum "$DB_PATH" > /tmp/db.sha`, []string{"sha256@1"}},
+		{"sha256sum of the DB size-gated",
+			"if [ \"$(stat -c %s \"$DB_PATH\")\" -lt \"$MIN_PRODUCTION_BYTES\" ]; then\n  sha256sum \"$DB_PATH\"\nfi\n",
+			nil},
+		{"shasum -a 256 of a .sqlite file", `shasum -a 256 /data/app.sqlite`, []string{"sha256@1"}},
+		{"openssl dgst", `openssl dgst -sha256 "${DB_FILE}"`, []string{"sha256@1"}},
+		{"b2sum from stdin redirect", `b2sum < "$DB_PATH"`, []string{"sha256@1"}},
+		{"md5sum through cat", `cat "$DB_PATH" | md5sum`, []string{"sha256@1"}},
+		{"sha256sum of something else", `sha256sum /app/requirements.txt`, nil},
+		{"sha256sum of a string is not a file scan", `echo "$DB_PATH" | sha256sum`, nil},
+		{"python one-liner VACUUM",
+			`python3 -c "import sqlite3; sqlite3.connect('$DB_PATH').execute('VACUUM')"`,
+			[]string{"vacuum@1"}},
+		{"python hashlib on the DB",
+			`python3 -c "import hashlib,sys; print(hashlib.sha256(open(sys.argv[1],'rb').read()).hexdigest())" "$DB_PATH"`,
+			[]string{"sha256@1"}},
+		{"python here-doc",
+			"python3 - <<'PY'\nimport sqlite3\nsqlite3.connect('/data/autonomath.db').execute('PRAGMA integrity_check').fetchall()\nPY\n",
+			[]string{"integrity_check@1"}},
+		{"python without a DB", `python3 -c "print('ANALYZE the logs')"`, nil},
+		{"python module run", `python3 -m app.schema_guard --db "$DB_PATH"`, nil},
+		{"sqlite .sha3sum", `sqlite3 "$DB" .sha3sum`, []string{"sha256@1"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := Script("entrypoint.sh", strings.NewReader(tt.src))
+			if err != nil {
+				t.Fatalf("Script: %v", err)
+			}
+			if g, w := strings.Join(summarize(got), ", "), strings.Join(tt.want, ", "); g != w {
+				t.Errorf("findings = [%s], want [%s]\n%+v", g, w, got)
+			}
+			for _, f := range got {
+				if f.File != "entrypoint.sh" || f.Col < 1 || f.Command == "" || f.Why == "" || strings.Contains(f.Command, "\n") {
+					t.Errorf("incomplete finding %+v", f)
+				}
+			}
+		})
+	}
+}
+
+func TestCorpus(t *testing.T) {
+	tests := []struct {
+		file string
+		want []string
+	}{
+		{"postmortem-s4-prefix.sh", []string{"integrity_check@3"}},
+		{"postmortem-s4-postfix.sh", nil},
+		{"entrypoint-prefix.sh", []string{"integrity_check@50"}},
+		{"entrypoint-postfix.sh", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			p := filepath.Join("testdata", tt.file)
+			got, err := Files([]string{p})
+			if err != nil {
+				t.Fatalf("Files: %v", err)
+			}
+			if g, w := strings.Join(summarize(got), ", "), strings.Join(tt.want, ", "); g != w {
+				t.Errorf("findings = [%s], want [%s]\n%+v", g, w, got)
+			}
+			for _, f := range got {
+				if f.File != p {
+					t.Errorf("File = %q, want %q", f.File, p)
+				}
+			}
+		})
+	}
+}
+
+func TestFindingFields(t *testing.T) {
+	src := "check() {\n\tintegrity=$(sqlite3 \"$DB_PATH\" 'PRAGMA integrity_check;' 2>&1)\n}\ncheck\n"
+	got, err := Script("e.sh", strings.NewReader(src))
+	if err != nil || len(got) != 1 {
+		t.Fatalf("Script = %+v, %v; want one finding", got, err)
+	}
+	f := got[0]
+	want := Finding{File: "e.sh", Line: 2, Col: 14, Op: OpIntegrityCheck,
+		Command: `integrity=$(sqlite3 "$DB_PATH" 'PRAGMA integrity_check;' 2>&1)`, InFunction: "check"}
+	f.Why = ""
+	if f != want {
+		t.Errorf("finding = %+v\nwant      %+v", f, want)
+	}
+	if !strings.Contains(got[0].Why, "in function check") || !strings.Contains(got[0].Why, "no size gate or override") {
+		t.Errorf("Why = %q", got[0].Why)
+	}
+}
+
+func TestParseError(t *testing.T) {
+	tests := []struct {
+		name, src string
+		line, col int
+	}{
+		{"unterminated if", "", 0, 0}, // filled from testdata below
+		{"unclosed quote", "echo ok\nsqlite3 \"$DB 'VACUUM'\n", 2, 9},
+		{"stray fi", "echo a\nfi\n", 2, 1},
+	}
+	data, err := os.ReadFile(filepath.Join("testdata", "syntax-error.sh"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests[0].src, tests[0].line, tests[0].col = string(data), 3, 1
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Script("bad.sh", strings.NewReader(tt.src))
+			var pe *ParseError
+			if !errors.As(err, &pe) {
+				t.Fatalf("err = %v, want *ParseError", err)
+			}
+			if pe.File != "bad.sh" || pe.Line != tt.line || pe.Col != tt.col || pe.Msg == "" {
+				t.Errorf("ParseError = %+v, want bad.sh:%d:%d", pe, tt.line, tt.col)
+			}
+			if !strings.HasPrefix(pe.Error(), "bad.sh:"+itoa(tt.line)+":"+itoa(tt.col)+": ") {
+				t.Errorf("Error() = %q", pe.Error())
+			}
+		})
+	}
+}
+
+func TestFilesMissing(t *testing.T) {
+	_, err := Files([]string{filepath.Join(t.TempDir(), "nope.sh")})
+	if err == nil || !strings.Contains(err.Error(), "nope.sh") {
+		t.Fatalf("err = %v, want a not-found error naming the file", err)
+	}
+}
+
+func FuzzScript(f *testing.F) {
+	for _, name := range []string{"entrypoint-prefix.sh", "entrypoint-postfix.sh", "syntax-error.sh"} {
+		data, err := os.ReadFile(filepath.Join("testdata", name))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(string(data))
+	}
+	f.Add(`echo 'VACUUM;' | sqlite3 "$DB"`)
+	f.Add("sqlite3 \"$DB\" <<SQL\nPRAGMA quick_check;\nSQL\n")
+	f.Add("f() { f; sqlite3 x.db ANALYZE; }; f")
+	f.Fuzz(func(t *testing.T, src string) {
+		got, err := Script("fuzz.sh", strings.NewReader(src))
+		if err != nil {
+			var pe *ParseError
+			if errors.As(err, &pe) && pe.Line < 0 {
+				t.Fatalf("negative line in %v", pe)
+			}
+			return
+		}
+		for _, f := range got {
+			if f.Line < 1 || f.Col < 1 || f.Op == "" {
+				t.Fatalf("bad finding %+v", f)
+			}
+		}
+	})
+}
