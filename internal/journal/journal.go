@@ -1,0 +1,292 @@
+// Package journal is the append-only, crash-safe incident journal
+// (DESIGN.md §6): one NDJSON file per incident, one fsynced line per event.
+// Resume data, metrics and the post-mortem draft are pure functions of the
+// events it holds.
+package journal
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/jpops-dev/jpops/internal/redact"
+)
+
+// Ext is the file extension of a journal.
+const Ext = ".ndjson"
+
+// Journal appends events to one incident's file. It is safe for concurrent use.
+type Journal struct {
+	mu   sync.Mutex
+	f    *os.File
+	path string
+	id   string
+	mode string
+	seq  int
+	size int64 // bytes of complete lines, to cut back a failed write
+	now  func() time.Time
+}
+
+var idPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
+
+// NewID returns a sortable, readable incident ID such as
+// 20260511T114000Z-autonomath-api-3f9c; the random suffix keeps two
+// incidents started in the same second apart.
+func NewID(app string, now time.Time) string {
+	var b [2]byte
+	rand.Read(b[:])
+	return now.UTC().Format("20060102T150405Z") + "-" + slug(app) + "-" + hex.EncodeToString(b[:])
+}
+
+// slug keeps an app name safe in a file name.
+func slug(app string) string {
+	var sb strings.Builder
+	for _, r := range strings.ToLower(app) {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '-':
+			sb.WriteRune(r)
+		default:
+			sb.WriteByte('-')
+		}
+		if sb.Len() >= 63 {
+			break
+		}
+	}
+	s := strings.Trim(sb.String(), "-")
+	if s == "" {
+		return "app"
+	}
+	return s
+}
+
+// Create starts a new journal <dir>/<id>.ndjson (dir is the incidents
+// directory, created 0700; the file is 0600). It fails if the file exists.
+func Create(dir, id, mode string) (*Journal, error) {
+	if !idPattern.MatchString(id) {
+		return nil, fmt.Errorf("journal: incident ID %q is not a safe file name; use journal.NewID", id)
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, writeErr("create journal directory "+dir, err)
+	}
+	path := filepath.Join(dir, id+Ext)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL|os.O_APPEND, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return nil, fmt.Errorf("journal: %s already exists; resume it with `jpops resume` or pick a new incident ID", path)
+	}
+	if err != nil {
+		return nil, writeErr("create journal "+path, err)
+	}
+	syncDir(dir)
+	return &Journal{f: f, path: path, id: id, mode: mode, now: time.Now}, nil
+}
+
+// Open reopens an existing journal to resume it. It returns the events
+// already recorded; appends continue their sequence. A torn last line
+// (a crash mid-append) is cut away first, keeping every complete line.
+func Open(path string) (*Journal, []Event, error) {
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, nil, fmt.Errorf("journal: %s does not exist; list journals with `jpops journal`", path)
+		}
+		return nil, nil, writeErr("open journal "+path, err)
+	}
+	log, err := ReadFrom(f)
+	if err != nil {
+		f.Close()
+		return nil, nil, fmt.Errorf("journal %s: %w", path, err)
+	}
+	if log.Torn {
+		if err := f.Truncate(log.Size); err != nil {
+			f.Close()
+			return nil, nil, writeErr("repair torn last line of "+path, err)
+		}
+		if err := f.Sync(); err != nil {
+			f.Close()
+			return nil, nil, writeErr("repair torn last line of "+path, err)
+		}
+	}
+	if _, err := f.Seek(log.Size, 0); err != nil {
+		f.Close()
+		return nil, nil, writeErr("open journal "+path, err)
+	}
+	j := &Journal{f: f, path: path, size: log.Size, now: time.Now}
+	for _, e := range log.Events {
+		j.seq = max(j.seq, e.Seq)
+		if j.mode == "" {
+			j.mode = e.Mode
+		}
+		if j.id == "" {
+			j.id = e.Incident
+		}
+	}
+	if j.id == "" {
+		j.id = strings.TrimSuffix(filepath.Base(path), Ext)
+	}
+	return j, log.Events, nil
+}
+
+// SetClock replaces the clock that stamps events (tests, drills).
+func (j *Journal) SetClock(now func() time.Time) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.now = now
+}
+
+// Path is the journal's file.
+func (j *Journal) Path() string { return j.path }
+
+// ID is the incident ID.
+func (j *Journal) ID() string { return j.id }
+
+// Mode is the journal's mode (live, drill, dry-run).
+func (j *Journal) Mode() string { return j.mode }
+
+// Append stamps e (TS in UTC, the next Seq, Incident and Mode when empty),
+// redacts every string in it, writes it as one line in one write call and
+// fsyncs before returning the event as written.
+func (j *Journal) Append(e Event) (Event, error) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.f == nil {
+		return Event{}, fmt.Errorf("journal %s is closed", j.path)
+	}
+	e.TS = j.now().UTC()
+	e.Seq = j.seq + 1
+	if e.Incident == "" {
+		e.Incident = j.id
+	}
+	if e.Mode == "" {
+		e.Mode = j.mode
+	}
+	e = redactEvent(e)
+	line, err := json.Marshal(e)
+	if err != nil {
+		return Event{}, fmt.Errorf("journal: cannot encode %s event: %v", e.Kind, err)
+	}
+	line = append(line, '\n')
+	n, err := j.f.Write(line)
+	if err == nil {
+		err = j.f.Sync()
+	}
+	if err != nil {
+		if n > 0 {
+			// Leave no partial line for the next append to glue onto.
+			j.f.Truncate(j.size)
+			j.f.Seek(j.size, 0)
+		}
+		return Event{}, writeErr("append to journal "+j.path, err)
+	}
+	j.seq = e.Seq
+	j.size += int64(n)
+	return e, nil
+}
+
+// Close closes the file. Every appended event is already on disk.
+func (j *Journal) Close() error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.f == nil {
+		return nil
+	}
+	err := j.f.Close()
+	j.f = nil
+	return err
+}
+
+// writeErr says what failed, why, and what to do about it.
+func writeErr(what string, err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	switch {
+	case errors.Is(err, syscall.ENOSPC):
+		return fmt.Errorf("journal: %s: disk full; free space or set JPOPS_STATE_DIR to another disk", what)
+	case errors.Is(err, syscall.EROFS), errors.Is(err, fs.ErrPermission):
+		return fmt.Errorf("journal: %s: %v (read-only); set JPOPS_STATE_DIR to a writable directory", what, err)
+	}
+	return fmt.Errorf("journal: %s: %v; check the state directory or set JPOPS_STATE_DIR", what, err)
+}
+
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
+}
+
+// redactEvent returns e with every string redacted; Data is copied, never
+// changed in place.
+func redactEvent(e Event) Event {
+	e.Incident = redact.String(e.Incident)
+	e.Phase = redact.String(e.Phase)
+	e.Kind = redact.String(e.Kind)
+	if e.Data != nil {
+		e.Data = redactValue(e.Data).(map[string]any)
+	}
+	return e
+}
+
+// redactValue walks the common shapes directly, keeping their Go types, and
+// anything else (structs, typed maps) through its JSON form.
+func redactValue(v any) any {
+	switch v := v.(type) {
+	case nil, bool, int, int64, int32, uint, uint64, uint32, float64, float32, json.Number, time.Time, time.Duration:
+		return v
+	case string:
+		return redact.String(v)
+	case error:
+		return redact.String(v.Error())
+	case fmt.Stringer:
+		return redact.String(v.String())
+	case []byte:
+		return redact.String(string(v))
+	case map[string]any:
+		out := make(map[string]any, len(v))
+		for k, x := range v {
+			out[redact.String(k)] = redactValue(x)
+		}
+		return out
+	case map[string]string:
+		out := make(map[string]any, len(v))
+		for k, x := range v {
+			out[redact.String(k)] = redact.String(x)
+		}
+		return out
+	case []any:
+		out := make([]any, len(v))
+		for i, x := range v {
+			out[i] = redactValue(x)
+		}
+		return out
+	case []string:
+		out := make([]string, len(v))
+		for i, x := range v {
+			out[i] = redact.String(x)
+		}
+		return out
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprintf("unencodable %T", v)
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber() // keep big integers exact
+	var generic any
+	if dec.Decode(&generic) != nil {
+		return fmt.Sprintf("unencodable %T", v)
+	}
+	return redactValue(generic)
+}

@@ -1,0 +1,169 @@
+package journal
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Log is what a reader found in a journal.
+type Log struct {
+	Events []Event
+	// Torn is set when the file ends in an incomplete or unreadable line:
+	// the trace of a crash mid-append. That line was never acknowledged
+	// (Append returns only after the whole line and its newline are synced),
+	// so dropping it loses no event.
+	Torn bool
+	// Size is the length in bytes of the complete lines, where Open cuts a
+	// torn file back to before appending.
+	Size int64
+}
+
+// ReadFrom reads a journal. A torn last line is tolerated and reported in
+// Log.Torn. An unreadable line followed by good ones is an error naming its
+// line number: the journal is damaged in the middle, and silently skipping
+// events would make resume and the post-mortem lie.
+func ReadFrom(r io.Reader) (Log, error) {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return Log{}, fmt.Errorf("read journal: %w", err)
+	}
+	var log Log
+	off, lineNo := 0, 0
+	for off < len(data) {
+		lineNo++
+		nl := bytes.IndexByte(data[off:], '\n')
+		if nl < 0 {
+			log.Torn = true // no newline: the write never finished
+			break
+		}
+		next := off + nl + 1
+		line := bytes.TrimSpace(data[off : off+nl])
+		if len(line) > 0 {
+			e, err := parseEvent(line)
+			if err != nil {
+				if blank(data[next:]) {
+					log.Torn = true // a damaged tail, e.g. zeros after a crash
+					break
+				}
+				return Log{}, fmt.Errorf("line %d is not a journal event (%v); the file is damaged before its end: move it aside or cut that line out", lineNo, err)
+			}
+			log.Events = append(log.Events, e)
+		}
+		off = next
+		log.Size = int64(next)
+	}
+	return log, nil
+}
+
+func parseEvent(line []byte) (Event, error) {
+	var e Event
+	if err := json.Unmarshal(line, &e); err != nil {
+		return Event{}, err
+	}
+	if e.Kind == "" || e.Seq <= 0 {
+		return Event{}, errors.New("no kind or seq")
+	}
+	return e, nil
+}
+
+// blank reports whether b holds nothing but whitespace and NUL bytes.
+func blank(b []byte) bool {
+	return len(bytes.Trim(b, " \t\r\n\x00")) == 0
+}
+
+// ReadLog reads the journal at path.
+func ReadLog(path string) (Log, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return Log{}, fmt.Errorf("journal %s does not exist; list journals with `jpops journal`", path)
+		}
+		return Log{}, fmt.Errorf("journal: %w", err)
+	}
+	defer f.Close()
+	log, err := ReadFrom(f)
+	if err != nil {
+		return Log{}, fmt.Errorf("journal %s: %w", path, err)
+	}
+	return log, nil
+}
+
+// Read returns the events of the journal at path, tolerating a torn last line.
+func Read(path string) ([]Event, error) {
+	log, err := ReadLog(path)
+	return log.Events, err
+}
+
+// Summary is one incident in a listing.
+type Summary struct {
+	ID      string
+	App     string
+	Mode    string
+	Started time.Time
+	Ended   time.Time // zero while the incident is open
+	Verdict string    // the incident_end verdict; empty while open
+	Path    string
+	Events  int
+	Torn    bool
+	Err     error // the journal could not be read; only ID and Path are set
+}
+
+// List summarises every journal in dir (the incidents directory), newest
+// first. A missing dir is an empty list; an unreadable journal is a row with Err.
+func List(dir string) ([]Summary, error) {
+	ents, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list journals in %s: %w", dir, err)
+	}
+	var out []Summary
+	for _, ent := range ents {
+		name := ent.Name()
+		if ent.IsDir() || !strings.HasSuffix(name, Ext) {
+			continue
+		}
+		s := Summary{ID: strings.TrimSuffix(name, Ext), Path: filepath.Join(dir, name)}
+		log, err := ReadLog(s.Path)
+		if err != nil {
+			s.Err = err
+			out = append(out, s)
+			continue
+		}
+		st := State(log.Events)
+		if st.Incident != "" {
+			s.ID = st.Incident
+		}
+		s.App, s.Mode, s.Started, s.Ended = st.App, st.Mode, st.Started, st.Ended
+		s.Verdict = st.Final
+		s.Events = len(log.Events)
+		s.Torn = log.Torn
+		out = append(out, s)
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if !out[i].Started.Equal(out[j].Started) {
+			return out[i].Started.After(out[j].Started)
+		}
+		return out[i].ID > out[j].ID
+	})
+	return out, nil
+}
+
+// Latest returns the newest incident in dir; false when there is none.
+func Latest(dir string) (Summary, bool, error) {
+	all, err := List(dir)
+	if err != nil || len(all) == 0 {
+		return Summary{}, false, err
+	}
+	return all[0], true, nil
+}
