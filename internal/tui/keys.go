@@ -1,0 +1,55 @@
+package tui
+
+import "charm.land/bubbles/v2/key"
+
+// keyMap is every binding the UI answers to, with its help text.
+type keyMap struct {
+	Continue key.Binding
+	Up       key.Binding
+	Down     key.Binding
+	PageUp   key.Binding
+	PageDown key.Binding
+	Follow   key.Binding
+	Details  key.Binding
+	Copy     key.Binding
+	Help     key.Binding
+	Quit     key.Binding
+
+	// Answers at prompts; not listed in the help line.
+	Yes     key.Binding
+	Confirm key.Binding
+	Refuse  key.Binding
+}
+
+func defaultKeys() keyMap {
+	return keyMap{
+		Continue: key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "continue")),
+		Up:       key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "scroll up")),
+		Down:     key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "scroll down")),
+		PageUp:   key.NewBinding(key.WithKeys("pgup", "b"), key.WithHelp("pgup", "page up")),
+		PageDown: key.NewBinding(key.WithKeys("pgdown", "f", "space"), key.WithHelp("pgdn", "page down")),
+		Follow:   key.NewBinding(key.WithKeys("end", "G"), key.WithHelp("end", "follow output")),
+		Details:  key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "details")),
+		Copy:     key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "copy next command")),
+		Help:     key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "more keys")),
+		Quit:     key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
+
+		Yes:     key.NewBinding(key.WithKeys("y", "Y")),
+		Confirm: key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "deploy")),
+		Refuse:  key.NewBinding(key.WithKeys("esc", "ctrl+c"), key.WithHelp("esc", "refuse")),
+	}
+}
+
+// ShortHelp is the one-line help.
+func (k keyMap) ShortHelp() []key.Binding {
+	return []key.Binding{k.Continue, k.Up, k.Down, k.Details, k.Copy, k.Help, k.Quit}
+}
+
+// FullHelp is the help shown after '?'.
+func (k keyMap) FullHelp() [][]key.Binding {
+	return [][]key.Binding{
+		{k.Continue, k.Details, k.Copy},
+		{k.Up, k.Down, k.PageUp, k.PageDown, k.Follow},
+		{k.Help, k.Quit},
+	}
+}

@@ -1,0 +1,370 @@
+// Package tui is the terminal UI of `jpops run` and `jpops drill`. It only
+// renders the engine's events and sends the operator's answers back: it
+// never talks to Fly. The CLI feeds it with p.Send(EventMsg{...}),
+// GateMsg and DoneMsg.
+package tui
+
+import (
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/progress"
+	"charm.land/bubbles/v2/spinner"
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/colorprofile"
+
+	"github.com/jpops-dev/jpops/internal/journal"
+	"github.com/jpops-dev/jpops/internal/verdict"
+	"github.com/jpops-dev/jpops/runbook"
+)
+
+// EventMsg carries one engine event, in order.
+type EventMsg struct{ Event journal.Event }
+
+// GateMsg asks the operator to confirm the escape command by typing Expect
+// (the app name). The UI sends exactly one answer on Reply: true to run the
+// command, false to refuse (the run then ends ABORTED).
+type GateMsg struct {
+	Command string // the exact command line
+	Dir     string // where it runs
+	Expect  string // what the operator must type
+	Reply   chan<- bool
+}
+
+// DoneMsg says the run finished.
+type DoneMsg struct {
+	Verdict     verdict.Verdict
+	ExitCode    int
+	Incident    string
+	JournalPath string
+	Next        string
+	Err         error
+}
+
+// Options configure the UI.
+type Options struct {
+	App      string
+	Runbook  *runbook.Runbook // nil means runbook.Default()
+	Drill    bool             // show the DRILL badge on every screen
+	Scenario string           // the drill scenario, shown beside the badge
+
+	// Interrupt is called when the operator confirms quitting while the
+	// escape command runs; the engine forwards Ctrl-C to flyctl (and kills
+	// it on the second call). The UI keeps running until DoneMsg.
+	Interrupt func()
+	// Quit is called when the operator quits at any other time.
+	Quit func()
+	// ExitOnDone ends the program as soon as DoneMsg arrives instead of
+	// waiting for a key.
+	ExitOnDone bool
+}
+
+// gate is a pending or answered confirmation.
+type gate struct {
+	command, dir, expect string
+	reply                chan<- bool
+	active               bool // waiting for the operator
+	answered, confirmed  bool
+	wrong                string // the last text that did not match
+}
+
+// Model is the Bubble Tea model of a run.
+type Model struct {
+	opts    Options
+	rb      *runbook.Runbook
+	keys    keyMap
+	styles  styles
+	profile colorprofile.Profile
+	width   int
+	height  int
+
+	help     help.Model
+	spin     spinner.Model
+	bar      progress.Model
+	input    textinput.Model
+	details  bool
+	fullHelp bool
+
+	run        run
+	gate       gate
+	scrollBack int // output lines above the tail; 0 follows the tail
+
+	confirmQuit bool // asking "quit and send Ctrl-C to flyctl?"
+	interrupts  int
+	status      string
+
+	done     bool
+	result   DoneMsg
+	quitting bool
+}
+
+// New returns the model for one run.
+func New(opts Options) Model {
+	rb := opts.Runbook
+	if rb == nil {
+		rb = runbook.Default()
+	}
+	in := textinput.New()
+	in.Prompt = ""
+	in.CharLimit = 256
+	in.SetVirtualCursor(false)
+	m := Model{
+		opts:    opts,
+		rb:      rb,
+		keys:    defaultKeys(),
+		profile: colorprofile.TrueColor,
+		help:    help.New(),
+		spin:    spinner.New(spinner.WithSpinner(spinner.Dot)),
+		input:   in,
+		run:     newRun(rb, opts.App),
+	}
+	m.setStyles(true)
+	return m
+}
+
+func (m *Model) setStyles(dark bool) {
+	m.styles = newStyles(dark)
+	m.help.Styles = m.styles.Help
+	m.spin.Style = m.styles.Running
+	m.bar = progress.New(progress.WithColors(m.styles.OK.GetForeground()), progress.WithFillCharacters('█', '░'), progress.WithoutPercentage())
+}
+
+// Init asks for the background colour (to pick light or dark styles) and
+// starts the spinner.
+func (m Model) Init() tea.Cmd {
+	return tea.Batch(tea.RequestBackgroundColor, m.spin.Tick)
+}
+
+// Update is the only place the model changes.
+func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.BackgroundColorMsg:
+		m.setStyles(msg.IsDark())
+	case tea.ColorProfileMsg:
+		m.profile = msg.Profile
+	case tea.WindowSizeMsg:
+		m.width, m.height = msg.Width, msg.Height
+		m.help.SetWidth(msg.Width)
+		m.clampScroll()
+	case spinner.TickMsg:
+		var cmd tea.Cmd
+		m.spin, cmd = m.spin.Update(msg)
+		return m, cmd
+	case EventMsg:
+		m.run.apply(msg.Event)
+		if msg.Event.Kind == journal.KindCommandExit {
+			m.confirmQuit = false
+		}
+		m.clampScroll()
+	case GateMsg:
+		return m.openGate(msg)
+	case DoneMsg:
+		m.done, m.result = true, msg
+		m.confirmQuit = false
+		var cmd tea.Cmd
+		if m.gate.active { // the engine gave up waiting: nobody reads the reply any more
+			m.gate.active = false
+		}
+		if m.opts.ExitOnDone {
+			m.quitting = true
+			cmd = tea.Quit
+		}
+		return m, cmd
+	case tea.PasteMsg:
+		if m.gate.active {
+			var cmd tea.Cmd
+			m.input, cmd = m.input.Update(msg)
+			return m, cmd
+		}
+	case tea.KeyPressMsg:
+		return m.onKey(msg)
+	}
+	return m, nil
+}
+
+func (m Model) openGate(msg GateMsg) (tea.Model, tea.Cmd) {
+	if m.gate.active && !m.gate.answered {
+		// A second gate while one waits: refuse the new one rather than
+		// leave its sender blocked.
+		return m, answer(msg.Reply, false)
+	}
+	m.gate = gate{command: clean(msg.Command), dir: clean(msg.Dir), expect: msg.Expect, reply: msg.Reply, active: true}
+	if m.gate.command != "" {
+		m.run.cmd.argv = m.gate.command
+	}
+	m.input.Reset()
+	m.confirmQuit = false
+	return m, m.input.Focus()
+}
+
+func (m Model) onKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
+	k := m.keys
+	if m.gate.active {
+		switch {
+		case key.Matches(msg, k.Refuse):
+			return m.answerGate(false)
+		case key.Matches(msg, k.Confirm):
+			typed := m.input.Value()
+			switch {
+			case typed == m.gate.expect && typed != "":
+				return m.answerGate(true)
+			case typed == "no":
+				return m.answerGate(false)
+			}
+			m.gate.wrong = typed
+			m.input.Reset()
+			return m, nil
+		}
+		var cmd tea.Cmd
+		m.input, cmd = m.input.Update(msg)
+		return m, cmd
+	}
+
+	if m.confirmQuit {
+		m.confirmQuit = false
+		if key.Matches(msg, k.Yes) {
+			m.interrupts++
+			if m.interrupts == 1 {
+				m.status = "sent Ctrl-C to flyctl; waiting for it to stop (quit again to kill it)"
+			} else {
+				m.status = "asked the engine to kill flyctl; waiting for the run to end"
+			}
+			return m, call(m.opts.Interrupt)
+		}
+		m.status = "still deploying"
+		return m, nil
+	}
+
+	switch {
+	case key.Matches(msg, k.Quit):
+		if m.done {
+			m.quitting = true
+			return m, tea.Quit
+		}
+		if m.run.deploying() {
+			m.confirmQuit = true
+			return m, nil
+		}
+		m.quitting = true
+		return m, quitAfter(m.opts.Quit)
+	case key.Matches(msg, k.Continue):
+		if m.done {
+			m.quitting = true
+			return m, tea.Quit
+		}
+		m.scrollBack = 0
+	case key.Matches(msg, k.Details):
+		m.details = !m.details
+		m.clampScroll()
+	case key.Matches(msg, k.Help):
+		m.fullHelp = !m.fullHelp
+		m.help.ShowAll = m.fullHelp
+		m.clampScroll()
+	case key.Matches(msg, k.Copy):
+		next := m.nextCommand()
+		if next == "" {
+			m.status = "nothing to copy yet"
+			return m, nil
+		}
+		m.status = "copied: " + next
+		return m, tea.SetClipboard(next)
+	case key.Matches(msg, k.Up):
+		m.scroll(1)
+	case key.Matches(msg, k.Down):
+		m.scroll(-1)
+	case key.Matches(msg, k.PageUp):
+		m.scroll(max(1, m.outputHeight()-1))
+	case key.Matches(msg, k.PageDown):
+		m.scroll(-max(1, m.outputHeight()-1))
+	case key.Matches(msg, k.Follow):
+		m.scrollBack = 0
+	}
+	return m, nil
+}
+
+func (m Model) answerGate(ok bool) (tea.Model, tea.Cmd) {
+	if m.gate.answered {
+		return m, nil
+	}
+	m.gate.active, m.gate.answered, m.gate.confirmed = false, true, ok
+	m.input.Blur()
+	m.input.Reset()
+	return m, answer(m.gate.reply, ok)
+}
+
+// answer sends the gate's reply from a command, so Update never blocks on
+// a slow reader.
+func answer(reply chan<- bool, ok bool) tea.Cmd {
+	if reply == nil {
+		return nil
+	}
+	return func() tea.Msg {
+		reply <- ok
+		return nil
+	}
+}
+
+// quitAfter calls f (if set), then ends the program.
+func quitAfter(f func()) tea.Cmd {
+	return func() tea.Msg {
+		if f != nil {
+			f()
+		}
+		return tea.QuitMsg{}
+	}
+}
+
+func call(f func()) tea.Cmd {
+	if f == nil {
+		return nil
+	}
+	return func() tea.Msg {
+		f()
+		return nil
+	}
+}
+
+func (m *Model) scroll(n int) {
+	m.scrollBack += n
+	m.clampScroll()
+}
+
+func (m *Model) clampScroll() {
+	limit := max(0, len(m.run.output)-m.outputHeight())
+	m.scrollBack = min(max(m.scrollBack, 0), limit)
+}
+
+// nextCommand is what `c` copies: the run's advice once it has any,
+// otherwise the escape command.
+func (m Model) nextCommand() string {
+	if m.done && m.result.Next != "" {
+		return clean(m.result.Next)
+	}
+	for i := len(m.run.phases) - 1; i >= 0; i-- {
+		vs := m.run.phases[i].data.verdicts
+		for j := len(vs) - 1; j >= 0; j-- {
+			if vs[j].next != "" {
+				return vs[j].next
+			}
+		}
+	}
+	if m.run.cmd.argv != "" {
+		return m.run.cmd.argv
+	}
+	if m.run.app == "" {
+		return ""
+	}
+	return argv(m.rb.EscapeCommand(m.run.app))
+}
+
+// View draws the screen on the alternate screen, so the summary the CLI
+// prints after exit is what stays in the scrollback.
+func (m Model) View() tea.View {
+	v := tea.NewView(m.Render())
+	v.AltScreen = true
+	v.WindowTitle = "jpops · " + m.run.app
+	return v
+}
+
+// Done reports whether the run finished, and how.
+func (m Model) Done() (DoneMsg, bool) { return m.result, m.done }

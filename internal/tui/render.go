@@ -1,0 +1,570 @@
+package tui
+
+import (
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/key"
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/colorprofile"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/jpops-dev/jpops/internal/verdict"
+	"github.com/jpops-dev/jpops/runbook"
+)
+
+// Fallback size until the terminal reports its own.
+const defaultWidth, defaultHeight = 80, 24
+
+func (m Model) size() (int, int) {
+	w, h := m.width, m.height
+	if w <= 0 {
+		w = defaultWidth
+	}
+	if h <= 0 {
+		h = defaultHeight
+	}
+	return w, h
+}
+
+// Render returns the screen content. It is pure, so tests can golden it.
+// Under a colourless profile (NO_COLOR, Ascii, not a terminal) it carries
+// no escape codes at all: the glyphs say what colour would.
+func (m Model) Render() string {
+	w, h := m.size()
+	top := m.topLines(w)
+	bottom := m.footerLines(w)
+	panelH := max(0, h-len(top)-len(bottom))
+	panel := m.panelLines(w, panelH)
+	if len(panel) > panelH {
+		panel = panel[:panelH]
+	}
+	for len(panel) < panelH {
+		panel = append(panel, "")
+	}
+	lines := append(append(top, panel...), bottom...)
+	if len(lines) > h {
+		lines = lines[:h]
+	}
+	for i, l := range lines {
+		lines[i] = ansi.Truncate(l, w, "…")
+	}
+	out := strings.Join(lines, "\n")
+	switch {
+	case m.profile <= colorprofile.Ascii:
+		return ansi.Strip(out)
+	case m.profile < colorprofile.TrueColor:
+		var b strings.Builder
+		cw := colorprofile.Writer{Forward: &b, Profile: m.profile}
+		_, _ = cw.WriteString(out)
+		return b.String()
+	}
+	return out
+}
+
+// topLines: the header, the four phases and a rule.
+func (m Model) topLines(w int) []string {
+	s := m.styles
+	left := s.Header.Render("jpops · " + orDash(m.run.app) + " · " + m.rb.Name)
+	// The DRILL badge must survive any width; the incident id goes first.
+	badge := ""
+	if m.drill() {
+		text := "[DRILL]"
+		if m.opts.Scenario != "" {
+			text = "[DRILL " + m.opts.Scenario + "]"
+		}
+		badge = s.Badge.Render(text)
+	}
+	right := badge
+	if inc := m.run.incident; inc != "" {
+		withInc := s.Muted.Render(inc)
+		if badge != "" {
+			withInc += "  " + badge
+		}
+		if ansi.StringWidth(left)+ansi.StringWidth(withInc)+1 <= w {
+			right = withInc
+		}
+	}
+	lines := []string{spread(left, right, w)}
+	for i, p := range m.run.phases {
+		lines = append(lines, m.phaseLine(i, p, w))
+	}
+	return append(lines, s.Rule.Render(strings.Repeat("─", w)))
+}
+
+func (m Model) drill() bool { return m.opts.Drill || m.run.mode == "drill" }
+
+func (m Model) phaseLine(i int, p phase, w int) string {
+	s := m.styles
+	var glyph, right string
+	title := fmt.Sprintf("%d. %s", i+1, p.title)
+	switch p.state {
+	case stateRunning:
+		glyph = m.spin.View()
+		title = s.Bold.Render(title)
+		right = s.Running.Render("running " + dur(m.run.lastTS.Sub(p.started).Seconds()))
+	case statePassed:
+		glyph = s.OK.Render("✓")
+		right = s.OK.Render("passed") + s.Muted.Render(" "+dur(p.ended.Sub(p.started).Seconds()))
+	case stateFailed:
+		glyph = s.Fail.Render("✗")
+		right = s.Fail.Render(withReason("failed", p.reason))
+	case stateSkipped:
+		glyph = s.Muted.Render("–")
+		title = s.Muted.Render(title)
+		right = s.Muted.Render(withReason("skipped", p.reason))
+	default:
+		glyph = s.Muted.Render("·")
+		title = s.Muted.Render(title)
+		right = s.Muted.Render("pending")
+	}
+	return spread(" "+glyph+" "+title, right, w)
+}
+
+func withReason(state, reason string) string {
+	if reason == "" {
+		return state
+	}
+	return state + ": " + reason
+}
+
+// footerLines: the status line and the help.
+func (m Model) footerLines(w int) []string {
+	s := m.styles
+	status := ""
+	switch {
+	case m.confirmQuit:
+		status = s.Warn.Render("flyctl is deploying. Quit and send Ctrl-C to flyctl? (y/N)")
+	case m.status != "":
+		status = s.Muted.Render(m.status)
+	}
+	var helpText string
+	switch {
+	case m.gate.active:
+		helpText = m.help.ShortHelpView([]key.Binding{m.keys.Confirm, m.keys.Refuse})
+	case m.confirmQuit:
+		helpText = m.help.ShortHelpView([]key.Binding{
+			key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "quit and send Ctrl-C")),
+			key.NewBinding(key.WithKeys("n"), key.WithHelp("any key", "keep deploying")),
+		})
+	default:
+		helpText = m.help.View(m.keys)
+	}
+	return append([]string{status}, strings.Split(helpText, "\n")...)
+}
+
+// panelLines is the body: the current phase, or the result once done.
+func (m Model) panelLines(w, h int) []string {
+	if m.done {
+		return m.donePanel()
+	}
+	if m.run.current < 0 {
+		return []string{" " + m.spin.View() + " waiting for the engine to start the runbook…"}
+	}
+	p := m.run.phases[m.run.current]
+	if p.id == runbook.PhaseEscape {
+		before, after := m.escapeParts(p, w)
+		outH := max(0, h-len(before)-len(after))
+		return append(append(before, m.outputWindow(outH)...), after...)
+	}
+	lines := m.detailLines(p, w)
+	switch p.id {
+	case runbook.PhaseDiagnose:
+		lines = append(lines, m.machineLines(p.data.machines)...)
+	case runbook.PhaseBootlogs:
+		lines = append(lines, m.evidenceLines(p.data.evidence)...)
+	case runbook.PhaseSmoke:
+		lines = append(lines, m.smokeLines(p)...)
+	}
+	lines = append(lines, m.commonLines(p)...)
+	if len(lines) > h && h > 0 {
+		more := len(lines) - h + 1
+		lines = append(lines[:h-1], m.styles.Muted.Render(fmt.Sprintf("  … %d more lines (enlarge the terminal or press d)", more)))
+	}
+	return lines
+}
+
+// detailLines: the runbook's why, do and don't when details are on; only
+// the first don't otherwise, because that is the one that costs an outage.
+func (m Model) detailLines(p phase, w int) []string {
+	s := m.styles
+	rp := m.rb.Phase(p.id)
+	if !m.details {
+		if len(rp.Dont) > 0 {
+			return []string{s.Warn.Render(" ✗ " + rp.Dont[0]), ""}
+		}
+		return nil
+	}
+	var lines []string
+	if rp.Why != "" {
+		wrapped := lipgloss.NewStyle().Width(max(10, w-1)).Render(strings.TrimSpace(rp.Why))
+		for _, l := range strings.Split(wrapped, "\n") {
+			lines = append(lines, " "+strings.TrimRight(l, " "))
+		}
+	}
+	for _, d := range rp.Do {
+		lines = append(lines, s.OK.Render(" ✓ ")+d)
+	}
+	for _, d := range rp.Dont {
+		lines = append(lines, s.Warn.Render(" ✗ "+d))
+	}
+	return append(lines, "")
+}
+
+func (m Model) machineLines(ms []machine) []string {
+	if len(ms) == 0 {
+		return []string{" " + m.spin.View() + " listing machines…"}
+	}
+	s := m.styles
+	lines := []string{s.Muted.Render(fmt.Sprintf("   %-14s  %-6s  %-9s  %-6s  %-24s  %s", "ID", "REGION", "STATE", "CHECKS", "IMAGE", "SIGNATURE"))}
+	for _, mc := range ms {
+		mark, sig := "  ", ""
+		if mc.signature {
+			mark = s.Signature.Render("◆ ")
+			sig = s.Signature.Render("hung")
+			if mc.since > 0 {
+				sig = s.Signature.Render("hung " + dur(mc.since))
+			}
+		}
+		checks := fmt.Sprintf("%d/%d", mc.passing, mc.total)
+		row := fmt.Sprintf("%-14s  %-6s  %-9s  %-6s  %-24s", mc.id, mc.region, mc.state, checks, ansi.Truncate(shortImage(mc.image), 24, "…"))
+		lines = append(lines, " "+mark+row+"  "+sig)
+	}
+	return lines
+}
+
+func (m Model) evidenceLines(ev []evidence) []string {
+	if len(ev) == 0 {
+		return []string{" " + m.spin.View() + " reading boot logs…"}
+	}
+	s := m.styles
+	var lines []string
+	for _, e := range ev {
+		head := e.op
+		if e.db != "" {
+			head += " on " + e.db
+		}
+		if e.completed {
+			head = s.OK.Render(" ✓ ") + head + s.Muted.Render(" · completed")
+		} else {
+			head = s.Signature.Render(" ◆ "+head) + s.Muted.Render(" · running "+dur(e.runningFor))
+		}
+		if e.machine != "" {
+			head += s.Muted.Render(" · " + e.machine)
+		}
+		lines = append(lines, head)
+		if e.line != "" {
+			lines = append(lines, s.Muted.Render("   │ "+e.line))
+		}
+	}
+	return lines
+}
+
+// escapeParts: what stands above and below the flyctl output window.
+func (m Model) escapeParts(p phase, w int) (before, after []string) {
+	s := m.styles
+	before = m.detailLines(p, w)
+	for _, c := range p.data.checks {
+		before = append(before, m.checkLine(c))
+	}
+	if cmd := m.run.cmd.argv; cmd != "" {
+		before = append(before, s.Command.Render(" $ "+cmd))
+		if dir := firstNonEmpty(m.run.cmd.dir, m.gate.dir); dir != "" {
+			before = append(before, s.Muted.Render("   in "+dir))
+		}
+	}
+	switch {
+	case m.gate.active:
+		before = append(before, m.gateLines()...)
+	case m.gate.answered && m.gate.confirmed:
+		before = append(before, s.OK.Render(" ✓ confirmed at the gate"))
+	case m.gate.answered:
+		before = append(before, s.Fail.Render(" ✗ refused at the gate: the run ends ABORTED"))
+	}
+	// One line heads the output in every state, so scrolling never moves
+	// the layout.
+	if m.run.cmd.started || len(m.run.output) > 0 {
+		head := s.Muted.Render(" flyctl output")
+		if m.run.deploying() {
+			head = " " + m.spin.View() + s.Running.Render(" deploying…")
+		}
+		if m.scrollBack > 0 {
+			head += s.Muted.Render(fmt.Sprintf("  ↓ %d more lines below · end follows", m.scrollBack))
+		}
+		before = append(before, head)
+	}
+	if c := m.run.cmd; c.exited {
+		if c.code == 0 && c.errMsg == "" {
+			line := s.OK.Render(" ✓ flyctl exited 0")
+			if c.image != "" {
+				line += s.Muted.Render(" · image ") + c.image
+			}
+			after = append(after, line)
+			if c.digest != "" {
+				after = append(after, s.Muted.Render("   digest ")+c.digest)
+			}
+		} else {
+			after = append(after, s.Fail.Render(withReason(fmt.Sprintf(" ✗ flyctl exited %d", c.code), c.errMsg)))
+		}
+	}
+	after = append(after, m.commonLines(p)...)
+	return before, after
+}
+
+func (m Model) gateLines() []string {
+	s := m.styles
+	bar := s.GateBar.Render(" ┃ ")
+	g := m.gate
+	lines := []string{
+		bar + s.Bold.Render("This deploys a new image to every machine of "+orDash(m.run.app)+", one at a time."),
+		bar + fmt.Sprintf("Refusing runs nothing and ends the run %s (exit %d).", verdict.Aborted, verdict.Aborted.ExitCode()),
+		bar + "Type " + s.Bold.Render(g.expect) + " and press enter to deploy; esc or \"no\" refuses.",
+		bar + "> " + m.input.Value() + "█",
+	}
+	if g.wrong != "" {
+		lines = append(lines, bar+s.Fail.Render(fmt.Sprintf("%q is not %s; nothing was run.", g.wrong, g.expect)))
+	}
+	return lines
+}
+
+// outputHeight is the height of the flyctl output window in the escape panel.
+func (m Model) outputHeight() int {
+	w, h := m.size()
+	panelH := h - len(m.topLines(w)) - len(m.footerLines(w))
+	p := m.run.phases[m.run.phaseIndex(runbook.PhaseEscape)]
+	before, after := m.escapeParts(p, w)
+	return max(1, panelH-len(before)-len(after))
+}
+
+// outputWindow shows the flyctl output, following the tail unless the
+// operator scrolled back.
+func (m Model) outputWindow(h int) []string {
+	if h <= 0 || len(m.run.output) == 0 {
+		return nil
+	}
+	end := len(m.run.output) - min(m.scrollBack, len(m.run.output))
+	start := max(0, end-h)
+	lines := make([]string, 0, end-start)
+	for _, l := range m.run.output[start:end] {
+		lines = append(lines, m.styles.Muted.Render("   │ ")+l)
+	}
+	return lines
+}
+
+func (m Model) smokeLines(p phase) []string {
+	s := m.styles
+	var lines []string
+	var order []string
+	byMachine := map[string][]smokeRow{}
+	for _, r := range p.data.smoke {
+		if _, ok := byMachine[r.machine]; !ok {
+			order = append(order, r.machine)
+		}
+		byMachine[r.machine] = append(byMachine[r.machine], r)
+	}
+	for _, id := range order {
+		rows := byMachine[id]
+		allOK := true
+		var cells, fails []string
+		for _, r := range rows {
+			label := r.check
+			if r.check == "request" && r.request != "" {
+				label = r.request
+			}
+			if r.ok {
+				cells = append(cells, s.OK.Render("✓ ")+label)
+			} else {
+				allOK = false
+				cells = append(cells, s.Fail.Render("✗ "+label))
+				if r.detail != "" {
+					fails = append(fails, s.Fail.Render("     ✗ ")+label+": "+r.detail)
+				}
+			}
+		}
+		mark := s.OK.Render(" ✓ ")
+		if !allOK {
+			mark = s.Fail.Render(" ✗ ")
+		}
+		lines = append(lines, mark+fmt.Sprintf("%-14s", orDash(id))+"  "+strings.Join(cells, "  "))
+		lines = append(lines, fails...)
+	}
+	if len(order) == 0 && p.state == stateRunning {
+		lines = append(lines, " "+m.spin.View()+" walking every machine…")
+	}
+	if hd := m.run.hold; hd.seen {
+		lines = append(lines, "")
+		if hd.remaining > 0 {
+			frac := 0.0
+			if hd.full > 0 {
+				frac = math.Min(1, math.Max(0, hd.elapsed/hd.full))
+			}
+			bar := m.bar
+			bar.SetWidth(24)
+			lines = append(lines, " "+m.spin.View()+" stability hold "+bar.ViewAs(frac)+
+				s.Muted.Render(fmt.Sprintf(" %s of %s · %s left", dur(hd.elapsed), dur(hd.full), dur(hd.remaining))))
+		} else {
+			lines = append(lines, s.OK.Render(" ✓ stability hold: held "+dur(hd.full)))
+		}
+	}
+	return lines
+}
+
+// commonLines: verdicts, notes and an abort, for any phase.
+func (m Model) commonLines(p phase) []string {
+	s := m.styles
+	var lines []string
+	if len(p.data.verdicts) > 0 || len(p.data.notes) > 0 || m.run.abort != "" {
+		lines = append(lines, "")
+	}
+	for _, v := range p.data.verdicts {
+		lines = append(lines, " → "+m.verdictStyle(v.verdict).Render(v.verdict)+"  "+v.reason)
+		if v.next != "" {
+			lines = append(lines, s.Muted.Render("   next: ")+v.next)
+		}
+	}
+	for _, n := range p.data.notes {
+		lines = append(lines, s.Muted.Render(" · "+n))
+	}
+	if m.run.abort != "" {
+		lines = append(lines, s.Fail.Render(" ✗ aborted: "+m.run.abort))
+	}
+	return lines
+}
+
+func (m Model) checkLine(c check) string {
+	s := m.styles
+	mark := s.OK.Render(" ✓ ")
+	if !c.ok {
+		mark = s.Fail.Render(" ✗ ")
+	}
+	line := mark + c.name
+	if c.detail != "" {
+		line += s.Muted.Render("  " + c.detail)
+	}
+	return line
+}
+
+func (m Model) donePanel() []string {
+	s := m.styles
+	r := m.result
+	v := string(r.Verdict)
+	if v == "" {
+		v = orDash(m.run.endVerdict)
+	}
+	head := " " + m.verdictStyle(v).Render(verdictGlyph(v)+" "+v) + s.Muted.Render(fmt.Sprintf("  exit %d", r.ExitCode))
+	if m.drill() {
+		head += "  " + s.Badge.Render("[DRILL]")
+	}
+	lines := []string{head}
+	if reason := m.finalReason(v); reason != "" {
+		lines = append(lines, "   "+reason)
+	}
+	lines = append(lines, "")
+	field := func(name, value string) {
+		if value != "" {
+			lines = append(lines, s.Muted.Render(fmt.Sprintf("   %-9s", name))+value)
+		}
+	}
+	field("incident", clean(firstNonEmpty(r.Incident, m.run.incident)))
+	field("journal", clean(r.JournalPath))
+	field("next", clean(r.Next))
+	if r.Err != nil {
+		lines = append(lines, s.Fail.Render("   error    ")+clean(r.Err.Error()))
+	}
+	lines = append(lines, "", s.Muted.Render(" press enter or q to exit"))
+	return lines
+}
+
+// finalReason is the reason of the last verdict the engine gave for v.
+func (m Model) finalReason(v string) string {
+	for i := len(m.run.phases) - 1; i >= 0; i-- {
+		vs := m.run.phases[i].data.verdicts
+		for j := len(vs) - 1; j >= 0; j-- {
+			if vs[j].verdict == v {
+				return vs[j].reason
+			}
+		}
+	}
+	return ""
+}
+
+func (m Model) verdictStyle(v string) lipgloss.Style {
+	switch verdict.Verdict(v) {
+	case verdict.Healthy, verdict.Recovered:
+		return m.styles.OK.Bold(true)
+	case verdict.HangConfirmed, verdict.Inconclusive:
+		return m.styles.Signature
+	}
+	return m.styles.Fail
+}
+
+func verdictGlyph(v string) string {
+	switch verdict.Verdict(v) {
+	case verdict.Healthy, verdict.Recovered:
+		return "✓"
+	case verdict.HangConfirmed, verdict.Inconclusive:
+		return "◆"
+	}
+	return "✗"
+}
+
+// spread puts left and right on one line of width w. When they do not fit,
+// a right side wider than half the line is cut first, then the left.
+func spread(left, right string, w int) string {
+	lw, rw := ansi.StringWidth(left), ansi.StringWidth(right)
+	if right == "" {
+		return ansi.Truncate(left, w, "…")
+	}
+	if lw+rw+1 > w && rw > w/2 {
+		right = ansi.Truncate(right, max(w/2, w-lw-1), "…")
+		rw = ansi.StringWidth(right)
+	}
+	if lw+rw+1 > w {
+		left = ansi.Truncate(left, max(0, w-rw-1), "…")
+		lw = ansi.StringWidth(left)
+	}
+	return left + strings.Repeat(" ", max(1, w-lw-rw)) + right
+}
+
+// shortImage keeps the tag of an image reference (registry.fly.io/app:tag → tag).
+func shortImage(ref string) string {
+	if i := strings.LastIndex(ref, "@"); i >= 0 {
+		ref = ref[:i]
+	}
+	if i := strings.LastIndex(ref, ":"); i > strings.LastIndex(ref, "/") {
+		return ref[i+1:]
+	}
+	if i := strings.LastIndex(ref, "/"); i >= 0 {
+		return ref[i+1:]
+	}
+	return ref
+}
+
+// dur formats seconds as 31m12s; event data and timestamps, never the wall clock.
+func dur(sec float64) string {
+	if sec <= 0 || math.IsNaN(sec) || math.IsInf(sec, 0) {
+		return "0s"
+	}
+	if sec > 1e9 {
+		sec = 1e9
+	}
+	return time.Duration(sec * float64(time.Second)).Round(time.Second).String()
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func firstNonEmpty(ss ...string) string {
+	for _, s := range ss {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}
