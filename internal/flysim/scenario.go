@@ -1,0 +1,88 @@
+package flysim
+
+import (
+	"fmt"
+	"time"
+)
+
+// Deploy outcomes: what a deploy started in a scenario does.
+const (
+	OutcomeFixed         = "fixed"          // the guarded image: machines come up healthy
+	OutcomeUnguarded     = "unguarded"      // the new image still runs the full scan: machines wedge, flyctl exits 0
+	OutcomeBuildFailed   = "build-failed"   // the remote builder fails: nothing changes, flyctl exits 1
+	OutcomeHealthTimeout = "health-timeout" // the first new machine never passes checks: flyctl exits 1
+)
+
+type scenario struct {
+	name, desc string
+	boot       behavior
+	retries    []int  // crash loop retries per machine (0 = forever)
+	outcome    string // what a deploy does
+	flaky      bool   // the APIs misbehave in bursts
+}
+
+var scenarios = []scenario{
+	{name: "db-boot-hang", desc: "the 2026-05-11 outage: both nrt machines started but wedged in integrity_check on the 9.7 GB DB, CHECKS 0/1", boot: bootWedge, outcome: OutcomeFixed},
+	{name: "healthy", desc: "nothing wrong: both machines started, checks passing, healthz 200", boot: bootHealthy, outcome: OutcomeFixed},
+	{name: "other-failure", desc: "a crash loop that is not this incident: the app exits 1 (cannot connect to redis), no full-scan op", boot: bootCrash, retries: []int{10, 0}, outcome: OutcomeFixed},
+	{name: "deploy-fails", desc: "db-boot-hang, and the deploy fails on the remote builder: machines stay wedged on the old image", boot: bootWedge, outcome: OutcomeBuildFailed},
+	{name: "fix-missing", desc: "db-boot-hang, but the deployed image still runs the unguarded full scan: new image, still wedged, smoke fails", boot: bootWedge, outcome: OutcomeUnguarded},
+	{name: "flaky-api", desc: "db-boot-hang behind flaky APIs: 502/503 every 3rd Machines API request, a 429, slow answers", boot: bootWedge, outcome: OutcomeFixed, flaky: true},
+}
+
+// Scenarios returns the names of the built-in scenarios.
+func Scenarios() []string {
+	names := make([]string, len(scenarios))
+	for i, sc := range scenarios {
+		names[i] = sc.name
+	}
+	return names
+}
+
+// Describe returns a one-line description of a scenario, or "" if unknown.
+func Describe(name string) string {
+	if sc, ok := lookupScenario(name); ok {
+		return sc.desc
+	}
+	return ""
+}
+
+func lookupScenario(name string) (scenario, bool) {
+	for _, sc := range scenarios {
+		if sc.name == name {
+			return sc, true
+		}
+	}
+	return scenario{}, false
+}
+
+// DefaultStart is the simulated moment a scenario starts at: 12:18 UTC on
+// 2026-05-11, when the first 5xx was seen, 38 minutes after the wedged boots.
+var DefaultStart = time.Date(2026, 5, 11, 12, 18, 0, 0, time.UTC)
+
+// bootAgo is how long before the scenario start the machines booted.
+const bootAgo = 38 * time.Minute
+
+// Machine ids: the first is the post-mortem's 85e273f4.
+var machineIDs = []string{"85e273f4b1c638", "d8d2e1a7c40958"}
+
+// build makes the scenario's app at start.
+func (sc scenario) build(app string, start time.Time, g *ids) []*machine {
+	old := image{tag: "deployment-" + g.ulid(start.Add(-19*time.Hour)), digest: g.digest(), guarded: sc.boot == bootHealthy}
+	names := []string{"wandering-sun-4821", "quiet-river-1093"}
+	ms := make([]*machine, len(machineIDs))
+	for i, id := range machineIDs {
+		booted := start.Add(-bootAgo + time.Duration(i)*38*time.Second + 3*time.Second)
+		b := boot{at: booted, image: old, instanceID: g.ulid(booted), behavior: sc.boot}
+		if sc.boot == bootCrash {
+			b.maxRetries = sc.retries[i]
+		}
+		ms[i] = &machine{
+			id: id, name: names[i], region: "nrt", idx: i,
+			privateIP: fmt.Sprintf("fdaa:9:4b1c:a7b:1c7:%s:%s:2", id[:4], id[4:8]),
+			created:   start.Add(-20 * 24 * time.Hour).Add(time.Duration(i) * time.Minute),
+			boots:     []boot{b},
+		}
+	}
+	return ms
+}
