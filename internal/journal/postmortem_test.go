@@ -1,0 +1,117 @@
+package journal
+
+import (
+	"flag"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/jpops-dev/jpops/internal/redact"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
+
+func TestPostmortemGolden(t *testing.T) {
+	events, err := Read("testdata/recovered.ndjson")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := Postmortem(events, PostmortemOptions{Redactor: redact.New()})
+	const golden = "testdata/postmortem.golden"
+	if *update {
+		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run go test -run TestPostmortemGolden -update to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("post-mortem differs from %s (rerun with -update if intended):\n%s", golden, got)
+	}
+	if again := Postmortem(events, PostmortemOptions{Redactor: redact.New()}); again != got {
+		t.Error("two renders of the same events differ")
+	}
+}
+
+func TestPostmortemSections(t *testing.T) {
+	events, err := Read("testdata/recovered.ndjson")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := Postmortem(events, PostmortemOptions{})
+	for _, want := range []string{
+		"# 2026-05-11 autonomath-api integrity_check boot hang outage post-mortem (draft)",
+		"## TL;DR", "## Timeline (UTC)", "| Time UTC | Event | Source |", "## Detection", "## Mitigation",
+		"## Impact", "## Root cause", "## Action items", "| ID | Action | Owner | Status |",
+		"| 11:40 | Machine 85e273f4a1b2c3 logs `running integrity_check on /data/autonomath.db",
+		"flyctl deploy --remote-only --strategy rolling -a autonomath-api\n# exit 0 at 12:29 UTC",
+		"Downtime: 54m58s (11:40 → 12:35 UTC",
+		"`jpops audit`", "`jpops watch -a autonomath-api`", "`jpops drill`",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("post-mortem misses %q", want)
+		}
+	}
+	if strings.Contains(got, "Drill.") {
+		t.Error("live incident carries the drill banner")
+	}
+	if strings.Contains(got, "==> Building image") {
+		t.Error("timeline lists ordinary command output lines")
+	}
+}
+
+func TestPostmortemVariants(t *testing.T) {
+	drill := join(start, diagnosed, ev("escape", KindCommandExit, "code", 0.0, "image", "registry.fly.io/autonomath-api:new"),
+		ev("escape", KindPhaseEnd, "status", "passed"),
+		ev("smoke", KindSmokeResult, "machine", "85e273f4a1b2c3", "check", "request", "request", "GET /v1/healthz", "status", 503.0, "ok", false, "detail", "no healthy candidate"),
+		ev("smoke", KindNote, "text", "pasted FLY_API_TOKEN=FlyV1 fm2_lJPECAAAAAAAAMZ4xBAaY2Fr by mistake"),
+		ev("smoke", KindPhaseEnd, "status", "failed"),
+		ev(PhaseIncident, KindIncidentEnd, "verdict", "SMOKE_FAILED", "exit_code", 30.0))
+	for i := range drill {
+		drill[i].Mode = ModeDrill
+	}
+	got := Postmortem(drill, PostmortemOptions{})
+	for _, want := range []string{
+		"> **Drill.**",
+		"Outcome: **SMOKE_FAILED**",
+		"Smoke walk failed (1 failed checks",
+		"Machine 85e273f4a1b2c3 failed the request check: no healthy candidate",
+		"Find why the incident ended SMOKE_FAILED",
+		"[REDACTED]",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("drill post-mortem misses %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "fm2_") {
+		t.Error("a token reached the post-mortem")
+	}
+
+	secret := "hunter2-telegram-bot-secret"
+	withSecret := join(start, ev(PhaseIncident, KindNote, "text", "bot token "+secret))
+	if out := Postmortem(withSecret, PostmortemOptions{Redactor: redact.New(secret)}); strings.Contains(out, secret) {
+		t.Error("a secret value passed to the Redactor reached the post-mortem")
+	}
+
+	if out := Postmortem(nil, PostmortemOptions{}); !strings.Contains(out, "## Timeline (UTC)") || !strings.Contains(out, "No command was run.") {
+		t.Errorf("empty journal renders no skeleton:\n%s", out)
+	}
+
+	pipes := join(start, ev(PhaseIncident, KindAbort, "reason", "a|b\nc"))
+	if out := Postmortem(pipes, PostmortemOptions{}); !strings.Contains(out, `Aborted: a\|b c |`) {
+		t.Errorf("table cell not escaped:\n%s", out)
+	}
+}
+
+func TestDur(t *testing.T) {
+	for _, tt := range []struct {
+		secs float64
+		want string
+	}{{0, "n/a"}, {45, "45s"}, {60, "1m"}, {583, "9m43s"}, {18720, "5h12m"}} {
+		if got := dur(seconds(map[string]any{"s": tt.secs}, "s")); got != tt.want {
+			t.Errorf("dur(%vs) = %q, want %q", tt.secs, got, tt.want)
+		}
+	}
+}
