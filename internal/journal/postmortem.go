@@ -35,7 +35,7 @@ func Postmortem(events []Event, opts PostmortemOptions) string {
 	var b strings.Builder
 	w := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
 
-	w("# %s %s %s post-mortem (draft)\n\n", p.m.Onset.UTC().Format("2006-01-02"), orDash(p.st.App), p.title())
+	w("# %s %s %s post-mortem (draft)\n\n", date(p.m.Onset), orDash(p.st.App), p.title())
 	switch p.st.Mode {
 	case ModeDrill:
 		w("> **Drill.** This is a rehearsal against the simulated Fly platform, not a real outage; times are simulated.\n\n")
@@ -234,7 +234,7 @@ func (p *pm) summary() string {
 		cause = fmt.Sprintf("every boot ran `%s` on `%s` and never reached the health check", op, orDash(db))
 	}
 	return fmt.Sprintf("%s was down for ~%s on %s (~%s UTC start → ~%s UTC %s) because %s. Outcome: **%s**.",
-		orDash(p.st.App), dur(p.m.Downtime), p.m.Onset.UTC().Format("2006-01-02"), hm(p.m.Onset), hm(p.downEnd()),
+		orDash(p.st.App), dur(p.m.Downtime), date(p.m.Onset), hm(p.m.Onset), hm(p.downEnd()),
 		p.downEndWord(), cause, orDash(p.st.Final))
 }
 
@@ -468,6 +468,13 @@ func dashed(s string) string {
 		return ""
 	}
 	return ": " + s
+}
+
+func date(t time.Time) string {
+	if t.IsZero() {
+		return "undated"
+	}
+	return t.UTC().Format("2006-01-02")
 }
 
 func hm(t time.Time) string {

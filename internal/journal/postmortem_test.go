@@ -95,7 +95,7 @@ func TestPostmortemVariants(t *testing.T) {
 		t.Error("a secret value passed to the Redactor reached the post-mortem")
 	}
 
-	if out := Postmortem(nil, PostmortemOptions{}); !strings.Contains(out, "## Timeline (UTC)") || !strings.Contains(out, "No command was run.") {
+	if out := Postmortem(nil, PostmortemOptions{}); !strings.Contains(out, "## Timeline (UTC)") || !strings.Contains(out, "No command was run.") || !strings.HasPrefix(out, "# undated") {
 		t.Errorf("empty journal renders no skeleton:\n%s", out)
 	}
 
