@@ -241,7 +241,7 @@ func (p *deployPrinter) run(ctx context.Context, getenv func(string) string) int
 	}
 	st, err := p.c.do(ctx, http.MethodPost, nil)
 	if ctx.Err() != nil {
-		return p.canceled(false)
+		return p.canceled(true) // the POST may have landed even if its answer did not
 	}
 	if err != nil {
 		fmt.Fprintf(p.errw, "Error: failed to start deploy of %s: %v\n", p.app, err)

@@ -197,6 +197,9 @@ func (m *machine) toWire(app string, t time.Time) wireMachine {
 		CreatedAt:  rfc3339(m.created),
 		UpdatedAt:  rfc3339(s.updatedAt),
 	}
+	if b.behavior == bootCrash && b.maxRetries == 0 {
+		w.Config.Restart = wireRestart{Policy: "always"}
+	}
 	w.Events = []wireEvent{}
 	for _, e := range m.events(t) {
 		we := wireEvent{Type: e.typ, Status: e.status, Source: e.source, Timestamp: e.at.UnixMilli()}
