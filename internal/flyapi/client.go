@@ -1,0 +1,370 @@
+package flyapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jpops-dev/jpops/internal/build"
+	"github.com/jpops-dev/jpops/internal/redact"
+)
+
+// Client is what jpops needs from Fly. HTTPClient implements it; a fly-go
+// adapter or a test fake could too.
+type Client interface {
+	ListMachines(ctx context.Context, app string) ([]Machine, error)
+	GetMachine(ctx context.Context, app, id string) (*Machine, error)
+	WaitMachine(ctx context.Context, app, id, state string, timeout time.Duration) error
+	GetLogs(ctx context.Context, app string, q LogQuery) (LogPage, error)
+}
+
+var _ Client = (*HTTPClient)(nil)
+
+// Config configures an HTTPClient. Zero values mean the defaults.
+type Config struct {
+	MachinesBaseURL string // default https://api.machines.dev; its path is ignored
+	LogsBaseURL     string // default https://api.fly.io
+	Token           string // with or without a FlyV1/Bearer scheme
+	UserAgent       string // default "jpops/<version>"
+	HTTPClient      *http.Client
+	Timeout         time.Duration // per request, default 15s
+	MaxRetries      int           // default 3; negative means none
+	// Backoff is the wait before retry attempt (0-based) when the server gave
+	// no Retry-After. Default: jittered exponential, 100 ms to 2 s.
+	Backoff func(attempt int) time.Duration
+}
+
+// Defaults.
+const (
+	DefaultTimeout    = 15 * time.Second
+	DefaultMaxRetries = 3
+	maxRetryAfter     = 30 * time.Second
+	maxBodyBytes      = 32 << 20
+	maxWaitPerRequest = 60 // seconds; the Machines API's own cap
+)
+
+// HTTPClient talks to the Fly Machines API and logs API over HTTP. It is
+// safe for concurrent use.
+type HTTPClient struct {
+	machinesBase string // scheme://host
+	logsBase     string // scheme://host[/path], no trailing slash
+	auth         string
+	userAgent    string
+	hc           *http.Client
+	timeout      time.Duration
+	maxRetries   int
+	backoff      func(int) time.Duration
+	sleep        func(context.Context, time.Duration) error // replaced in tests
+	red          *redact.Redactor
+}
+
+// New checks cfg and returns a client. It makes no request.
+func New(cfg Config) (*HTTPClient, error) {
+	auth := AuthHeader(cfg.Token)
+	if auth == "" {
+		return nil, ErrNoToken
+	}
+	mb, err := baseURL("machines API", orDefault(cfg.MachinesBaseURL, DefaultMachinesBaseURL), false)
+	if err != nil {
+		return nil, err
+	}
+	lb, err := baseURL("logs API", orDefault(cfg.LogsBaseURL, DefaultLogsBaseURL), true)
+	if err != nil {
+		return nil, err
+	}
+	c := &HTTPClient{
+		machinesBase: mb,
+		logsBase:     lb,
+		auth:         auth,
+		userAgent:    orDefault(cfg.UserAgent, "jpops/"+build.Version),
+		hc:           cfg.HTTPClient,
+		timeout:      cfg.Timeout,
+		maxRetries:   cfg.MaxRetries,
+		backoff:      cfg.Backoff,
+		sleep:        sleepCtx,
+	}
+	if c.hc == nil {
+		c.hc = &http.Client{}
+	}
+	if c.timeout <= 0 {
+		c.timeout = DefaultTimeout
+	}
+	switch {
+	case c.maxRetries == 0:
+		c.maxRetries = DefaultMaxRetries
+	case c.maxRetries < 0:
+		c.maxRetries = 0
+	}
+	if c.backoff == nil {
+		c.backoff = jitteredBackoff
+	}
+	secrets := append(redact.SecretsFromEnv(os.Environ()), StripScheme(cfg.Token), auth)
+	for part := range strings.SplitSeq(StripScheme(cfg.Token), ",") {
+		secrets = append(secrets, part)
+	}
+	c.red = redact.New(secrets...)
+	return c, nil
+}
+
+// baseURL keeps scheme and host (and the path, if keepPath).
+func baseURL(what, raw string, keepPath bool) (string, error) {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", fmt.Errorf("%s base URL %q is not an http(s) URL like https://api.machines.dev: fix FLY_FLAPS_BASE_URL or FLY_API_BASE_URL", what, redact.String(raw))
+	}
+	base := u.Scheme + "://" + u.Host
+	if keepPath {
+		base += strings.TrimRight(u.EscapedPath(), "/")
+	}
+	return base, nil
+}
+
+// op describes one call, for errors.
+type op struct {
+	name, app, machine, state string
+	api                       string // "machines" or "logs"
+}
+
+func (o op) String() string { return describeOp(o.name, o.app, o.machine) }
+
+// ListMachines lists the app's machines (destroyed ones excluded by Fly).
+func (c *HTTPClient) ListMachines(ctx context.Context, app string) ([]Machine, error) {
+	o := op{name: "list machines", app: app, api: "machines"}
+	if err := checkName("app", app); err != nil {
+		return nil, err
+	}
+	body, err := c.get(ctx, o, c.machinesBase+"/v1/apps/"+url.PathEscape(app)+"/machines", c.timeout)
+	if err != nil {
+		return nil, err
+	}
+	ms, err := DecodeMachines(body)
+	return ms, c.withOp(o, err)
+}
+
+// GetMachine gets one machine.
+func (c *HTTPClient) GetMachine(ctx context.Context, app, id string) (*Machine, error) {
+	o := op{name: "get machine", app: app, machine: id, api: "machines"}
+	if err := errors.Join(checkName("app", app), checkName("machine id", id)); err != nil {
+		return nil, err
+	}
+	body, err := c.get(ctx, o, c.machineURL(app, id), c.timeout)
+	if err != nil {
+		return nil, err
+	}
+	m, err := DecodeMachine(body)
+	return m, c.withOp(o, err)
+}
+
+// WaitMachine blocks until the machine reaches state ("started" when empty)
+// or timeout passes. Fly caps one wait at 60 s, so longer waits loop, as
+// fly-go does. Not reaching the state is an *APIError matching ErrWaitTimeout.
+func (c *HTTPClient) WaitMachine(ctx context.Context, app, id, state string, timeout time.Duration) error {
+	if state == "" {
+		state = "started"
+	}
+	o := op{name: "wait for machine", app: app, machine: id, state: state, api: "machines"}
+	if err := errors.Join(checkName("app", app), checkName("machine id", id)); err != nil {
+		return err
+	}
+	deadline := time.Now().Add(timeout)
+	for {
+		secs := int(time.Until(deadline).Round(time.Second) / time.Second)
+		secs = min(max(secs, 1), maxWaitPerRequest)
+		q := url.Values{"state": {state}, "timeout": {strconv.Itoa(secs)}}
+		began := time.Now()
+		_, err := c.get(ctx, o, c.machineURL(app, id)+"/wait?"+q.Encode(), time.Duration(secs)*time.Second+c.timeout)
+		if !errors.Is(err, ErrWaitTimeout) || time.Until(deadline) < time.Second {
+			return err
+		}
+		// A 408 long before the asked timeout would make this loop spin.
+		if time.Since(began) < time.Duration(secs)*time.Second/2 {
+			if err := c.sleep(ctx, c.backoff(0)); err != nil {
+				return fmt.Errorf("%s: %w", o, err)
+			}
+		}
+	}
+}
+
+// GetLogs fetches one page of the app's logs.
+func (c *HTTPClient) GetLogs(ctx context.Context, app string, q LogQuery) (LogPage, error) {
+	o := op{name: "get logs", app: app, api: "logs"}
+	if err := checkName("app", app); err != nil {
+		return LogPage{}, err
+	}
+	v := url.Values{"next_token": {q.NextToken}}
+	if q.Instance != "" {
+		v.Set("instance", q.Instance)
+	} else if q.Region != "" {
+		v.Set("region", q.Region)
+	}
+	body, err := c.get(ctx, o, c.logsBase+"/api/v1/apps/"+url.PathEscape(app)+"/logs?"+v.Encode(), c.timeout)
+	if err != nil {
+		return LogPage{}, err
+	}
+	page, err := DecodeLogs(body)
+	return page, c.withOp(o, err)
+}
+
+func (c *HTTPClient) machineURL(app, id string) string {
+	return c.machinesBase + "/v1/apps/" + url.PathEscape(app) + "/machines/" + url.PathEscape(id)
+}
+
+func checkName(what, v string) error {
+	if strings.TrimSpace(v) == "" {
+		if what == "app" {
+			return errors.New("no app name: pass -a APP, set FLY_APP, or run where fly.toml names the app")
+		}
+		return fmt.Errorf("no %s given", what)
+	}
+	return nil
+}
+
+// withOp adds the operation and the client's redaction to a decode error.
+func (c *HTTPClient) withOp(o op, err error) error {
+	var de *DecodeError
+	if errors.As(err, &de) {
+		de.Op, de.red = o.String(), c.red
+		de.Snippet = c.red.String(de.Snippet)
+	}
+	return err
+}
+
+// get makes one GET with retries and returns the 2xx body.
+func (c *HTTPClient) get(ctx context.Context, o op, u string, timeout time.Duration) ([]byte, error) {
+	host := u
+	if pu, err := url.Parse(u); err == nil {
+		host = pu.Host
+	}
+	for attempt := 1; ; attempt++ {
+		status, hdr, body, err := c.once(ctx, u, timeout)
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("%s: %w", o, ctx.Err())
+		}
+		var failure error
+		var wait time.Duration
+		switch {
+		case err != nil:
+			failure = &NetError{Op: o.String(), Host: host, Attempts: attempt, Err: err, red: c.red}
+		case status >= 200 && status < 300:
+			return body, nil
+		case status == http.StatusTooManyRequests:
+			wait = retryAfter(hdr.Get("Retry-After"), time.Now())
+			failure = c.apiError(o, status, hdr, body, attempt)
+		case status == http.StatusBadGateway || status == http.StatusServiceUnavailable:
+			failure = c.apiError(o, status, hdr, body, attempt)
+		default:
+			return nil, c.apiError(o, status, hdr, body, attempt)
+		}
+		if attempt > c.maxRetries {
+			return nil, failure
+		}
+		if wait <= 0 {
+			wait = c.backoff(attempt - 1)
+		}
+		if err := c.sleep(ctx, wait); err != nil {
+			return nil, fmt.Errorf("%s: %w", o, err)
+		}
+	}
+}
+
+// once makes a single request under its own timeout and reads the whole body.
+func (c *HTTPClient) once(ctx context.Context, u string, timeout time.Duration) (int, http.Header, []byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	req.Header.Set("Authorization", c.auth)
+	req.Header.Set("User-Agent", c.userAgent)
+	req.Header.Set("Accept", "application/json")
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) {
+			err = fmt.Errorf("no answer within %s", timeout)
+		}
+		return 0, nil, nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBodyBytes+1))
+	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) {
+			err = fmt.Errorf("body not complete within %s", timeout)
+		}
+		return 0, nil, nil, fmt.Errorf("reading the answer: %w", err)
+	}
+	if len(body) > maxBodyBytes {
+		return 0, nil, nil, fmt.Errorf("answer larger than %d MiB", maxBodyBytes>>20)
+	}
+	return resp.StatusCode, resp.Header, body, nil
+}
+
+func (c *HTTPClient) apiError(o op, status int, hdr http.Header, body []byte, attempts int) *APIError {
+	return &APIError{
+		Op: o.name, App: o.app, Machine: o.machine, State: o.state,
+		Status:    status,
+		Message:   c.red.String(errorMessage(body)),
+		RequestID: c.red.String(hdr.Get("Fly-Request-Id")),
+		Attempts:  attempts,
+	}
+}
+
+// errorMessage is Fly's "message" (preferred) or "error", else a body snippet.
+func errorMessage(body []byte) string {
+	var e struct {
+		Error   any `json:"error"`
+		Message any `json:"message"`
+	}
+	if jsonObject(body, &e) {
+		for _, v := range []any{e.Message, e.Error} {
+			if s, ok := v.(string); ok && strings.TrimSpace(s) != "" {
+				return snippet([]byte(s), nil)
+			}
+		}
+	}
+	return snippet(body, nil)
+}
+
+// retryAfter reads a Retry-After value (seconds or an HTTP date), capped.
+func retryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	var d time.Duration
+	if secs, err := strconv.Atoi(v); err == nil {
+		d = time.Duration(min(max(secs, 0), int(maxRetryAfter/time.Second))) * time.Second
+	} else if t, err := http.ParseTime(v); err == nil {
+		d = t.Sub(now)
+	}
+	return min(max(d, 0), maxRetryAfter)
+}
+
+// jitteredBackoff waits 100 ms doubling up to 2 s, jittered to half..full.
+func jitteredBackoff(attempt int) time.Duration {
+	d := 2 * time.Second
+	if attempt < 5 {
+		d = min(100*time.Millisecond<<attempt, d)
+	}
+	d = d/2 + rand.N(d/2+1)
+	return max(d, 100*time.Millisecond)
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

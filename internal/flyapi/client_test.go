@@ -1,0 +1,602 @@
+package flyapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// testToken has no Fly token shape, so only the client's own redactor can
+// keep it out of errors.
+const testToken = "s3cretUserTokenValue42"
+
+// newClient points a client at srv with instant, recorded backoff.
+func newClient(t *testing.T, srv *httptest.Server, cfg Config) (*HTTPClient, *[]time.Duration) {
+	t.Helper()
+	cfg.MachinesBaseURL, cfg.LogsBaseURL = srv.URL+"/dropped/path", srv.URL
+	if cfg.Token == "" {
+		cfg.Token = testToken
+	}
+	if cfg.UserAgent == "" {
+		cfg.UserAgent = "jpops/1.2.3"
+	}
+	c, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var sleeps []time.Duration
+	c.backoff = func(attempt int) time.Duration { return time.Duration(attempt+1) * time.Millisecond }
+	c.sleep = func(ctx context.Context, d time.Duration) error {
+		mu.Lock()
+		sleeps = append(sleeps, d)
+		mu.Unlock()
+		return ctx.Err()
+	}
+	return c, &sleeps
+}
+
+func TestListGetWait(t *testing.T) {
+	fixture := machineFixture(t)
+	var waitQuery string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet {
+			t.Errorf("method %s: jpops only reads", r.Method)
+		}
+		if got := r.Header.Get("Authorization"); got != "Bearer "+testToken {
+			t.Errorf("Authorization = %q", got)
+		}
+		if got := r.Header.Get("User-Agent"); got != "jpops/1.2.3" {
+			t.Errorf("User-Agent = %q", got)
+		}
+		if got := r.Header.Get("Accept"); got != "application/json" {
+			t.Errorf("Accept = %q", got)
+		}
+		switch r.URL.Path {
+		case "/v1/apps/autonomath-api/machines":
+			fmt.Fprintf(w, "[%s]", fixture)
+		case "/v1/apps/autonomath-api/machines/148ed726c1e589":
+			w.Write(fixture)
+		case "/v1/apps/autonomath-api/machines/148ed726c1e589/wait":
+			waitQuery = r.URL.RawQuery
+			io.WriteString(w, `{"ok": true}`)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer srv.Close()
+	c, _ := newClient(t, srv, Config{})
+	ctx := context.Background()
+
+	ms, err := c.ListMachines(ctx, "autonomath-api")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ms) != 1 || ms[0].ID != "148ed726c1e589" || ms[0].Config.Services[0].InternalPort != 8080 {
+		t.Errorf("list = %+v", ms)
+	}
+	m, err := c.GetMachine(ctx, "autonomath-api", "148ed726c1e589")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !m.MatchesImage("sha256:de7c3283e97e632ac22da59b4b1300a5f457e01ee152404d977a81a71ff5a11e") {
+		t.Errorf("machine image = %+v", m.ImageRef)
+	}
+	if err := c.WaitMachine(ctx, "autonomath-api", "148ed726c1e589", "", 30*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if waitQuery != "state=started&timeout=30" {
+		t.Errorf("wait query = %q", waitQuery)
+	}
+	if _, err := c.ListMachines(ctx, " "); err == nil || !strings.Contains(err.Error(), "-a APP") {
+		t.Errorf("empty app: %v", err)
+	}
+}
+
+func TestWaitTimeout(t *testing.T) {
+	var calls atomic.Int32
+	var timeouts []string
+	var mu sync.Mutex
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		mu.Lock()
+		timeouts = append(timeouts, r.URL.Query().Get("timeout"))
+		mu.Unlock()
+		w.Header().Set("Fly-Request-Id", "01JWAIT-nrt")
+		w.WriteHeader(http.StatusRequestTimeout)
+		io.WriteString(w, `{"error":"deadline_exceeded: machine did not reach state"}`)
+	}))
+	defer srv.Close()
+	c, _ := newClient(t, srv, Config{})
+	c.sleep, c.backoff = sleepCtx, func(int) time.Duration { return 50 * time.Millisecond }
+	err := c.WaitMachine(context.Background(), "autonomath-api", "148ed726c1e589", "stopped", 1200*time.Millisecond)
+	if !errors.Is(err, ErrWaitTimeout) {
+		t.Fatalf("err = %v, want ErrWaitTimeout", err)
+	}
+	var ae *APIError
+	if !errors.As(err, &ae) || ae.Status != 408 || ae.RequestID != "01JWAIT-nrt" {
+		t.Errorf("err = %#v", err)
+	}
+	if !strings.Contains(err.Error(), `did not reach state "stopped"`) {
+		t.Errorf("message = %q", err)
+	}
+	// Early 408s loop until the deadline, politely (backoff between them).
+	if n := calls.Load(); n < 2 || n > 6 || timeouts[0] != "1" {
+		t.Errorf("calls = %d, timeouts = %v", calls.Load(), timeouts)
+	}
+}
+
+func TestLogsPaging(t *testing.T) {
+	var queries []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/api/v1/apps/autonomath-api/logs" {
+			http.NotFound(w, r)
+			return
+		}
+		queries = append(queries, r.URL.RawQuery)
+		switch r.URL.Query().Get("next_token") {
+		case "":
+			io.WriteString(w, logsBody("1778468727000000000",
+				logLine("a1", "2026-05-11T03:05:27.000000001Z", "running integrity_check on /data/autonomath.db")))
+		case "1778468727000000000":
+			io.WriteString(w, logsBody("1778468728000000000",
+				logLine("a2", "2026-05-11T03:05:28Z", "still here"), logLine("a3", "2026-05-11T03:05:28.5Z", "and here")))
+		default:
+			io.WriteString(w, `{"data":[],"meta":{"next_token":""}}`)
+		}
+	}))
+	defer srv.Close()
+	c, _ := newClient(t, srv, Config{})
+	ctx := context.Background()
+
+	p1, err := c.GetLogs(ctx, "autonomath-api", LogQuery{Instance: "148ed726c1e589", Region: "nrt"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := p1.Entries[0]
+	if p1.NextToken != "1778468727000000000" || e.ID != "a1" || e.Instance != "148ed726c1e589" || e.Region != "nrt" ||
+		e.Provider != "app" || e.Level != "info" || e.Timestamp.Nanosecond() != 1 {
+		t.Errorf("page 1 = %+v", p1)
+	}
+	p2, err := c.GetLogs(ctx, "autonomath-api", LogQuery{Region: "nrt", NextToken: p1.NextToken})
+	if err != nil || len(p2.Entries) != 2 {
+		t.Fatalf("page 2 = %+v, %v", p2, err)
+	}
+	want := []string{"instance=148ed726c1e589&next_token=", "next_token=1778468727000000000&region=nrt"}
+	if strings.Join(queries, " ") != strings.Join(want, " ") {
+		t.Errorf("queries = %q, want %q (next_token always, region dropped with instance)", queries, want)
+	}
+}
+
+func TestLogIteratorCatchesUpAndResumes(t *testing.T) {
+	start := time.Date(2026, 5, 11, 3, 0, 0, 0, time.UTC)
+	var mu sync.Mutex
+	lines := 1 // how many lines the server has; grows during the test
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		after, _ := strconv.ParseInt(r.URL.Query().Get("next_token"), 10, 64)
+		var entries []string
+		next := ""
+		for i := range lines {
+			ts := start.Add(time.Duration(i+1) * time.Second)
+			if ts.UnixNano() > after && len(entries) < 2 { // pages of 2
+				entries = append(entries, logLine(fmt.Sprint("id", i), ts.Format(time.RFC3339Nano), fmt.Sprint("line ", i)))
+				next = TokenAt(ts)
+			}
+		}
+		io.WriteString(w, logsBody(next, entries...))
+	}))
+	defer srv.Close()
+	c, _ := newClient(t, srv, Config{})
+	ctx := context.Background()
+
+	it := NewLogIterator(c, "autonomath-api", LogQuery{Instance: "148ed726c1e589"}, start)
+	if it.Token() != strconv.FormatInt(start.UnixNano(), 10) {
+		t.Fatalf("start token = %q, want Unix nanoseconds", it.Token())
+	}
+	got := drain(t, ctx, it)
+	if strings.Join(got, ",") != "line 0" {
+		t.Fatalf("first drain = %q", got)
+	}
+	tokenAfterCatchUp := it.Token()
+	if _, err := it.Next(ctx); err != io.EOF {
+		t.Fatalf("caught up: err = %v, want io.EOF", err)
+	}
+	if it.Token() != tokenAfterCatchUp {
+		t.Errorf("an empty page moved the token from %q to %q", tokenAfterCatchUp, it.Token())
+	}
+
+	mu.Lock()
+	lines = 6
+	mu.Unlock()
+	got = drain(t, ctx, it)
+	if strings.Join(got, ",") != "line 1,line 2,line 3,line 4,line 5" {
+		t.Errorf("resumed drain = %q", got)
+	}
+}
+
+// A server that never advances its cursor must not make the iterator loop.
+func TestLogIteratorStuckToken(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, logsBody("", logLine("", "2026-05-11T03:05:28Z", "same line")))
+	}))
+	defer srv.Close()
+	c, _ := newClient(t, srv, Config{})
+	it := NewLogIterator(c, "autonomath-api", LogQuery{}, time.Time{})
+	got := drain(t, context.Background(), it)
+	if len(got) != 1 || it.Token() != "" {
+		t.Errorf("got %q, token %q; want the line once and the empty token kept", got, it.Token())
+	}
+}
+
+func drain(t *testing.T, ctx context.Context, it *LogIterator) []string {
+	t.Helper()
+	var out []string
+	for range 20 {
+		entries, err := it.Next(ctx)
+		if err == io.EOF {
+			return out
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range entries {
+			out = append(out, e.Message)
+		}
+	}
+	t.Fatal("iterator never caught up")
+	return nil
+}
+
+func TestRetries(t *testing.T) {
+	date := time.Now().Add(5 * time.Second).UTC().Format(http.TimeFormat)
+	tests := []struct {
+		name       string
+		failures   []int    // status codes before a 200
+		retryAfter []string // Retry-After per failure
+		maxRetries int
+		wantErr    int // 0: success
+		wantSleeps []time.Duration
+	}{
+		{"502 then ok", []int{502}, nil, 0, 0, []time.Duration{time.Millisecond}},
+		{"503 twice then ok", []int{503, 503}, nil, 0, 0, []time.Duration{time.Millisecond, 2 * time.Millisecond}},
+		{"429 seconds", []int{429}, []string{"7"}, 0, 0, []time.Duration{7 * time.Second}},
+		{"429 capped", []int{429}, []string{"3600"}, 0, 0, []time.Duration{30 * time.Second}},
+		{"429 without header", []int{429}, []string{""}, 0, 0, []time.Duration{time.Millisecond}},
+		{"429 http date", []int{429}, []string{date}, 0, 0, nil}, // about 5 s, checked below
+		{"exhausted", []int{503, 503, 503, 503}, nil, 0, 503, []time.Duration{time.Millisecond, 2 * time.Millisecond, 3 * time.Millisecond}},
+		{"no retries", []int{502}, nil, -1, 502, nil},
+		{"500 not retried", []int{500}, nil, 0, 500, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var calls atomic.Int32
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				n := int(calls.Add(1)) - 1
+				if n < len(tt.failures) {
+					if n < len(tt.retryAfter) && tt.retryAfter[n] != "" {
+						w.Header().Set("Retry-After", tt.retryAfter[n])
+					}
+					w.Header().Set("Fly-Request-Id", "01JRETRY-nrt")
+					w.WriteHeader(tt.failures[n])
+					io.WriteString(w, `{"error":"try later"}`)
+					return
+				}
+				io.WriteString(w, "[]")
+			}))
+			defer srv.Close()
+			c, sleeps := newClient(t, srv, Config{MaxRetries: tt.maxRetries})
+			_, err := c.ListMachines(context.Background(), "autonomath-api")
+			if tt.wantErr == 0 {
+				if err != nil {
+					t.Fatal(err)
+				}
+			} else {
+				var ae *APIError
+				if !errors.As(err, &ae) || ae.Status != tt.wantErr || ae.RequestID != "01JRETRY-nrt" {
+					t.Fatalf("err = %v, want APIError %d", err, tt.wantErr)
+				}
+			}
+			if tt.name == "429 http date" {
+				if len(*sleeps) != 1 || (*sleeps)[0] < 3*time.Second || (*sleeps)[0] > 6*time.Second {
+					t.Errorf("sleeps = %v, want about 5s", *sleeps)
+				}
+				return
+			}
+			want := tt.wantSleeps
+			if tt.name == "exhausted" {
+				if calls.Load() != 4 || !strings.Contains(err.Error(), "after 4 attempts") {
+					t.Errorf("calls = %d, err = %v; want 4 attempts", calls.Load(), err)
+				}
+			}
+			if fmt.Sprint(*sleeps) != fmt.Sprint(want) {
+				t.Errorf("sleeps = %v, want %v", *sleeps, want)
+			}
+		})
+	}
+}
+
+func TestConnectionReset(t *testing.T) {
+	var calls atomic.Int32
+	resets := int32(2)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if calls.Add(1) <= resets {
+			conn, _, err := w.(http.Hijacker).Hijack()
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			conn.Close()
+			return
+		}
+		io.WriteString(w, "[]")
+	}))
+	defer srv.Close()
+	c, _ := newClient(t, srv, Config{})
+	if _, err := c.ListMachines(context.Background(), "autonomath-api"); err != nil {
+		t.Fatalf("two resets then ok: %v", err)
+	}
+
+	calls.Store(0)
+	resets = 100
+	_, err := c.ListMachines(context.Background(), "autonomath-api")
+	var ne *NetError
+	// net/http itself may resend a GET once on a reused connection, so
+	// count our attempts, not the server's calls.
+	if !errors.As(err, &ne) || ne.Attempts != 4 || calls.Load() < 4 {
+		t.Fatalf("err = %v after %d calls, want a NetError after 4 attempts", err, calls.Load())
+	}
+	if !strings.Contains(err.Error(), "list machines of app autonomath-api: no answer from") {
+		t.Errorf("message = %q", err)
+	}
+}
+
+func TestSlowAnswerTimesOut(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-time.After(5 * time.Second):
+		}
+	}))
+	defer srv.Close()
+	c, _ := newClient(t, srv, Config{Timeout: 30 * time.Millisecond, MaxRetries: 1})
+	began := time.Now()
+	_, err := c.GetMachine(context.Background(), "autonomath-api", "148ed726c1e589")
+	if took := time.Since(began); took > 2*time.Second {
+		t.Errorf("took %v; the per-request timeout did not apply", took)
+	}
+	var ne *NetError
+	if !errors.As(err, &ne) || ne.Attempts != 2 || !strings.Contains(err.Error(), "no answer within 30ms") {
+		t.Errorf("err = %v, want a NetError after 2 timed-out attempts", err)
+	}
+}
+
+func TestContextCancelDuringBackoff(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}))
+	defer srv.Close()
+	c, _ := newClient(t, srv, Config{})
+	c.sleep = sleepCtx
+	c.backoff = func(int) time.Duration { return time.Hour }
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	began := time.Now()
+	_, err := c.ListMachines(ctx, "autonomath-api")
+	if !errors.Is(err, context.DeadlineExceeded) || time.Since(began) > 2*time.Second {
+		t.Errorf("err = %v after %v, want the context's error promptly", err, time.Since(began))
+	}
+}
+
+func TestErrorClasses(t *testing.T) {
+	tests := []struct {
+		name      string
+		status    int
+		body      string
+		call      string // list | get | logs
+		wantIs    error
+		wantInMsg string
+	}{
+		{"401", 401, `{"error":"Authenticate: token validation error"}`, "list", ErrUnauthorized, "Authenticate: token validation error: set FLY_API_TOKEN"},
+		{"403", 403, `{"error":"forbidden"}`, "get", ErrUnauthorized, "refused the token (403 Forbidden)"},
+		{"404 app", 404, `{"error":"app not found"}`, "list", ErrNotFound, "app autonomath-api not found: check the app name (-a) or that your token can see it"},
+		{"404 logs", 404, `Not Found`, "logs", ErrNotFound, "app autonomath-api not found"},
+		{"404 machine", 404, `{"error":"machine not found"}`, "get", ErrNotFound, "machine 148ed726c1e589 not found in app autonomath-api"},
+		{"500 message wins", 500, `{"error":"unknown","message":"flyd is sad","status":"unknown"}`, "list", nil, "list machines of app autonomath-api: Fly API answered 500 Internal Server Error: flyd is sad"},
+		{"422 html", 422, "<html>\n  <body>nope</body>\n</html>", "get", nil, "422 Unprocessable Entity: <html> <body>nope</body> </html>"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Fly-Request-Id", "01JN0000-yyz")
+				w.WriteHeader(tt.status)
+				io.WriteString(w, tt.body)
+			}))
+			defer srv.Close()
+			c, _ := newClient(t, srv, Config{})
+			err := call(c, tt.call)
+			var ae *APIError
+			if !errors.As(err, &ae) || ae.Status != tt.status || ae.RequestID != "01JN0000-yyz" {
+				t.Fatalf("err = %#v", err)
+			}
+			if tt.wantIs != nil && !errors.Is(err, tt.wantIs) {
+				t.Errorf("errors.Is(%v, %v) = false", err, tt.wantIs)
+			}
+			if IsAuth(err) != (tt.wantIs == ErrUnauthorized) {
+				t.Errorf("IsAuth = %v", IsAuth(err))
+			}
+			if !strings.Contains(err.Error(), tt.wantInMsg) || !strings.Contains(err.Error(), "request id 01JN0000-yyz") {
+				t.Errorf("message = %q, want %q and the request id", err, tt.wantInMsg)
+			}
+		})
+	}
+}
+
+func TestBadBodies(t *testing.T) {
+	tests := []struct {
+		name, call, body string
+		wantDecode       bool
+	}{
+		{"garbage list", "list", "<html>oops</html>", true},
+		{"truncated list", "list", `[{"id":"148ed726c1e589","sta`, true},
+		{"object for list", "list", `{"machines":[]}`, true},
+		{"empty machine", "get", `{}`, true},
+		{"garbage logs", "logs", `data: nope`, true},
+		{"logs without data", "logs", `{"meta":{"next_token":"1"}}`, true},
+		{"bad log timestamp", "logs", logsBody("1", logLine("x", "yesterday", "m")), true},
+		{"numeric next_token", "logs", `{"data":[],"meta":{"next_token":1778468727000000000}}`, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				io.WriteString(w, tt.body)
+			}))
+			defer srv.Close()
+			c, _ := newClient(t, srv, Config{})
+			err := call(c, tt.call)
+			var de *DecodeError
+			if got := errors.As(err, &de); got != tt.wantDecode {
+				t.Fatalf("err = %v, want DecodeError: %v", err, tt.wantDecode)
+			}
+			if tt.wantDecode && (de.Op == "" || !strings.Contains(err.Error(), "returned a body that is not")) {
+				t.Errorf("message = %q", err)
+			}
+		})
+	}
+}
+
+// A body cut short by the connection is a network failure, retried.
+func TestBodyCutShort(t *testing.T) {
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		w.Header().Set("Content-Length", "1000")
+		io.WriteString(w, `[{"id":"148ed7`)
+	}))
+	defer srv.Close()
+	c, _ := newClient(t, srv, Config{MaxRetries: 2})
+	_, err := c.ListMachines(context.Background(), "autonomath-api")
+	var ne *NetError
+	if !errors.As(err, &ne) || calls.Load() != 3 || !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Errorf("err = %v after %d calls, want a NetError (unexpected EOF) after 3", err, calls.Load())
+	}
+}
+
+func TestTokenHeaderForms(t *testing.T) {
+	tests := []struct{ token, want string }{
+		{"fm2_aaa", "FlyV1 fm2_aaa"},
+		{"FlyV1 fm1r_aaa,fm1a_bbb", "FlyV1 fm1r_aaa,fm1a_bbb"},
+		{"Bearer fo1_user", "Bearer fo1_user"},
+		{"fo1_user,fm2_aaa", "FlyV1 fm2_aaa"},
+	}
+	for _, tt := range tests {
+		var got string
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			got = r.Header.Get("Authorization")
+			io.WriteString(w, `{"data":[],"meta":{"next_token":""}}`)
+		}))
+		c, _ := newClient(t, srv, Config{Token: tt.token})
+		if _, err := c.GetLogs(context.Background(), "autonomath-api", LogQuery{}); err != nil {
+			t.Error(err)
+		}
+		srv.Close()
+		if got != tt.want {
+			t.Errorf("token %q sent as %q, want %q", tt.token, got, tt.want)
+		}
+	}
+}
+
+// Servers that echo the token back must not get it into an error.
+func TestErrorsNeverHoldTheToken(t *testing.T) {
+	for _, tok := range []string{testToken, "FlyV1 fm2_lzVsWrx9oTYw", "usertok-abcdef,fm1r_zzzzzz"} {
+		bodies := []struct {
+			status int
+			body   string
+			call   string
+		}{
+			{401, `{"error":"bad token TOKEN"}`, "list"},
+			{500, `upstream said: Authorization: HEADER`, "get"},
+			{200, `not json TOKEN HEADER`, "list"},
+			{200, `{"data":[{"attributes":{"timestamp":"TOKEN"}}]}`, "logs"},
+			{503, `{"message":"HEADER"}`, "logs"},
+		}
+		for _, b := range bodies {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Fly-Request-Id", StripScheme(tok))
+				w.WriteHeader(b.status)
+				body := strings.ReplaceAll(b.body, "HEADER", r.Header.Get("Authorization"))
+				io.WriteString(w, strings.ReplaceAll(body, "TOKEN", StripScheme(tok)))
+			}))
+			c, _ := newClient(t, srv, Config{Token: tok, MaxRetries: -1})
+			err := call(c, b.call)
+			srv.Close()
+			if err == nil {
+				t.Fatalf("%d %q: no error", b.status, b.body)
+			}
+			for part := range strings.SplitSeq(StripScheme(tok), ",") {
+				if strings.Contains(err.Error(), part) {
+					t.Errorf("error holds the token part %q: %v", part, err)
+				}
+			}
+		}
+	}
+}
+
+func call(c *HTTPClient, which string) error {
+	ctx := context.Background()
+	var err error
+	switch which {
+	case "list":
+		_, err = c.ListMachines(ctx, "autonomath-api")
+	case "get":
+		_, err = c.GetMachine(ctx, "autonomath-api", "148ed726c1e589")
+	case "logs":
+		_, err = c.GetLogs(ctx, "autonomath-api", LogQuery{})
+	}
+	return err
+}
+
+func logLine(id, ts, msg string) string {
+	return fmt.Sprintf(`{"id":%q,"type":"logs","attributes":{"timestamp":%q,"message":%q,"level":"info",`+
+		`"instance":"148ed726c1e589","region":"nrt","meta":{"instance":"148ed726c1e589","region":"nrt",`+
+		`"event":{"provider":"app"},"http":{"request":{"id":"","method":"","version":""},"response":{"status_code":0}}}}}`, id, ts, msg)
+}
+
+func logsBody(next string, entries ...string) string {
+	return fmt.Sprintf(`{"data":[%s],"meta":{"next_token":%q}}`, strings.Join(entries, ","), next)
+}
+
+func TestRetryAfter(t *testing.T) {
+	now := time.Date(2026, 5, 11, 3, 0, 0, 0, time.UTC)
+	tests := map[string]time.Duration{
+		"":                     0,
+		"0":                    0,
+		"-5":                   0,
+		"12":                   12 * time.Second,
+		"99999999999999999999": 0, // not an int: neither form parses
+		now.Add(10 * time.Second).Format(http.TimeFormat): 10 * time.Second,
+		now.Add(-time.Minute).Format(http.TimeFormat):     0,
+		now.Add(time.Hour).Format(http.TimeFormat):        30 * time.Second,
+		"soon": 0,
+	}
+	for in, want := range tests {
+		if got := retryAfter(in, now); got != want {
+			t.Errorf("retryAfter(%q) = %v, want %v", in, got, want)
+		}
+	}
+	for attempt := range 10 {
+		if d := jitteredBackoff(attempt); d < 100*time.Millisecond || d > 2*time.Second {
+			t.Errorf("jitteredBackoff(%d) = %v, outside 100ms..2s", attempt, d)
+		}
+	}
+}
