@@ -1,0 +1,347 @@
+package bootlog
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// MaxLine is the longest line (or JSON object) read; longer ones are
+// skipped and counted in Stats.Overlong, so memory stays bounded.
+const MaxLine = 1 << 20
+
+// Stats counts what a read saw.
+type Stats struct {
+	Lines     int // physical lines of input, including blank and overlong ones
+	Entries   int // entries parsed (text lines with flyctl's prefix, JSON log entries)
+	Unparsed  int // text lines without flyctl's prefix, passed on with only Message set
+	Overlong  int // lines or JSON objects longer than MaxLine, skipped
+	Malformed int // JSON values that did not decode (including a truncated last object), skipped
+}
+
+// Read streams log entries from r to fn. It sniffs the format: input whose
+// first non-space byte is '{' is a JSON stream (flyctl logs --json, logs API
+// pages, or NDJSON of either); anything else is flyctl's text format. Bad
+// lines are counted in Stats, never fatal; Read stops at the first error from
+// r or fn. Text keeps invalid UTF-8 bytes as they are; JSON strings get
+// U+FFFD in their place, as encoding/json does.
+func Read(r io.Reader, fn func(Entry) error) (Stats, error) {
+	br, isJSON, err := sniff(r)
+	if err != nil {
+		return Stats{}, err
+	}
+	if isJSON {
+		return readJSON(br, fn)
+	}
+	return readText(br, fn)
+}
+
+var bom = []byte("\xef\xbb\xbf")
+
+// sniff peeks past a UTF-8 byte order mark and leading whitespace for
+// '{' (or an array of objects).
+func sniff(r io.Reader) (*bufio.Reader, bool, error) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	for n := 64; ; n *= 2 {
+		b, err := br.Peek(n)
+		if bytes.HasPrefix(b, bom) {
+			br.Discard(len(bom))
+			continue
+		}
+		rest := bytes.TrimLeft(b, " \t\r\n")
+		if len(rest) > 0 && rest[0] == '[' { // a JSON array of entries: "[{" or "[]"
+			rest = bytes.TrimLeft(rest[1:], " \t\r\n")
+			if len(rest) == 0 && err == nil {
+				continue
+			}
+			return br, len(rest) > 0 && (rest[0] == '{' || rest[0] == ']'), nil
+		}
+		if len(rest) > 0 {
+			return br, rest[0] == '{', nil
+		}
+		if err != nil {
+			if errors.Is(err, io.EOF) || errors.Is(err, bufio.ErrBufferFull) {
+				return br, false, nil
+			}
+			return br, false, fmt.Errorf("reading log: %w", err)
+		}
+	}
+}
+
+func readText(r io.Reader, fn func(Entry) error) (Stats, error) {
+	var st Stats
+	c := newChunker(r, &st)
+	p := newTextParser()
+	for {
+		chunk, ok := c.next()
+		if !ok {
+			return st, c.readErr()
+		}
+		for len(chunk) > 0 {
+			line := chunk
+			if i := bytes.IndexByte(chunk, '\n'); i >= 0 {
+				line, chunk = chunk[:i], chunk[i+1:]
+			} else {
+				chunk = nil
+			}
+			st.Lines++
+			if len(bytes.TrimSpace(line)) == 0 {
+				continue
+			}
+			e, parsed := p.parse(line)
+			if parsed {
+				st.Entries++
+			} else {
+				st.Unparsed++
+			}
+			if err := fn(e); err != nil {
+				return st, err
+			}
+		}
+	}
+}
+
+// chunker hands out runs of whole lines from one buffer that grows up to
+// MaxLine. A longer line is skipped up to its newline and counted.
+type chunker struct {
+	r          io.Reader
+	buf        []byte
+	start, end int
+	skipping   bool
+	err        error
+	st         *Stats
+}
+
+func newChunker(r io.Reader, st *Stats) *chunker {
+	return &chunker{r: r, buf: make([]byte, 64<<10), st: st}
+}
+
+func (c *chunker) next() ([]byte, bool) {
+	for {
+		if c.skipping {
+			if i := bytes.IndexByte(c.buf[c.start:c.end], '\n'); i >= 0 {
+				c.start += i + 1
+				c.skipping = false
+			} else {
+				c.start, c.end = 0, 0
+			}
+		}
+		if !c.skipping {
+			if i := bytes.LastIndexByte(c.buf[c.start:c.end], '\n'); i >= 0 {
+				chunk := c.buf[c.start : c.start+i+1]
+				c.start += i + 1
+				return chunk, true
+			}
+		}
+		if c.err != nil {
+			if !c.skipping && c.start < c.end { // the last line, without a newline
+				chunk := c.buf[c.start:c.end]
+				c.start = c.end
+				return chunk, true
+			}
+			return nil, false
+		}
+		if c.start > 0 {
+			c.end = copy(c.buf, c.buf[c.start:c.end])
+			c.start = 0
+		}
+		if c.end == len(c.buf) && len(c.buf) < MaxLine { // a long line: grow up to MaxLine
+			c.buf = append(c.buf, make([]byte, len(c.buf))...)[:min(2*len(c.buf), MaxLine)]
+			continue
+		}
+		if c.end == len(c.buf) { // no newline in a full buffer
+			c.st.Overlong++
+			c.st.Lines++
+			c.skipping = true
+			c.start, c.end = 0, 0
+			continue
+		}
+		n, err := c.r.Read(c.buf[c.end:])
+		c.end += n
+		if err != nil {
+			c.err = err
+		}
+	}
+}
+
+func (c *chunker) readErr() error {
+	if c.err == nil || errors.Is(c.err, io.EOF) {
+		return nil
+	}
+	return fmt.Errorf("reading log: %w", c.err)
+}
+
+// jsonEntry is one log entry of `flyctl logs --json` or a logs API page's
+// data[].attributes. encoding/json matches keys case-insensitively, so the
+// Go-cased meta keys of flyctl and the lower-case ones of the API both fit.
+type jsonEntry struct {
+	Timestamp string
+	Message   string
+	Level     string
+	Instance  string
+	Region    string
+	Meta      struct {
+		Instance string
+		Region   string
+		Event    struct{ Provider string }
+		Error    struct{ Message string }
+	}
+}
+
+type jsonDoc struct {
+	jsonEntry
+	Attributes *jsonEntry
+	Data       []struct{ Attributes jsonEntry }
+}
+
+func (j *jsonEntry) entry() Entry {
+	e := Entry{Machine: j.Instance, Region: j.Region, Provider: j.Meta.Event.Provider, Level: j.Level, Message: j.Message}
+	if e.Machine == "" {
+		e.Machine = j.Meta.Instance
+	}
+	if e.Region == "" {
+		e.Region = j.Meta.Region
+	}
+	if e.Message == "" {
+		e.Message = j.Meta.Error.Message
+	}
+	if i := indexESC(e.Message); i >= 0 {
+		e.Message = string(stripANSI(nil, []byte(e.Message)))
+	}
+	if t, ok := parseTime([]byte(j.Timestamp)); ok {
+		e.Time = t
+	}
+	return e
+}
+
+func indexESC(s string) int {
+	for i := 0; i < len(s); i++ {
+		if s[i] == 0x1b {
+			return i
+		}
+	}
+	return -1
+}
+
+func (j *jsonEntry) isEntry() bool {
+	return j.Timestamp != "" || j.Message != "" || j.Instance != "" || j.Level != "" || j.Meta.Instance != ""
+}
+
+// readJSON splits the stream into top-level JSON values by tracking
+// brackets and strings, so a bad value is skipped and the next one read.
+// Top-level arrays are looked through: each element is a value.
+func readJSON(r io.Reader, fn func(Entry) error) (Stats, error) {
+	var st Stats
+	c := newChunker(r, &st)
+	var (
+		obj       []byte
+		depth     int
+		inStr     bool
+		esc       bool
+		discard   bool // the current value is longer than MaxLine
+		inGarbage bool
+	)
+	emit := func() error {
+		defer func() { obj, discard = obj[:0], false }()
+		if discard {
+			st.Overlong++
+			return nil
+		}
+		var doc jsonDoc
+		if err := json.Unmarshal(obj, &doc); err != nil {
+			st.Malformed++
+			return nil
+		}
+		var list []*jsonEntry
+		switch {
+		case doc.Data != nil:
+			for i := range doc.Data {
+				list = append(list, &doc.Data[i].Attributes)
+			}
+		case doc.Attributes != nil:
+			list = append(list, doc.Attributes)
+		case doc.jsonEntry.isEntry():
+			list = append(list, &doc.jsonEntry)
+		}
+		for _, j := range list {
+			st.Entries++
+			if err := fn(j.entry()); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	for {
+		overlong := st.Overlong
+		chunk, ok := c.next()
+		if st.Overlong != overlong && depth > 0 {
+			// The chunker dropped part of the current value: start afresh.
+			depth, obj, discard = 0, obj[:0], false
+		}
+		if !ok {
+			break
+		}
+		st.Lines += bytes.Count(chunk, []byte{'\n'})
+		if chunk[len(chunk)-1] != '\n' {
+			st.Lines++
+		}
+		from := 0 // start of the current value's bytes in chunk
+		for i := 0; i < len(chunk); i++ {
+			b := chunk[i]
+			if depth == 0 {
+				switch b {
+				case ' ', '\t', '\r', '\n', ',', '[', ']':
+					continue
+				case '{':
+					depth, inStr, esc, inGarbage, from = 1, false, false, false, i
+				default:
+					if !inGarbage {
+						st.Malformed++
+						inGarbage = true
+					}
+				}
+				continue
+			}
+			if inStr {
+				switch {
+				case esc:
+					esc = false
+				case b == '\\':
+					esc = true
+				case b == '"':
+					inStr = false
+				}
+				continue
+			}
+			switch b {
+			case '"':
+				inStr = true
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					if !discard {
+						obj = append(obj, chunk[from:i+1]...)
+					}
+					if err := emit(); err != nil {
+						return st, err
+					}
+				}
+			}
+		}
+		if depth > 0 && !discard {
+			obj = append(obj, chunk[from:]...)
+			if len(obj) > MaxLine {
+				discard, obj = true, obj[:0]
+			}
+		}
+	}
+	if depth > 0 { // a truncated last value
+		st.Malformed++
+	}
+	return st, c.readErr()
+}
