@@ -431,7 +431,7 @@ func (w *walker) line(pos syntax.Pos) string {
 }
 
 // text returns the source of n as written.
-func (w *walker) text(n syntax.Node) string {
+func (w *walker) text(n *syntax.Word) string {
 	if n == nil || !n.Pos().IsValid() || !n.End().IsValid() {
 		return ""
 	}

@@ -1,0 +1,237 @@
+package notify
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jpops-dev/jpops/internal/redact"
+)
+
+// StdoutNotifier writes one human line, or one NDJSON object, per alert.
+type StdoutNotifier struct {
+	mu   sync.Mutex
+	w    io.Writer
+	json bool
+}
+
+// Stdout returns a notifier that writes alerts to w.
+func Stdout(w io.Writer, json bool) *StdoutNotifier { return &StdoutNotifier{w: w, json: json} }
+
+func (s *StdoutNotifier) Name() string { return "stdout" }
+
+func (s *StdoutNotifier) Notify(ctx context.Context, a Alert) error {
+	var line []byte
+	if s.json {
+		b, err := json.Marshal(a.Redacted())
+		if err != nil {
+			return fmt.Errorf("stdout: encode alert: %w", err)
+		}
+		line = append(b, '\n')
+	} else {
+		line = []byte(a.Line() + "\n")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, err := s.w.Write(line); err != nil {
+		return fmt.Errorf("stdout: write alert: %w", err)
+	}
+	return nil
+}
+
+// DefaultTelegramAPI is the Bot API base URL.
+const DefaultTelegramAPI = "https://api.telegram.org"
+
+// Telegram sends the alert with the Bot API's sendMessage.
+type Telegram struct {
+	Token   string
+	ChatID  string
+	BaseURL string       // DefaultTelegramAPI when empty
+	Client  *http.Client // http.DefaultClient when nil
+}
+
+func (t *Telegram) Name() string { return "telegram" }
+
+func (t *Telegram) Notify(ctx context.Context, a Alert) error {
+	base := t.BaseURL
+	if base == "" {
+		base = DefaultTelegramAPI
+	}
+	body, _ := json.Marshal(map[string]any{
+		"chat_id": t.ChatID, "text": a.Message(), "disable_web_page_preview": true,
+	})
+	status, resp, err := post(ctx, t.Client, strings.TrimRight(base, "/")+"/bot"+t.Token+"/sendMessage", body)
+	if err != nil {
+		return fmt.Errorf("telegram: sendMessage: %s", t.scrub(err))
+	}
+	var r struct {
+		OK          bool   `json:"ok"`
+		Description string `json:"description"`
+	}
+	jerr := json.Unmarshal(resp, &r)
+	switch {
+	case status/100 != 2 || (jerr == nil && !r.OK):
+		msg := r.Description
+		if msg == "" {
+			msg = snippet(resp)
+		}
+		return httpError(status, "telegram: sendMessage to chat "+t.ChatID+": "+t.scrubString(msg))
+	case jerr != nil:
+		return fmt.Errorf("telegram: sendMessage: unreadable answer: %s", t.scrubString(snippet(resp)))
+	}
+	return nil
+}
+
+// scrub keeps the bot token, which sits in the URL path, out of errors.
+func (t *Telegram) scrub(err error) string { return t.scrubString(err.Error()) }
+
+func (t *Telegram) scrubString(s string) string {
+	if t.Token != "" {
+		s = strings.ReplaceAll(s, t.Token, redact.Mask)
+	}
+	return redact.String(s)
+}
+
+// Webhook POSTs the alert as JSON.
+type Webhook struct {
+	URL    string
+	Client *http.Client
+}
+
+func (w *Webhook) Name() string { return "webhook" }
+
+func (w *Webhook) Notify(ctx context.Context, a Alert) error {
+	body, err := json.Marshal(a.Redacted())
+	if err != nil {
+		return fmt.Errorf("webhook: encode alert: %w", err)
+	}
+	return postChecked(ctx, w.Client, "webhook", w.URL, body)
+}
+
+// Slack posts the alert's message to a Slack incoming webhook.
+type Slack struct {
+	URL    string
+	Client *http.Client
+}
+
+func (s *Slack) Name() string { return "slack" }
+
+func (s *Slack) Notify(ctx context.Context, a Alert) error {
+	body, _ := json.Marshal(map[string]string{"text": a.Message()})
+	return postChecked(ctx, s.Client, "slack", s.URL, body)
+}
+
+// postChecked posts and turns a failure or non-2xx answer into an error that
+// names only the host: webhook URLs often carry a secret in their path.
+func postChecked(ctx context.Context, c *http.Client, name, rawURL string, body []byte) error {
+	host := hostOf(rawURL)
+	status, resp, err := post(ctx, c, rawURL, body)
+	if err != nil {
+		return fmt.Errorf("%s %s: %s", name, host, redact.String(strings.ReplaceAll(err.Error(), rawURL, host)))
+	}
+	if status/100 != 2 {
+		return httpError(status, fmt.Sprintf("%s %s: %s", name, host, redact.String(snippet(resp))))
+	}
+	return nil
+}
+
+// post sends a JSON body; its error never carries the URL.
+func post(ctx context.Context, c *http.Client, rawURL string, body []byte) (int, []byte, error) {
+	if c == nil {
+		c = http.DefaultClient
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, rawURL, bytes.NewReader(body))
+	if err != nil {
+		return 0, nil, errors.New("bad URL; check the --notify value")
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "jpops")
+	resp, err := c.Do(req)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // url.Error repeats the whole URL
+		}
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	return resp.StatusCode, b, nil
+}
+
+// PermanentError is a failure that retrying will not fix (a 4xx answer).
+type PermanentError struct{ Err error }
+
+func (e *PermanentError) Error() string { return e.Err.Error() }
+func (e *PermanentError) Unwrap() error { return e.Err }
+
+func httpError(status int, msg string) error {
+	err := fmt.Errorf("%s (HTTP %d)", msg, status)
+	if status >= 400 && status < 500 && status != http.StatusRequestTimeout && status != http.StatusTooManyRequests {
+		return &PermanentError{Err: err}
+	}
+	return err
+}
+
+func hostOf(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil || u.Host == "" {
+		return "(bad URL)"
+	}
+	return u.Host
+}
+
+func snippet(b []byte) string {
+	s := strings.Join(strings.Fields(string(b)), " ")
+	if r := []rune(s); len(r) > 200 {
+		s = string(r[:200]) + "…"
+	}
+	return s
+}
+
+// DefaultExecTimeout bounds a command notifier that sets no Timeout.
+const DefaultExecTimeout = 30 * time.Second
+
+// Exec runs a command through sh -c with the alert in JPOPS_* variables.
+type Exec struct {
+	Command string
+	Timeout time.Duration // DefaultExecTimeout when zero
+}
+
+func (e *Exec) Name() string { return "exec" }
+
+func (e *Exec) Notify(ctx context.Context, a Alert) error {
+	timeout := e.Timeout
+	if timeout <= 0 {
+		timeout = DefaultExecTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "sh", "-c", e.Command)
+	cmd.Env = append(os.Environ(), a.env()...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	killGroup(cmd)
+	cmd.WaitDelay = time.Second
+	if err := cmd.Run(); err != nil {
+		if ctx.Err() != nil {
+			err = fmt.Errorf("%w after %s", ctx.Err(), timeout)
+		}
+		msg := redact.String(snippet(out.Bytes()))
+		if msg != "" {
+			msg = ": " + msg
+		}
+		return fmt.Errorf("exec notifier %q: %w%s", redact.String(e.Command), err, msg)
+	}
+	return nil
+}
