@@ -144,12 +144,22 @@ func (a Alert) Message() string {
 		b.WriteString("since: " + a.Since.UTC().Format(time.RFC3339) + "\n")
 	}
 	if a.Evidence != "" {
-		b.WriteString("evidence: " + a.Evidence + "\n")
+		b.WriteString("evidence: " + clip(a.Evidence, maxEvidence) + "\n")
 	}
 	if a.Command != "" && a.Kind != KindRecovery {
 		b.WriteString("next: " + a.Command + "\n")
 	}
 	return redact.String(strings.TrimRight(b.String(), "\n"))
+}
+
+// maxEvidence keeps a chat message far below Telegram's 4096-character cap.
+const maxEvidence = 1000
+
+func clip(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n]) + "…"
+	}
+	return s
 }
 
 // env is the alert as JPOPS_* environment variables, redacted.

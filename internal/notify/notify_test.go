@@ -70,6 +70,10 @@ func TestSentenceWithoutSummary(t *testing.T) {
 	if got, want := a.Sentence(), "autonomath-api machine 85e273f4 (nrt) is stuck at boot: integrity_check on /data/autonomath.db has run for 30m0s with no completion line."; got != want {
 		t.Errorf("Sentence = %q, want %q", got, want)
 	}
+	a.Evidence = strings.Repeat("x", 5000)
+	if n := len([]rune(a.Message())); n > 1500 {
+		t.Errorf("Message is %d characters with a long evidence line, want it clipped", n)
+	}
 	a.Kind = KindRecovery
 	if got := a.Sentence(); !strings.Contains(got, "recovered") {
 		t.Errorf("recovery Sentence = %q", got)
