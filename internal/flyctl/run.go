@@ -81,7 +81,8 @@ type Result struct {
 // Run runs spec.Argv, calls onLine (may be nil) for every output line, and
 // returns when the child has exited and no process of its group is left.
 // onLine runs on Run's goroutine, one line at a time, in order per stream;
-// a slow onLine slows the child down rather than growing memory. The error
+// a slow onLine slows the child down rather than growing memory, and the
+// timers and interrupts wait for it, so it must not block for long. The error
 // is an *Error for a start failure, a non-zero exit, death by a signal, an
 // idle or overall timeout, or an interrupt the child did not survive with
 // exit 0; it unwraps to the cause (ctx.Err() for an interrupt).

@@ -528,3 +528,16 @@ func TestVersion(t *testing.T) {
 		t.Errorf("failing version: err = %v", err)
 	}
 }
+
+// A child that closes its output early and keeps running is waited for,
+// without spinning on the closed streams.
+func TestChildClosesOutputEarly(t *testing.T) {
+	start := time.Now()
+	res, err := Run(context.Background(), Spec{Argv: []string{"sh", "-c", "echo bye; exec >&- 2>&-; sleep 0.3; exit 4"}}, nil)
+	if res.ExitCode != 4 || err == nil || len(res.Tail) != 1 {
+		t.Errorf("result = %+v, err = %v", res, err)
+	}
+	if d := time.Since(start); d < 300*time.Millisecond {
+		t.Errorf("returned after %s, before the child exited", d)
+	}
+}
