@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/jpops-dev/jpops/internal/flyapi"
 	"github.com/jpops-dev/jpops/internal/verdict"
 	"github.com/jpops-dev/jpops/runbook"
 )
@@ -40,10 +41,6 @@ func verdictExit(v verdict.Verdict) error {
 	return nil
 }
 
-// authChecker lets packages mark errors as "not authorised" without cli
-// importing their types.
-type authChecker interface{ IsAuth() bool }
-
 // ExitCode maps an error to the process exit code of DESIGN.md §3.
 func ExitCode(err error) int {
 	if err == nil {
@@ -56,8 +53,7 @@ func ExitCode(err error) int {
 	if errors.Is(err, context.Canceled) {
 		return verdict.ExitInterrupted
 	}
-	var ac authChecker
-	if errors.As(err, &ac) && ac.IsAuth() {
+	if flyapi.IsAuth(err) {
 		return verdict.ExitUnauthorized
 	}
 	var rbErr *runbook.Error

@@ -1,0 +1,132 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+
+	"charm.land/lipgloss/v2"
+	"github.com/spf13/cobra"
+
+	"github.com/jpops-dev/jpops/internal/flyapi"
+	"github.com/jpops-dev/jpops/internal/flytoml"
+	"github.com/jpops-dev/jpops/internal/report"
+	"github.com/jpops-dev/jpops/internal/state"
+	"github.com/jpops-dev/jpops/runbook"
+)
+
+// appFlags are shared by the commands that act on one app.
+type appFlags struct {
+	app    string
+	config string // directory holding fly.toml
+}
+
+func (a *appFlags) add(cmd *cobra.Command) {
+	cmd.Flags().StringVarP(&a.app, "app", "a", "", "Fly app name (default: FLY_APP, then app in fly.toml)")
+	cmd.Flags().StringVarP(&a.config, "config", "c", "", "directory of the app's fly.toml (default: the current directory)")
+}
+
+// resolve finds the app: -a, FLY_APP, then fly.toml.
+func (a *appFlags) resolve(env *Env, dir string) (string, error) {
+	if a.app != "" {
+		return a.app, nil
+	}
+	if v := env.Getenv("FLY_APP"); v != "" {
+		return v, nil
+	}
+	cfgDir := a.config
+	if cfgDir == "" {
+		cfgDir = dir
+	}
+	if cfgDir == "" {
+		cfgDir = "."
+	}
+	f, err := flytoml.Load(cfgDir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
+		return "", usageError("cannot read the app name from fly.toml: %v", err)
+	case f.App != "":
+		return f.App, nil
+	}
+	return "", usageError("no app given: pass -a APP, set FLY_APP, or run where fly.toml names the app")
+}
+
+// loadRunbook loads --runbook or the embedded runbook.
+func loadRunbook(g *globalFlags) (*runbook.Runbook, error) {
+	rb, err := runbook.Load(g.runbook)
+	if err != nil {
+		return nil, &ExitError{Code: 2, Err: err}
+	}
+	return rb, nil
+}
+
+// flyClient builds the Fly API client from flags and environment.
+func flyClient(env *Env, g *globalFlags) (*flyapi.HTTPClient, flyapi.TokenSource, error) {
+	cfg, src, err := flyapi.ConfigFromEnv(env.Getenv, g.token, env.Home)
+	if err != nil {
+		return nil, src, err
+	}
+	c, err := flyapi.New(cfg)
+	return c, src, err
+}
+
+// stateDir finds and creates the state directory.
+func stateDir(env *Env) (string, error) {
+	dir, err := state.Dir(env.Getenv, env.Home)
+	if err != nil {
+		return "", err
+	}
+	if err := state.Ensure(dir); err != nil {
+		return "", err
+	}
+	return dir, nil
+}
+
+// styler decorates the human report on a colour terminal, and nothing else.
+func styler(env *Env) report.Styler {
+	if !env.IO.ColorEnabled() {
+		return report.Styler{}
+	}
+	mk := func(s lipgloss.Style) func(string) string { return func(t string) string { return s.Render(t) } }
+	return report.Styler{
+		Bold:  mk(lipgloss.NewStyle().Bold(true)),
+		Bad:   mk(lipgloss.NewStyle().Foreground(lipgloss.Color("1"))),
+		Good:  mk(lipgloss.NewStyle().Foreground(lipgloss.Color("2"))),
+		Warn:  mk(lipgloss.NewStyle().Foreground(lipgloss.Color("3"))),
+		Faint: mk(lipgloss.NewStyle().Faint(true)),
+	}
+}
+
+// parseNow reads --now, for reproducible scans of saved logs.
+func parseNow(env *Env, s string) (time.Time, error) {
+	if s == "" {
+		return env.Now(), nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}, usageError("--now %q: want an RFC3339 time like 2026-05-11T12:25:00Z", s)
+	}
+	return t, nil
+}
+
+func absDir(dir string) string {
+	if dir == "" {
+		dir = "."
+	}
+	if a, err := filepath.Abs(dir); err == nil {
+		return a
+	}
+	return dir
+}
+
+func writeFileAtomic(path string, data []byte) error {
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, data, 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return os.Rename(tmp, path)
+}

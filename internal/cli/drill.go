@@ -1,0 +1,217 @@
+package cli
+
+import (
+	"crypto/rand"
+	"embed"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/jpops-dev/jpops/internal/flyapi"
+	"github.com/jpops-dev/jpops/internal/flysim"
+	"github.com/jpops-dev/jpops/internal/journal"
+	"github.com/jpops-dev/jpops/internal/state"
+	"github.com/jpops-dev/jpops/internal/verdict"
+)
+
+func init() { register(newDrillCmd) }
+
+//go:embed drillfiles
+var drillFiles embed.FS
+
+// drillExpect is the verdict each scenario should end with when walked
+// with --yes: a drill that ends otherwise found a bug, in jpops or in the sim.
+var drillExpect = map[string]verdict.Verdict{
+	"db-boot-hang":  verdict.Recovered,
+	"healthy":       verdict.Healthy,
+	"other-failure": verdict.NotThisIncident,
+	"deploy-fails":  verdict.EscapeFailed,
+	"fix-missing":   verdict.SmokeFailed,
+	"flaky-api":     verdict.Recovered,
+}
+
+func newDrillCmd(env *Env, g *globalFlags) *cobra.Command {
+	var (
+		wf       walkFlags
+		scenario string
+		speed    float64
+		list     bool
+	)
+	cmd := &cobra.Command{
+		Use:   "drill",
+		Short: "Rehearse the outage against a simulated Fly platform, scored",
+		Long: `Starts a simulated Fly platform on loopback (Machines API, logs API, the app
+and a stand-in flyctl), and walks the same runbook against it: the TUI on a
+terminal, plain lines off one, --yes for no gates. Nothing touches the real
+platform, whatever the environment says. A scorecard ends the drill, and the
+date is kept for jpops doctor.
+
+The simulated clock runs --speed times faster than real time, so the wedge
+has already lasted 38 minutes and the 5-minute stability hold passes in
+seconds. The exit code is the walk's verdict.`,
+		Example: `  jpops drill --yes
+  jpops drill --scenario fix-missing
+  jpops drill --list`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if list {
+				for _, s := range flysim.Scenarios() {
+					fmt.Fprintf(env.IO.Out, "%-14s %-18s %s\n", s, drillExpect[s], flysim.Describe(s))
+				}
+				return nil
+			}
+			if speed <= 0 {
+				return usageError("--speed must be above zero (got %g)", speed)
+			}
+			if _, ok := drillExpect[scenario]; !ok {
+				return usageError("unknown scenario %q: choose one of %s", scenario, strings.Join(flysim.Scenarios(), ", "))
+			}
+			useTUI, err := wf.face(env)
+			if err != nil {
+				return err
+			}
+			rb, err := loadRunbook(g)
+			if err != nil {
+				return err
+			}
+			token := "flysim-" + randomHex(12)
+			sim, err := flysim.New(flysim.Options{Scenario: scenario, Speed: speed, Token: token, Start: env.Now().UTC()})
+			if err != nil {
+				return usageError("%v", err)
+			}
+			url, err := sim.Start("127.0.0.1:0")
+			if err != nil {
+				return fmt.Errorf("start the simulated platform: %w", err)
+			}
+			defer sim.Close()
+			fly, err := flyapi.New(flyapi.Config{MachinesBaseURL: url, LogsBaseURL: url, Token: token, UserAgent: "jpops-drill"})
+			if err != nil {
+				return err
+			}
+			self, err := os.Executable()
+			if err != nil {
+				return fmt.Errorf("find the jpops binary for the stand-in flyctl: %w", err)
+			}
+			dir, err := os.MkdirTemp("", "jpops-drill-")
+			if err != nil {
+				return err
+			}
+			defer os.RemoveAll(dir)
+			if err := writeDrillDir(dir, sim.App()); err != nil {
+				return err
+			}
+
+			scale := func(d time.Duration) time.Duration { return time.Duration(float64(d) / speed) }
+			o := wf.options(env, sim.App())
+			o.Runbook, o.Fly, o.Dir = rb, fly, dir
+			o.Now = sim.Clock().Now
+			o.SmokeURL = url + "/app"
+			o.Flyctl = []string{self, "sim", "flyctl"}
+			o.FlyctlEnv = drillEnv(os.Environ(), url, token)
+			o.Hold = scale(rb.Smoke.Hold.Duration)
+			if wf.hold > 0 {
+				o.Hold = wf.hold
+			}
+			o.Interval = max(scale(rb.Smoke.Interval.Duration), 50*time.Millisecond)
+			o.Settle = scale(2 * time.Minute)
+
+			w := &walk{opts: o, jsonOut: wf.jsonOut, tui: useTUI, drill: true, scenario: scenario}
+			if err := w.start(env, journal.ModeDrill); err != nil {
+				return err
+			}
+			began := time.Now()
+			out, runErr := w.run(cmd.Context(), env)
+			if runErr == nil {
+				printScorecard(env, w, out, scenario, time.Since(began), speed)
+				if sdir, err := stateDir(env); err == nil {
+					_ = state.RecordDrill(sdir, state.DrillRecord{At: env.Now().UTC(), Scenario: scenario, Incident: out.incident, Verdict: string(out.result.Verdict), DurationS: time.Since(began).Seconds()})
+				}
+			}
+			return finishWalk(env, w, out, runErr)
+		},
+	}
+	wf.add(cmd, false)
+	cmd.Flags().StringVar(&scenario, "scenario", "db-boot-hang", "the outage to rehearse (see --list)")
+	cmd.Flags().Float64Var(&speed, "speed", 60, "simulated seconds per real second")
+	cmd.Flags().BoolVar(&list, "list", false, "list the scenarios and the verdict each should end with")
+	return cmd
+}
+
+// drillEnv points the stand-in flyctl at the simulated platform, whatever
+// the operator's environment says about the real one.
+func drillEnv(environ []string, url, token string) []string {
+	out := make([]string, 0, len(environ)+4)
+	for _, kv := range environ {
+		name, _, _ := strings.Cut(kv, "=")
+		switch name {
+		case "FLY_FLAPS_BASE_URL", "FLY_API_BASE_URL", "FLY_API_TOKEN", "FLY_ACCESS_TOKEN", "FLY_APP":
+			continue
+		}
+		out = append(out, kv)
+	}
+	return append(out, "FLY_FLAPS_BASE_URL="+url, "FLY_API_BASE_URL="+url, "FLY_API_TOKEN="+token)
+}
+
+// writeDrillDir lays out the deploy directory the drill deploys from: the
+// guarded (post-fix) boot script and a fly.toml.
+func writeDrillDir(dir, app string) error {
+	script, err := drillFiles.ReadFile("drillfiles/entrypoint.sh")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "entrypoint.sh"), script, 0o755); err != nil {
+		return err
+	}
+	toml := fmt.Sprintf("app = %q\nprimary_region = \"nrt\"\n\n[[http_service.checks]]\n  grace_period = \"60s\"\n  path = \"/v1/healthz\"\n", app)
+	return os.WriteFile(filepath.Join(dir, "fly.toml"), []byte(toml), 0o644)
+}
+
+func printScorecard(env *Env, w *walk, out walkOutcome, scenario string, wall time.Duration, speed float64) {
+	events, err := journal.Read(out.path)
+	if err != nil {
+		return
+	}
+	m := journal.Measure(events)
+	dst := env.IO.ErrOut
+	if w.tui || !w.jsonOut {
+		dst = env.IO.Out
+	}
+	want := drillExpect[scenario]
+	got := out.result.Verdict
+	match := "as expected"
+	if got != want {
+		match = fmt.Sprintf("expected %s", want)
+	}
+	d := func(t time.Time, x time.Duration) string {
+		if t.IsZero() {
+			return "—"
+		}
+		return x.Round(100 * time.Millisecond).String()
+	}
+	fmt.Fprintf(dst, "\nDRILL scorecard · scenario %s · %s (%s)\n", scenario, got, match)
+	fmt.Fprintf(dst, "  time to diagnose   %s\n", d(m.Diagnosed, m.TimeToDiagnose))
+	fmt.Fprintf(dst, "  time to escape     %s\n", d(m.Mitigated, m.TimeToMitigate))
+	fmt.Fprintf(dst, "  time to verified   %s\n", d(m.Verified, m.TimeToVerify))
+	fmt.Fprintf(dst, "  gates taken        %d\n", m.GatesTaken)
+	fmt.Fprintf(dst, "  wrong turns        %d%s\n", m.WrongTurns, reasons(m.WrongTurnReasons))
+	fmt.Fprintf(dst, "  wall time          %s (simulated clock ×%g)\n", wall.Round(100*time.Millisecond), speed)
+	fmt.Fprintf(dst, "  journal            %s\n", out.path)
+}
+
+func reasons(r []string) string {
+	if len(r) == 0 {
+		return ""
+	}
+	return " (" + strings.Join(r, "; ") + ")"
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}

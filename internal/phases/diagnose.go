@@ -1,0 +1,299 @@
+package phases
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/jpops-dev/jpops/internal/bootlog"
+	"github.com/jpops-dev/jpops/internal/flyapi"
+	"github.com/jpops-dev/jpops/internal/journal"
+	"github.com/jpops-dev/jpops/internal/verdict"
+	"github.com/jpops-dev/jpops/runbook"
+)
+
+// MachineView is one machine as phase 1 saw it (the JSON of DESIGN.md §3).
+type MachineView struct {
+	ID            string  `json:"id"`
+	Region        string  `json:"region"`
+	State         string  `json:"state"`
+	ChecksPassing int     `json:"checks_passing"`
+	ChecksTotal   int     `json:"checks_total"`
+	Image         string  `json:"image"`
+	Digest        string  `json:"digest,omitempty"`
+	UpdatedAt     string  `json:"updated_at,omitempty"`
+	Signature     bool    `json:"signature"`
+	SinceS        float64 `json:"since_s,omitempty"` // how long it has been started, for signature machines
+	Health        string  `json:"health"`            // healthy | signature | warming | unhealthy
+
+	lastStart time.Time
+}
+
+// Evidence is one boot-op line that supports the verdict.
+type Evidence struct {
+	Machine     string  `json:"machine"`
+	Timestamp   string  `json:"timestamp"`
+	Op          string  `json:"op"`
+	DB          string  `json:"db"`
+	Line        string  `json:"line"`
+	RunningForS float64 `json:"running_for_s"`
+	Status      string  `json:"status"`
+	Completion  string  `json:"completion,omitempty"`
+}
+
+// Diagnosis is the outcome of phases 1 and 2.
+type Diagnosis struct {
+	Verdict  verdict.Verdict
+	Reason   string
+	Next     string
+	Machines []MachineView
+	Evidence []Evidence
+}
+
+// Diagnose runs phases 1 and 2, read-only.
+func Diagnose(ctx context.Context, o Options) (Diagnosis, error) {
+	e, err := newEngine(o)
+	if err != nil {
+		return Diagnosis{}, err
+	}
+	return e.diagnose(ctx)
+}
+
+func (e *engine) diagnose(ctx context.Context) (Diagnosis, error) {
+	d, err := e.phase1(ctx)
+	if err != nil || d.Verdict != "" {
+		return d, err
+	}
+	return e.phase2(ctx, d)
+}
+
+// phase1 lists the machines and finds the checks signature. It returns a
+// final verdict (Verdict set) when phase 2 has nothing to look at.
+func (e *engine) phase1(ctx context.Context) (Diagnosis, error) {
+	const id = runbook.PhaseDiagnose
+	if err := e.phaseStart(id); err != nil {
+		return Diagnosis{}, err
+	}
+	machines, err := e.o.Fly.ListMachines(ctx, e.o.App)
+	if err != nil {
+		_ = e.phaseEnd(id, "failed", err.Error())
+		return Diagnosis{}, fmt.Errorf("phase 1: list machines of %s: %w", e.o.App, err)
+	}
+	now := e.o.Now()
+	var d Diagnosis
+	for i := range machines {
+		m := &machines[i]
+		if !m.Active() || (e.o.Machine != "" && m.ID != e.o.Machine) {
+			continue
+		}
+		v := e.view(m, now)
+		d.Machines = append(d.Machines, v)
+		if err := e.emit(id, journal.KindMachine, map[string]any{
+			"id": v.ID, "region": v.Region, "state": v.State, "checks_passing": v.ChecksPassing,
+			"checks_total": v.ChecksTotal, "image": v.Image, "digest": v.Digest, "updated_at": v.UpdatedAt,
+			"signature": v.Signature, "since_s": v.SinceS, "health": v.Health,
+		}); err != nil {
+			return d, err
+		}
+	}
+	sort.SliceStable(d.Machines, func(i, j int) bool { return d.Machines[i].ID < d.Machines[j].ID })
+	var sig, warming, unhealthy int
+	for _, m := range d.Machines {
+		switch m.Health {
+		case "signature":
+			sig++
+		case "warming":
+			warming++
+		case "unhealthy":
+			unhealthy++
+		}
+	}
+	switch {
+	case len(d.Machines) == 0 && e.o.Machine != "":
+		d.Verdict, d.Reason = verdict.NotThisIncident, fmt.Sprintf("machine %s is not an active machine of %s", e.o.Machine, e.o.App)
+	case len(d.Machines) == 0:
+		d.Verdict, d.Reason = verdict.NotThisIncident, fmt.Sprintf("%s has no active machines", e.o.App)
+	case sig > 0:
+		status := fmt.Sprintf("%d of %d machines started but failing checks past their grace period", sig, len(d.Machines))
+		return d, e.phaseEnd(id, "passed", status)
+	case unhealthy > 0:
+		d.Verdict, d.Reason = verdict.NotThisIncident, fmt.Sprintf("%d machine(s) unhealthy without the started-but-failing-checks signature (stopped, failed or crash-looping)", unhealthy)
+		d.Next = fmt.Sprintf("flyctl logs -a %s --no-tail", e.o.App)
+	case warming > 0:
+		d.Verdict, d.Reason = verdict.Inconclusive, fmt.Sprintf("%d machine(s) failing checks but still inside their grace period", warming)
+		d.Next = fmt.Sprintf("jpops diagnose -a %s   # again in a minute", e.o.App)
+	default:
+		d.Verdict, d.Reason = verdict.Healthy, fmt.Sprintf("all %d machines started with every check passing", len(d.Machines))
+	}
+	if err := e.phaseEnd(id, "passed", d.Reason); err != nil {
+		return d, err
+	}
+	return d, e.verdict(id, d.Verdict, d.Reason, d.Next)
+}
+
+func (e *engine) view(m *flyapi.Machine, now time.Time) MachineView {
+	passing, total := m.ChecksPassing()
+	v := MachineView{
+		ID: m.ID, Region: m.Region, State: m.State, ChecksPassing: passing, ChecksTotal: total,
+		Image: m.Image(), Digest: m.ImageRef.Digest, UpdatedAt: m.UpdatedAt, lastStart: m.LastStart(),
+	}
+	failing := total > 0 && passing < total
+	grace := m.GracePeriod(e.o.Runbook.Checks.DefaultGrace.Duration)
+	since := now.Sub(v.lastStart)
+	switch {
+	case m.State == e.o.Runbook.Checks.State && failing && !v.lastStart.IsZero() && since > grace:
+		v.Signature, v.Health, v.SinceS = true, "signature", seconds(since)
+	case m.State == e.o.Runbook.Checks.State && failing:
+		v.Health = "warming"
+	case m.State == "started":
+		v.Health = "healthy"
+	default:
+		v.Health = "unhealthy"
+	}
+	return v
+}
+
+// phase2 reads the signature machines' logs back to their last start and
+// matches the boot-op signatures.
+func (e *engine) phase2(ctx context.Context, d Diagnosis) (Diagnosis, error) {
+	const id = runbook.PhaseBootlogs
+	if err := e.phaseStart(id); err != nil {
+		return d, err
+	}
+	var wedged []MachineView
+	for _, m := range d.Machines {
+		if m.Signature {
+			wedged = append(wedged, m)
+		}
+	}
+	now := e.o.Now()
+	results := make([][]bootlog.Finding, len(wedged))
+	errs := make([]error, len(wedged))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(e.o.Concurrency)
+	for i, m := range wedged {
+		g.Go(func() error {
+			results[i], errs[i] = e.machineFindings(gctx, m, now)
+			return nil
+		})
+	}
+	_ = g.Wait()
+	if err := ctx.Err(); err != nil {
+		return d, err
+	}
+	var all []bootlog.Finding
+	var unavailable []string
+	for i, m := range wedged {
+		if errs[i] != nil {
+			if flyapi.IsAuth(errs[i]) {
+				_ = e.phaseEnd(id, "failed", errs[i].Error())
+				return d, errs[i]
+			}
+			unavailable = append(unavailable, fmt.Sprintf("%s: %v", m.ID, errs[i]))
+			continue
+		}
+		all = append(all, results[i]...)
+	}
+	for _, f := range all {
+		ev := EvidenceOf(f)
+		d.Evidence = append(d.Evidence, ev)
+		if err := e.emit(id, journal.KindEvidence, map[string]any{
+			"machine": ev.Machine, "timestamp": ev.Timestamp, "op": ev.Op, "db": ev.DB, "line": ev.Line,
+			"running_for_s": ev.RunningForS, "status": ev.Status, "completion": ev.Completion,
+		}); err != nil {
+			return d, err
+		}
+	}
+	d.Verdict, d.Reason = e.bootVerdict(all, unavailable)
+	switch d.Verdict {
+	case verdict.HangConfirmed:
+		d.Next = fmt.Sprintf("jpops run -a %s", e.o.App)
+	case verdict.Inconclusive:
+		d.Next = fmt.Sprintf("flyctl logs -a %s --no-tail   # read the boot by eye; jpops run --force if you are sure", e.o.App)
+	}
+	status := "passed"
+	if len(unavailable) == len(wedged) && len(wedged) > 0 {
+		status = "failed"
+	}
+	if err := e.phaseEnd(id, status, d.Reason); err != nil {
+		return d, err
+	}
+	return d, e.verdict(id, d.Verdict, d.Reason, d.Next)
+}
+
+func (e *engine) bootVerdict(findings []bootlog.Finding, unavailable []string) (verdict.Verdict, string) {
+	switch v := bootlog.Verdict(findings); {
+	case v == verdict.HangConfirmed:
+		var hung []string
+		for _, f := range findings {
+			if f.Status == bootlog.Hung {
+				hung = append(hung, fmt.Sprintf("%s on %s has run %s with no completion line (machine %s)", f.Op, f.DB, f.RunningFor.Round(time.Second), f.Machine))
+			}
+		}
+		return v, strings.Join(hung, "; ")
+	case len(unavailable) > 0:
+		return verdict.Inconclusive, "logs unavailable: " + strings.Join(unavailable, "; ")
+	case v == verdict.Inconclusive:
+		return v, "a full-scan boot op is running but has not yet passed its hang_after"
+	case len(findings) == 0:
+		return verdict.Inconclusive, "machines carry the checks signature but their boot logs show no full-scan op"
+	default:
+		return verdict.Inconclusive, "every full-scan boot op completed, yet checks still fail: look beyond the boot ops"
+	}
+}
+
+// EvidenceOf turns a boot-op finding into evidence.
+func EvidenceOf(f bootlog.Finding) Evidence {
+	ev := Evidence{
+		Machine: f.Machine, Op: f.Op, DB: f.DB, Line: f.StartLine,
+		RunningForS: seconds(f.RunningFor), Status: string(f.Status), Completion: f.CompletionLine,
+	}
+	switch {
+	case !f.StartedAt.IsZero():
+		ev.Timestamp = f.StartedAt.UTC().Format(time.RFC3339)
+	case !f.CompletedAt.IsZero():
+		ev.Timestamp = f.CompletedAt.UTC().Format(time.RFC3339)
+	}
+	if ev.Line == "" {
+		// A skip line with no start: the op was guarded, which is evidence too.
+		ev.Line, ev.Completion = f.CompletionLine, ""
+	}
+	return ev
+}
+
+// machineFindings pages one machine's logs forward from just before its
+// last start until caught up.
+func (e *engine) machineFindings(ctx context.Context, m MachineView, now time.Time) ([]bootlog.Finding, error) {
+	eng := bootlog.New(e.o.Runbook)
+	start := m.lastStart.Add(-time.Minute)
+	it := flyapi.NewLogIterator(e.o.Fly, e.o.App, flyapi.LogQuery{Instance: m.ID}, start)
+	for page := 0; page < e.o.LogPages; page++ {
+		entries, err := it.Next(ctx)
+		for _, le := range entries {
+			machine := le.Instance
+			if machine == "" {
+				machine = m.ID
+			}
+			eng.Feed(bootlog.Entry{Time: le.Timestamp, Machine: machine, Region: le.Region, Provider: le.Provider, Level: le.Level, Message: le.Message})
+		}
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	var out []bootlog.Finding
+	for _, f := range eng.Findings(now) {
+		if f.Machine == m.ID {
+			out = append(out, f)
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,182 @@
+// Package phases is the engine of the DB-boot-hang runbook: the four phases,
+// their preconditions, the gate, the verdicts and the events every face of
+// jpops renders. It never imports a UI: the TUI, the plain lines and the
+// NDJSON stream are all fed from the same journal.Event values.
+//
+// Every event is appended (and fsynced) to the incident journal before the
+// engine moves on; an event that cannot be written stops the run, because a
+// runbook step that is not on record cannot be resumed or reviewed.
+package phases
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jpops-dev/jpops/internal/flyapi"
+	"github.com/jpops-dev/jpops/internal/journal"
+	"github.com/jpops-dev/jpops/internal/verdict"
+	"github.com/jpops-dev/jpops/runbook"
+)
+
+// Gate is the typed confirmation before the escape deploy.
+type Gate struct {
+	Command string // the exact command line that will run
+	Dir     string // where it runs
+	Expect  string // what the operator must type: the app name
+}
+
+// Options configure one walk of the runbook.
+type Options struct {
+	App     string
+	Runbook *runbook.Runbook
+	Fly     flyapi.Client
+	Journal *journal.Journal       // nil: events are reported but not journaled
+	Report  func(journal.Event)    // every event, after it is journaled
+	Now     func() time.Time       // the platform's clock (simulated in drills)
+	Sleep   func(context.Context, time.Duration) error
+	Mode    string
+	Machine string // focus: only this machine (from a watchdog alert)
+
+	// Phase 2.
+	LogPages    int // most log pages read per machine (bounds a flood)
+	Concurrency int // parallel log fetches
+
+	// Phase 3.
+	Flyctl      []string // program and leading args of the flyctl to run
+	FlyctlEnv   []string // nil: the process environment
+	Dir         string
+	Force       bool
+	Yes         bool
+	DryRun      bool
+	Confirm     func(context.Context, Gate) (bool, error) // nil: no one can be asked
+	Interrupts  <-chan struct{}                           // operator's Ctrl-C during the deploy
+	SkipDeploy  bool                                      // resume: the deploy already ran
+	ResumeImage string                                    // resume: the image it deployed
+
+	// Phase 4.
+	SmokeURL string
+	HTTP     *http.Client
+	Hold     time.Duration
+	Interval time.Duration
+	Settle   time.Duration // how long machines may take to pass before the hold starts
+}
+
+// Result is how a walk ended.
+type Result struct {
+	Verdict  verdict.Verdict
+	Reason   string
+	Next     string // the next command to run, for the operator
+	Image    string // the deployed image, when phase 3 ran
+	Digest   string
+	Machines []MachineView
+	Evidence []Evidence
+	Failure  *SmokeFailure
+}
+
+// ExitCode is the process exit code for the result.
+func (r Result) ExitCode() int { return r.Verdict.ExitCode() }
+
+// engine carries one walk's state.
+type engine struct {
+	o  Options
+	mu sync.Mutex // serialises emit: parallel fetches report too
+}
+
+func newEngine(o Options) (*engine, error) {
+	if o.Runbook == nil {
+		o.Runbook = runbook.Default()
+	}
+	if o.App == "" {
+		return nil, errors.New("no app given: pass -a APP, set FLY_APP, or run in a directory with fly.toml")
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Sleep == nil {
+		o.Sleep = sleepCtx
+	}
+	if o.Report == nil {
+		o.Report = func(journal.Event) {}
+	}
+	if o.Mode == "" {
+		o.Mode = journal.ModeLive
+	}
+	if o.LogPages <= 0 {
+		o.LogPages = 50
+	}
+	if o.Concurrency <= 0 {
+		o.Concurrency = 16
+	}
+	if o.HTTP == nil {
+		o.HTTP = &http.Client{Timeout: 15 * time.Second}
+	}
+	if o.Hold == 0 {
+		o.Hold = o.Runbook.Smoke.Hold.Duration
+	}
+	if o.Interval <= 0 {
+		o.Interval = o.Runbook.Smoke.Interval.Duration
+	}
+	if o.Settle == 0 {
+		o.Settle = 2 * time.Minute
+	}
+	return &engine{o: o}, nil
+}
+
+// emit journals an event and then reports it. A journal failure is returned:
+// the caller must stop.
+func (e *engine) emit(phase, kind string, data map[string]any) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	ev := journal.Event{TS: e.o.Now().UTC(), Phase: phase, Kind: kind, Data: data, Mode: e.o.Mode}
+	if e.o.Journal != nil {
+		written, err := e.o.Journal.Append(ev)
+		if err != nil {
+			return fmt.Errorf("journal: %w", err)
+		}
+		ev = written
+	}
+	e.o.Report(ev)
+	return nil
+}
+
+func (e *engine) phaseStart(id string) error {
+	return e.emit(id, journal.KindPhaseStart, map[string]any{"title": e.o.Runbook.Phase(id).Title})
+}
+
+func (e *engine) phaseEnd(id, status, reason string) error {
+	return e.emit(id, journal.KindPhaseEnd, map[string]any{"status": status, "reason": reason})
+}
+
+func (e *engine) verdict(phase string, v verdict.Verdict, reason, next string) error {
+	return e.emit(phase, journal.KindVerdict, map[string]any{"verdict": string(v), "reason": reason, "next": next})
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+func seconds(d time.Duration) float64 { return float64(d.Round(time.Second)) / float64(time.Second) }
+
+// shellJoin renders argv as a command line a person can paste.
+func shellJoin(argv []string) string {
+	parts := make([]string, len(argv))
+	for i, a := range argv {
+		if a == "" || strings.ContainsAny(a, " \t\n'\"$`\\|&;<>()*?[]#~") {
+			a = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+		}
+		parts[i] = a
+	}
+	return strings.Join(parts, " ")
+}

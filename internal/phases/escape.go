@@ -1,0 +1,228 @@
+package phases
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/jpops-dev/jpops/internal/audit"
+	"github.com/jpops-dev/jpops/internal/flyctl"
+	"github.com/jpops-dev/jpops/internal/journal"
+	"github.com/jpops-dev/jpops/internal/verdict"
+	"github.com/jpops-dev/jpops/runbook"
+)
+
+// ErrNoConfirmer is returned when the gate needs a person and there is no
+// terminal to ask on and no --yes: refusing is safer than hanging.
+var ErrNoConfirmer = errors.New("the escape deploy needs a typed confirmation, but there is no terminal to ask on: rerun on a terminal, or pass --yes to confirm in advance")
+
+// escapeOutcome is phase 3's result.
+type escapeOutcome struct {
+	verdict verdict.Verdict // "" when the deploy succeeded (phase 4 decides)
+	reason  string
+	next    string
+	image   string
+	digest  string
+	dryRun  bool
+}
+
+// escape runs phase 3: preconditions, the gate, then flyctl.
+func (e *engine) escape(ctx context.Context, d Diagnosis) (escapeOutcome, error) {
+	const id = runbook.PhaseEscape
+	argv := e.o.Runbook.EscapeCommand(e.o.App)
+	command := shellJoin(argv)
+	if err := e.phaseStart(id); err != nil {
+		return escapeOutcome{}, err
+	}
+	fail := func(reason, next string) (escapeOutcome, error) {
+		out := escapeOutcome{verdict: verdict.EscapeFailed, reason: reason, next: next}
+		if err := e.phaseEnd(id, "failed", reason); err != nil {
+			return out, err
+		}
+		return out, e.verdict(id, out.verdict, reason, next)
+	}
+	pre := func(name string, ok bool, detail string, extra map[string]any) error {
+		data := map[string]any{"name": name, "ok": ok, "detail": detail}
+		for k, v := range extra {
+			data[k] = v
+		}
+		return e.emit(id, journal.KindPrecondition, data)
+	}
+
+	// 1. The diagnosis must have confirmed the hang.
+	if d.Verdict != verdict.HangConfirmed {
+		detail := fmt.Sprintf("phase 2 verdict is %s, not HANG_CONFIRMED", d.Verdict)
+		if !e.o.Force {
+			if err := pre("verdict", false, detail, nil); err != nil {
+				return escapeOutcome{}, err
+			}
+			return fail("refused: "+detail, fmt.Sprintf("jpops diagnose -a %s   # or jpops run -a %s --force if you are sure", e.o.App, e.o.App))
+		}
+		if err := pre("verdict", true, detail+"; overridden by --force", map[string]any{"forced": true, "confirmed_by": "--force"}); err != nil {
+			return escapeOutcome{}, err
+		}
+	} else if err := pre("verdict", true, "HANG_CONFIRMED", nil); err != nil {
+		return escapeOutcome{}, err
+	}
+
+	// 2. flyctl is there.
+	if len(e.o.Flyctl) == 0 {
+		if err := pre("flyctl", false, "flyctl not found", nil); err != nil {
+			return escapeOutcome{}, err
+		}
+		return fail("flyctl not found: install it (https://fly.io/docs/flyctl/install/), or pass --flyctl PATH / set JPOPS_FLYCTL", "")
+	}
+	if err := pre("flyctl", true, e.o.Flyctl[0], nil); err != nil {
+		return escapeOutcome{}, err
+	}
+
+	// 3. Every machine's current image is on record, for rollback and the post-mortem.
+	images := map[string]any{}
+	for _, m := range d.Machines {
+		images[m.ID] = m.Image + digestSuffix(m.Digest)
+	}
+	if err := pre("images_recorded", true, fmt.Sprintf("%d machine image(s) recorded", len(images)), map[string]any{"images": images}); err != nil {
+		return escapeOutcome{}, err
+	}
+
+	// 4. The boot script being deployed no longer runs an unguarded full scan.
+	ok, detail, findings := e.auditBootScripts()
+	if !ok && !e.o.Force {
+		if err := pre("boot_script", false, detail, map[string]any{"findings": findings}); err != nil {
+			return escapeOutcome{}, err
+		}
+		return fail("refused: "+detail+": deploying it re-arms the trap", fmt.Sprintf("jpops audit %s   # guard the op with a size check, then rerun", filepath.Join(e.o.Dir, e.o.Runbook.Escape.BootScripts[0])))
+	}
+	if !ok {
+		detail += "; overridden by --force"
+	}
+	if err := pre("boot_script", true, detail, map[string]any{"findings": findings, "forced": !ok}); err != nil {
+		return escapeOutcome{}, err
+	}
+
+	if e.o.DryRun {
+		reason := "dry run: would run `" + command + "` in " + e.o.Dir
+		if err := e.phaseEnd(id, "skipped", reason); err != nil {
+			return escapeOutcome{}, err
+		}
+		return escapeOutcome{dryRun: true, reason: reason}, nil
+	}
+
+	// The gate.
+	gate := Gate{Command: command, Dir: e.o.Dir, Expect: e.o.App}
+	by := "operator"
+	switch {
+	case e.o.Yes:
+		by = "--yes"
+	case e.o.Confirm == nil:
+		_ = e.emit(id, journal.KindGate, map[string]any{"command": command, "expect": e.o.App, "ok": false, "confirmed_by": "", "reason": "no terminal and no --yes"})
+		return escapeOutcome{}, ErrNoConfirmer
+	default:
+		yes, err := e.o.Confirm(ctx, gate)
+		if err != nil {
+			return escapeOutcome{}, err
+		}
+		if !yes {
+			if err := e.emit(id, journal.KindGate, map[string]any{"command": command, "expect": e.o.App, "ok": false, "confirmed_by": "operator"}); err != nil {
+				return escapeOutcome{}, err
+			}
+			reason := "the operator refused the escape deploy at the gate"
+			if err := e.phaseEnd(id, "failed", reason); err != nil {
+				return escapeOutcome{}, err
+			}
+			if err := e.emit(id, journal.KindAbort, map[string]any{"reason": reason}); err != nil {
+				return escapeOutcome{}, err
+			}
+			return escapeOutcome{verdict: verdict.Aborted, reason: reason, next: fmt.Sprintf("jpops run -a %s   # when ready", e.o.App)}, nil
+		}
+	}
+	if err := e.emit(id, journal.KindGate, map[string]any{"command": command, "expect": e.o.App, "ok": true, "confirmed_by": by}); err != nil {
+		return escapeOutcome{}, err
+	}
+
+	// The deploy.
+	full := append(append([]string{}, e.o.Flyctl...), argv[1:]...)
+	if err := e.emit(id, journal.KindCommandStart, map[string]any{"argv": full, "command": command, "dir": e.o.Dir}); err != nil {
+		return escapeOutcome{}, err
+	}
+	var emitErr error
+	res, runErr := flyctl.Run(ctx, flyctl.Spec{
+		Argv:        full,
+		Dir:         e.o.Dir,
+		Env:         e.o.FlyctlEnv,
+		IdleTimeout: e.o.Runbook.Escape.IdleTimeout.Duration,
+		Timeout:     e.o.Runbook.Escape.Timeout.Duration,
+		Interrupt:   e.o.Interrupts,
+	}, func(l flyctl.Line) {
+		if emitErr == nil {
+			emitErr = e.emit(id, journal.KindCommandOutput, map[string]any{"stream": l.Stream, "line": l.Text})
+		}
+	})
+	exit := map[string]any{"code": res.ExitCode, "image": res.Image, "digest": res.Digest}
+	if runErr != nil {
+		exit["error"] = runErr.Error()
+	}
+	if err := e.emit(id, journal.KindCommandExit, exit); err != nil {
+		return escapeOutcome{}, err
+	}
+	if emitErr != nil {
+		return escapeOutcome{}, emitErr
+	}
+	if runErr != nil {
+		var fe *flyctl.Error
+		if !errors.As(runErr, &fe) && res.ExitCode == 0 {
+			// flyctl could not be started at all.
+			return fail(runErr.Error(), "")
+		}
+		return fail(firstLine(runErr.Error()), fmt.Sprintf("rerun `%s` by hand to see the full output, or check `flyctl releases -a %s`; the machines still run their recorded images", command, e.o.App))
+	}
+	if res.Image == "" && res.Digest == "" {
+		return fail("flyctl exited 0 but printed no `image:` line: cannot tell which image to verify", fmt.Sprintf("jpops smoke -a %s --image REF   # with the image from `flyctl releases -a %s --image`", e.o.App, e.o.App))
+	}
+	if err := e.phaseEnd(id, "passed", "deployed "+res.Image+digestSuffix(res.Digest)); err != nil {
+		return escapeOutcome{}, err
+	}
+	return escapeOutcome{image: res.Image, digest: res.Digest}, nil
+}
+
+// auditBootScripts checks the deploy directory's boot scripts.
+func (e *engine) auditBootScripts() (ok bool, detail string, findings []string) {
+	var paths []string
+	for _, name := range e.o.Runbook.Escape.BootScripts {
+		p := filepath.Join(e.o.Dir, name)
+		if _, err := os.Stat(p); err == nil {
+			paths = append(paths, p)
+		}
+	}
+	if len(paths) == 0 {
+		return true, fmt.Sprintf("no boot script (%s) in %s to check", strings.Join(e.o.Runbook.Escape.BootScripts, ", "), e.o.Dir), nil
+	}
+	found, err := audit.Files(paths)
+	if err != nil {
+		return false, "cannot audit the boot script: " + err.Error(), nil
+	}
+	for _, f := range found {
+		findings = append(findings, f.String())
+	}
+	if len(found) > 0 {
+		return false, fmt.Sprintf("%s still runs %d unguarded full-scan op(s): %s", strings.Join(paths, ", "), len(found), findings[0]), findings
+	}
+	return true, strings.Join(paths, ", ") + " has no unguarded full-scan op", nil
+}
+
+func digestSuffix(d string) string {
+	if d == "" {
+		return ""
+	}
+	return "@" + d
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}

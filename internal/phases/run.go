@@ -1,0 +1,130 @@
+package phases
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jpops-dev/jpops/internal/build"
+	"github.com/jpops-dev/jpops/internal/journal"
+	"github.com/jpops-dev/jpops/internal/verdict"
+	"github.com/jpops-dev/jpops/runbook"
+)
+
+// Run walks phases 1 → 4, stopping where the runbook says stop. The
+// returned error is for failures of jpops itself (API, journal, usage);
+// every runbook outcome is a Result.
+func Run(ctx context.Context, o Options) (Result, error) {
+	e, err := newEngine(o)
+	if err != nil {
+		return Result{}, err
+	}
+	if err := e.emit(journal.PhaseIncident, journal.KindIncidentStart, e.startData()); err != nil {
+		return Result{}, err
+	}
+	res, err := e.run(ctx)
+	return e.finish(ctx, res, err)
+}
+
+func (e *engine) startData() map[string]any {
+	return map[string]any{
+		"app": e.o.App, "runbook": e.o.Runbook.Source, "version": build.Version, "dir": e.o.Dir,
+		"hold_s": seconds(e.o.Hold), "interval_s": seconds(e.o.Interval), "smoke_url": e.smokeURL(),
+		"machine": e.o.Machine, "force": e.o.Force, "yes": e.o.Yes, "dry_run": e.o.DryRun,
+	}
+}
+
+func (e *engine) run(ctx context.Context) (Result, error) {
+	d, err := e.diagnose(ctx)
+	res := Result{Verdict: d.Verdict, Reason: d.Reason, Next: d.Next, Machines: d.Machines, Evidence: d.Evidence}
+	if err != nil {
+		return res, err
+	}
+	switch d.Verdict {
+	case verdict.Healthy, verdict.NotThisIncident:
+		return res, e.skipRest(runbook.PhaseEscape, fmt.Sprintf("verdict %s: the escape path is not for this", d.Verdict))
+	}
+	out, err := e.escape(ctx, d)
+	if err != nil {
+		return res, err
+	}
+	if out.dryRun {
+		res.Verdict = d.Verdict
+		res.Reason = out.reason
+		res.Next = fmt.Sprintf("jpops run -a %s", e.o.App)
+		return res, e.emit(runbook.PhaseSmoke, journal.KindPhaseEnd, map[string]any{"status": "skipped", "reason": "dry run: after a real deploy, phase 4 verifies every machine runs the new image, is started with all checks passing and answers the smoke requests directly, then holds " + e.o.Hold.String()})
+	}
+	if out.verdict != "" {
+		res.Verdict, res.Reason, res.Next = out.verdict, out.reason, out.next
+		return res, e.skipRest(runbook.PhaseSmoke, "phase 3 did not deploy")
+	}
+	image := out.digest
+	if image == "" {
+		image = out.image
+	}
+	sr, err := e.smoke(ctx, image)
+	sr.Machines, sr.Evidence, sr.Image, sr.Digest = d.Machines, d.Evidence, out.image, out.digest
+	return sr, err
+}
+
+// skipRest records the phases from id on as skipped, with the reason.
+func (e *engine) skipRest(from, reason string) error {
+	skipping := false
+	for _, id := range runbook.PhaseIDs {
+		if id == from {
+			skipping = true
+		}
+		if skipping {
+			if err := e.phaseEnd(id, "skipped", reason); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// finish writes the incident's end. An interrupted run is journaled as such
+// with a fresh context, so resume knows where it stopped.
+func (e *engine) finish(ctx context.Context, res Result, err error) (Result, error) {
+	switch {
+	case errors.Is(err, ErrNoConfirmer):
+		_ = e.emit(journal.PhaseIncident, journal.KindNote, map[string]any{"text": err.Error()})
+		return res, err
+	case err != nil && ctx.Err() != nil:
+		_ = e.emit(journal.PhaseIncident, journal.KindAbort, map[string]any{"reason": "interrupted: " + err.Error()})
+		return res, err
+	case err != nil:
+		_ = e.emit(journal.PhaseIncident, journal.KindNote, map[string]any{"text": "stopped by an error: " + err.Error()})
+		return res, err
+	}
+	if res.Verdict == "" {
+		res.Verdict = verdict.Inconclusive
+	}
+	endErr := e.emit(journal.PhaseIncident, journal.KindIncidentEnd, map[string]any{
+		"verdict": string(res.Verdict), "exit_code": res.ExitCode(), "reason": res.Reason, "next": res.Next,
+		"image": res.Image, "digest": res.Digest,
+	})
+	return res, endErr
+}
+
+// Continue resumes a walk: phases 1–2 are read-only and run again; a deploy
+// that already ran (SkipDeploy) is not repeated: the walk goes on to the
+// smoke walk against the recorded image.
+func Continue(ctx context.Context, o Options) (Result, error) {
+	e, err := newEngine(o)
+	if err != nil {
+		return Result{}, err
+	}
+	if err := e.emit(journal.PhaseIncident, journal.KindNote, map[string]any{"text": "resumed"}); err != nil {
+		return Result{}, err
+	}
+	if !o.SkipDeploy {
+		res, err := e.run(ctx)
+		return e.finish(ctx, res, err)
+	}
+	if err := e.emit(runbook.PhaseEscape, journal.KindPhaseEnd, map[string]any{"status": "skipped", "reason": "resume: the deploy already ran; not running it twice"}); err != nil {
+		return Result{}, err
+	}
+	res, err := e.smoke(ctx, o.ResumeImage)
+	return e.finish(ctx, res, err)
+}

@@ -1,0 +1,231 @@
+package phases
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/jpops-dev/jpops/internal/flyapi"
+	"github.com/jpops-dev/jpops/internal/journal"
+	"github.com/jpops-dev/jpops/internal/verdict"
+	"github.com/jpops-dev/jpops/runbook"
+)
+
+// SmokeFailure names what failed the smoke walk.
+type SmokeFailure struct {
+	Machine string `json:"machine"`
+	Check   string `json:"check"` // image | state | checks | request | machines
+	Request string `json:"request,omitempty"`
+	Detail  string `json:"detail"`
+}
+
+func (f *SmokeFailure) String() string {
+	s := fmt.Sprintf("machine %s failed %s", f.Machine, f.Check)
+	if f.Request != "" {
+		s += " " + f.Request
+	}
+	return s + ": " + f.Detail
+}
+
+// Smoke runs phase 4 alone, against image (a digest or a tag ref).
+func Smoke(ctx context.Context, o Options, image string) (Result, error) {
+	e, err := newEngine(o)
+	if err != nil {
+		return Result{}, err
+	}
+	return e.smoke(ctx, image)
+}
+
+// smokeURL is where the app answers: --smoke-url, the runbook, or APP.fly.dev.
+func (e *engine) smokeURL() string {
+	for _, u := range []string{e.o.SmokeURL, e.o.Runbook.Smoke.BaseURL} {
+		if u != "" {
+			return strings.TrimRight(strings.ReplaceAll(u, "{app}", e.o.App), "/")
+		}
+	}
+	return "https://" + e.o.App + ".fly.dev"
+}
+
+// smoke runs phase 4: every active machine on the image, started, checks
+// passing, answering every smoke request directly; then the same for the
+// whole hold. It is the only way a run ends RECOVERED.
+func (e *engine) smoke(ctx context.Context, image string) (Result, error) {
+	const id = runbook.PhaseSmoke
+	if err := e.phaseStart(id); err != nil {
+		return Result{}, err
+	}
+	res := Result{Image: image}
+	if image == "" {
+		return e.smokeFailed(res, &SmokeFailure{Check: "image", Detail: "no image to verify against"})
+	}
+	if err := e.emit(id, journal.KindNote, map[string]any{"text": fmt.Sprintf("verifying every machine runs %s and answers at %s, then holding %s", image, e.smokeURL(), e.o.Hold)}); err != nil {
+		return res, err
+	}
+
+	// Settle: the deploy has returned, but checks may lag a poll or two.
+	deadline := time.Now().Add(e.o.Settle)
+	var fail *SmokeFailure
+	for {
+		var err error
+		fail, err = e.smokeRound(ctx, image, true)
+		if err != nil {
+			return res, err
+		}
+		if fail == nil || time.Now().After(deadline) {
+			break
+		}
+		if err := e.o.Sleep(ctx, e.o.Interval); err != nil {
+			return res, err
+		}
+	}
+	if fail != nil {
+		return e.smokeFailed(res, fail)
+	}
+
+	// The stability hold. Progress is journaled at every tenth of the hold
+	// (and its end), not at every poll: a fast poll must not flood the journal.
+	start := time.Now()
+	nextMark := time.Duration(0)
+	for {
+		elapsed := time.Since(start)
+		remaining := e.o.Hold - elapsed
+		if remaining < 0 {
+			remaining = 0
+		}
+		if elapsed >= nextMark || remaining == 0 {
+			nextMark = elapsed + e.o.Hold/10
+			if err := e.emit(id, journal.KindHold, map[string]any{"elapsed_s": seconds(elapsed), "remaining_s": seconds(remaining), "hold_s": seconds(e.o.Hold)}); err != nil {
+				return res, err
+			}
+		}
+		if remaining == 0 {
+			break
+		}
+		if err := e.o.Sleep(ctx, min(e.o.Interval, remaining)); err != nil {
+			return res, err
+		}
+		fail, err := e.smokeRound(ctx, image, false)
+		if err != nil {
+			return res, err
+		}
+		if fail != nil {
+			fail.Detail += fmt.Sprintf(" (during the stability hold, after %s)", time.Since(start).Round(time.Second))
+			return e.smokeFailed(res, fail)
+		}
+	}
+	res.Verdict = verdict.Recovered
+	res.Reason = fmt.Sprintf("every machine runs %s, passes its checks and answers the smoke requests; held %s", image, e.o.Hold)
+	if err := e.phaseEnd(id, "passed", res.Reason); err != nil {
+		return res, err
+	}
+	return res, e.verdict(id, res.Verdict, res.Reason, "")
+}
+
+func (e *engine) smokeFailed(res Result, f *SmokeFailure) (Result, error) {
+	const id = runbook.PhaseSmoke
+	res.Verdict, res.Failure = verdict.SmokeFailed, f
+	if err := e.emit(id, journal.KindSmokeResult, map[string]any{"machine": f.Machine, "check": f.Check, "request": f.Request, "ok": false, "detail": f.Detail}); err != nil {
+		return res, err
+	}
+	res.Reason = "mitigated, unverified: " + f.String()
+	res.Next = fmt.Sprintf("flyctl logs -a %s -m %s --no-tail   # then jpops smoke -a %s --image %s", e.o.App, f.Machine, e.o.App, res.Image)
+	if f.Machine == "" {
+		res.Next = fmt.Sprintf("flyctl machine list -a %s", e.o.App)
+	}
+	if err := e.phaseEnd(id, "failed", res.Reason); err != nil {
+		return res, err
+	}
+	return res, e.verdict(id, res.Verdict, res.Reason, res.Next)
+}
+
+// smokeRound checks every active machine once. With report, passing checks
+// are journaled too (the first full pass); otherwise only failures are.
+// During settling (report true) failures are not journaled until the last round.
+func (e *engine) smokeRound(ctx context.Context, image string, settling bool) (*SmokeFailure, error) {
+	const id = runbook.PhaseSmoke
+	machines, err := e.o.Fly.ListMachines(ctx, e.o.App)
+	if err != nil {
+		if flyapi.IsAuth(err) || ctx.Err() != nil {
+			return nil, err
+		}
+		return &SmokeFailure{Check: "machines", Detail: "cannot list machines: " + err.Error()}, nil
+	}
+	type result struct {
+		machine, check, request, detail string
+		ok                              bool
+		status                          int
+	}
+	var results []result
+	active := 0
+	var fail *SmokeFailure
+	for i := range machines {
+		m := &machines[i]
+		if !m.Active() || (e.o.Machine != "" && m.ID != e.o.Machine) {
+			continue
+		}
+		active++
+		passing, total := m.ChecksPassing()
+		checks := []result{
+			{machine: m.ID, check: "image", ok: m.MatchesImage(image), detail: "runs " + m.Image() + digestSuffix(m.ImageRef.Digest)},
+			{machine: m.ID, check: "state", ok: m.State == "started", detail: "state " + m.State},
+			{machine: m.ID, check: "checks", ok: total > 0 && passing == total, detail: fmt.Sprintf("checks %d/%d passing", passing, total)},
+		}
+		if fail != nil && settling {
+			continue // already failing this round; spare the app the requests
+		}
+		for _, r := range e.o.Runbook.Smoke.Requests {
+			status, detail := e.request(ctx, m.ID, r)
+			checks = append(checks, result{machine: m.ID, check: "request", request: r.Method + " " + r.Path, status: status, ok: status == r.Status, detail: detail})
+		}
+		for _, c := range checks {
+			results = append(results, c)
+			if !c.ok && fail == nil {
+				fail = &SmokeFailure{Machine: c.machine, Check: c.check, Request: c.request, Detail: c.detail}
+			}
+		}
+	}
+	if active == 0 && fail == nil {
+		fail = &SmokeFailure{Check: "machines", Detail: "no active machines"}
+	}
+	if settling && fail != nil {
+		return fail, nil // retried until the settle deadline; the caller reports the last one
+	}
+	for _, r := range results {
+		if !settling && r.ok {
+			continue
+		}
+		if err := e.emit(id, journal.KindSmokeResult, map[string]any{
+			"machine": r.machine, "check": r.check, "request": r.request, "status": r.status, "ok": r.ok, "detail": r.detail,
+		}); err != nil {
+			return nil, err
+		}
+	}
+	return fail, nil
+}
+
+// request sends one smoke request straight to one machine.
+func (e *engine) request(ctx context.Context, machine string, r runbook.SmokeRequest) (int, string) {
+	url := e.smokeURL() + r.Path
+	req, err := http.NewRequestWithContext(ctx, r.Method, url, nil)
+	if err != nil {
+		return 0, err.Error()
+	}
+	req.Header.Set("fly-force-instance-id", machine)
+	req.Header.Set("User-Agent", "jpops-smoke")
+	resp, err := e.o.HTTP.Do(req)
+	if err != nil {
+		return 0, fmt.Sprintf("%s %s: %v", r.Method, url, err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+	detail := fmt.Sprintf("%s %s → %d (want %d)", r.Method, url, resp.StatusCode, r.Status)
+	if resp.StatusCode != r.Status {
+		if b := strings.TrimSpace(string(body)); b != "" {
+			detail += ": " + firstLine(b)
+		}
+	}
+	return resp.StatusCode, detail
+}

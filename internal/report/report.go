@@ -1,0 +1,259 @@
+// Package report is the non-interactive face of jpops: one stable plain
+// line per engine event, the diagnosis as a table, and JSON. It never emits
+// escape codes unless told the output is a colour terminal.
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/jpops-dev/jpops/internal/journal"
+	"github.com/jpops-dev/jpops/internal/phases"
+	"github.com/jpops-dev/jpops/internal/verdict"
+)
+
+// EventLine renders one engine event as one stable plain line:
+// time, phase, kind, then what happened.
+func EventLine(ev journal.Event) string {
+	d := ev.Data
+	var what string
+	switch ev.Kind {
+	case journal.KindIncidentStart:
+		what = fmt.Sprintf("incident %s for %s (%s)", ev.Incident, str(d, "app"), ev.Mode)
+	case journal.KindPhaseStart:
+		what = str(d, "title")
+	case journal.KindPhaseEnd:
+		what = strings.TrimSpace(str(d, "status") + ": " + str(d, "reason"))
+	case journal.KindMachine:
+		sig := ""
+		if b, _ := d["signature"].(bool); b {
+			sig = " SIGNATURE"
+		}
+		what = fmt.Sprintf("machine %s %s %s checks %v/%v %s%s", str(d, "id"), str(d, "region"), str(d, "state"), d["checks_passing"], d["checks_total"], str(d, "image"), sig)
+	case journal.KindEvidence:
+		what = fmt.Sprintf("evidence %s %s %s on %s (%s, %s): %s", str(d, "machine"), str(d, "status"), str(d, "op"), str(d, "db"), str(d, "timestamp"), dur(d["running_for_s"]), str(d, "line"))
+	case journal.KindVerdict:
+		what = fmt.Sprintf("verdict %s: %s", str(d, "verdict"), str(d, "reason"))
+		if n := str(d, "next"); n != "" {
+			what += " | next: " + n
+		}
+	case journal.KindPrecondition:
+		ok := "ok"
+		if b, _ := d["ok"].(bool); !b {
+			ok = "FAIL"
+		}
+		what = fmt.Sprintf("precondition %s %s: %s", str(d, "name"), ok, str(d, "detail"))
+	case journal.KindGate:
+		ok := "confirmed"
+		if b, _ := d["ok"].(bool); !b {
+			ok = "refused"
+		}
+		what = fmt.Sprintf("gate %s by %s: %s", ok, str(d, "confirmed_by"), str(d, "command"))
+	case journal.KindCommandStart:
+		what = fmt.Sprintf("command start: %s (in %s)", str(d, "command"), str(d, "dir"))
+	case journal.KindCommandOutput:
+		what = fmt.Sprintf("%s| %s", str(d, "stream"), str(d, "line"))
+	case journal.KindCommandExit:
+		what = fmt.Sprintf("command exit %v image %s %s", d["code"], str(d, "image"), str(d, "digest"))
+		if e := str(d, "error"); e != "" {
+			what += ": " + firstLine(e)
+		}
+	case journal.KindSmokeResult:
+		ok := "ok"
+		if b, _ := d["ok"].(bool); !b {
+			ok = "FAIL"
+		}
+		what = strings.TrimSpace(fmt.Sprintf("smoke %s %s %s %s: %s", str(d, "machine"), str(d, "check"), str(d, "request"), ok, str(d, "detail")))
+	case journal.KindHold:
+		what = fmt.Sprintf("hold %s of %s, %s left", dur(d["elapsed_s"]), dur(d["hold_s"]), dur(d["remaining_s"]))
+	case journal.KindNote:
+		what = str(d, "text")
+	case journal.KindAbort:
+		what = "abort: " + str(d, "reason")
+	case journal.KindIncidentEnd:
+		what = fmt.Sprintf("end %s (exit %v)", str(d, "verdict"), d["exit_code"])
+	default:
+		what = fmt.Sprint(d)
+	}
+	return fmt.Sprintf("%s\t%s\t%s\t%s", ev.TS.UTC().Format("15:04:05"), ev.Phase, ev.Kind, oneLine(what))
+}
+
+// Diagnosis is the --json object of diagnose and scan (DESIGN.md §3).
+type Diagnosis struct {
+	Verdict  verdict.Verdict      `json:"verdict"`
+	App      string               `json:"app"`
+	Reason   string               `json:"reason"`
+	Next     string               `json:"next,omitempty"`
+	Machines []phases.MachineView `json:"machines"`
+	Evidence []phases.Evidence    `json:"evidence"`
+	Source   string               `json:"source,omitempty"`
+}
+
+// JSON writes v as one indented JSON object.
+func JSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// Styler decorates text on a colour terminal; the zero value adds nothing.
+type Styler struct {
+	Bold, Bad, Good, Warn, Faint func(string) string
+}
+
+func (s Styler) apply(f func(string) string, t string) string {
+	if f == nil {
+		return t
+	}
+	return f(t)
+}
+
+// PlainDiagnosis writes stable lines for scripts: one per machine and
+// evidence, then the verdict. No styling, tab-separated.
+func PlainDiagnosis(w io.Writer, d Diagnosis) {
+	for _, m := range d.Machines {
+		fmt.Fprintf(w, "machine\t%s\t%s\t%s\t%d/%d\t%s\tsignature=%t\n", m.ID, m.Region, m.State, m.ChecksPassing, m.ChecksTotal, m.Image, m.Signature)
+	}
+	for _, e := range d.Evidence {
+		fmt.Fprintf(w, "evidence\t%s\t%s\t%s\t%s\t%s\t%.0f\t%s\n", e.Machine, e.Status, e.Op, e.DB, e.Timestamp, e.RunningForS, oneLine(e.Line))
+	}
+	fmt.Fprintf(w, "verdict\t%s\t%s\n", d.Verdict, oneLine(d.Reason))
+	if d.Next != "" {
+		fmt.Fprintf(w, "next\t%s\n", d.Next)
+	}
+}
+
+// HumanDiagnosis writes the report for a person at a terminal: a machines
+// table, the evidence, the verdict and the next command.
+func HumanDiagnosis(w io.Writer, d Diagnosis, st Styler) {
+	if len(d.Machines) > 0 {
+		fmt.Fprintln(w, st.apply(st.Bold, fmt.Sprintf("Machines of %s", d.App)))
+		rows := [][]string{{"ID", "REGION", "STATE", "CHECKS", "IMAGE", "SIGNATURE"}}
+		for _, m := range d.Machines {
+			sig := ""
+			if m.Signature {
+				sig = fmt.Sprintf("yes (started %s ago, failing checks)", time.Duration(m.SinceS*float64(time.Second)).Round(time.Second))
+			}
+			rows = append(rows, []string{m.ID, m.Region, m.State, fmt.Sprintf("%d/%d", m.ChecksPassing, m.ChecksTotal), shortImage(m.Image), sig})
+		}
+		writeTable(w, rows, func(row, col int, cell string) string {
+			if row == 0 {
+				return st.apply(st.Faint, cell)
+			}
+			if col == 5 && cell != "" {
+				return st.apply(st.Bad, cell)
+			}
+			return cell
+		})
+		fmt.Fprintln(w)
+	}
+	if len(d.Evidence) > 0 {
+		fmt.Fprintln(w, st.apply(st.Bold, "Boot-log evidence"))
+		ev := append([]phases.Evidence(nil), d.Evidence...)
+		sort.SliceStable(ev, func(i, j int) bool { return ev[i].Machine < ev[j].Machine })
+		for _, e := range ev {
+			head := fmt.Sprintf("  %s  %s %s on %s", e.Machine, strings.ToUpper(e.Status), e.Op, e.DB)
+			if e.Status == "hung" || e.Status == "running" {
+				head += fmt.Sprintf(", running %s", time.Duration(e.RunningForS*float64(time.Second)).Round(time.Second))
+			}
+			if e.Status == "hung" {
+				head = st.apply(st.Bad, head)
+			}
+			fmt.Fprintln(w, head)
+			fmt.Fprintf(w, "    %s  %s\n", e.Timestamp, oneLine(e.Line))
+			if e.Completion != "" {
+				fmt.Fprintf(w, "    completed: %s\n", oneLine(e.Completion))
+			}
+		}
+		fmt.Fprintln(w)
+	}
+	vs := fmt.Sprintf("Verdict: %s", d.Verdict)
+	switch d.Verdict {
+	case verdict.HangConfirmed, verdict.NotThisIncident:
+		vs = st.apply(st.Bad, vs)
+	case verdict.Healthy:
+		vs = st.apply(st.Good, vs)
+	default:
+		vs = st.apply(st.Warn, vs)
+	}
+	fmt.Fprintln(w, st.apply(st.Bold, vs))
+	if d.Reason != "" {
+		fmt.Fprintln(w, "  "+d.Reason)
+	}
+	if d.Next != "" {
+		fmt.Fprintln(w, "Next: "+d.Next)
+	}
+}
+
+func writeTable(w io.Writer, rows [][]string, style func(row, col int, cell string) string) {
+	widths := map[int]int{}
+	for _, r := range rows {
+		for i, c := range r {
+			widths[i] = max(widths[i], len([]rune(c)))
+		}
+	}
+	for ri, r := range rows {
+		var b strings.Builder
+		for i, c := range r {
+			pad := widths[i] - len([]rune(c))
+			b.WriteString(style(ri, i, c))
+			if i < len(r)-1 {
+				b.WriteString(strings.Repeat(" ", pad+2))
+			}
+		}
+		fmt.Fprintln(w, strings.TrimRight(b.String(), " "))
+	}
+}
+
+// shortImage keeps repository:tag, dropping the registry host.
+func shortImage(s string) string {
+	if i := strings.IndexByte(s, '/'); i >= 0 && strings.Contains(s[:i], ".") {
+		return s[i+1:]
+	}
+	return s
+}
+
+func str(d map[string]any, k string) string {
+	switch v := d[k].(type) {
+	case nil:
+		return ""
+	case string:
+		return v
+	default:
+		return fmt.Sprint(v)
+	}
+}
+
+func dur(v any) string {
+	var s float64
+	switch x := v.(type) {
+	case float64:
+		s = x
+	case int:
+		s = float64(x)
+	case int64:
+		s = float64(x)
+	default:
+		return "?"
+	}
+	return time.Duration(s * float64(time.Second)).Round(time.Second).String()
+}
+
+func oneLine(s string) string {
+	s = strings.ReplaceAll(s, "\r", " ")
+	return strings.ReplaceAll(s, "\n", " ")
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+// NDJSON writes v as one compact JSON line.
+func NDJSON(w io.Writer, v any) error { return json.NewEncoder(w).Encode(v) }
