@@ -35,9 +35,9 @@ type Options struct {
 	App     string
 	Runbook *runbook.Runbook
 	Fly     flyapi.Client
-	Journal *journal.Journal       // nil: events are reported but not journaled
-	Report  func(journal.Event)    // every event, after it is journaled
-	Now     func() time.Time       // the platform's clock (simulated in drills)
+	Journal *journal.Journal    // nil: events are reported but not journaled
+	Report  func(journal.Event) // every event, after it is journaled
+	Now     func() time.Time    // the platform's clock (simulated in drills)
 	Sleep   func(context.Context, time.Duration) error
 	Mode    string
 	Machine string // focus: only this machine (from a watchdog alert)
