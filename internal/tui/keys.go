@@ -5,6 +5,7 @@ import "charm.land/bubbles/v2/key"
 // keyMap is every binding the UI answers to, with its help text.
 type keyMap struct {
 	Continue key.Binding
+	Scroll   key.Binding // help text only: ↑/↓ in one entry
 	Up       key.Binding
 	Down     key.Binding
 	PageUp   key.Binding
@@ -24,14 +25,15 @@ type keyMap struct {
 func defaultKeys() keyMap {
 	return keyMap{
 		Continue: key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "continue")),
+		Scroll:   key.NewBinding(key.WithKeys("up", "down"), key.WithHelp("↑/↓", "scroll")),
 		Up:       key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "scroll up")),
 		Down:     key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "scroll down")),
 		PageUp:   key.NewBinding(key.WithKeys("pgup", "b"), key.WithHelp("pgup", "page up")),
 		PageDown: key.NewBinding(key.WithKeys("pgdown", "f", "space"), key.WithHelp("pgdn", "page down")),
 		Follow:   key.NewBinding(key.WithKeys("end", "G"), key.WithHelp("end", "follow output")),
 		Details:  key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "details")),
-		Copy:     key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "copy next command")),
-		Help:     key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "more keys")),
+		Copy:     key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "copy next cmd")),
+		Help:     key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "keys")),
 		Quit:     key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
 
 		Yes:     key.NewBinding(key.WithKeys("y", "Y")),
@@ -42,7 +44,7 @@ func defaultKeys() keyMap {
 
 // ShortHelp is the one-line help.
 func (k keyMap) ShortHelp() []key.Binding {
-	return []key.Binding{k.Continue, k.Up, k.Down, k.Details, k.Copy, k.Help, k.Quit}
+	return []key.Binding{k.Continue, k.Scroll, k.Details, k.Copy, k.Help, k.Quit}
 }
 
 // FullHelp is the help shown after '?'.

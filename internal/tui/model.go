@@ -330,6 +330,9 @@ func (m *Model) scroll(n int) {
 }
 
 func (m *Model) clampScroll() {
+	if m.scrollBack == 0 { // following the tail: nothing to clamp, and layout is not free
+		return
+	}
 	limit := max(0, len(m.run.output)-m.outputHeight())
 	m.scrollBack = min(max(m.scrollBack, 0), limit)
 }

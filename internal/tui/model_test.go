@@ -15,12 +15,19 @@ import (
 
 	"github.com/jpops-dev/jpops/internal/journal"
 	"github.com/jpops-dev/jpops/internal/verdict"
+	"github.com/jpops-dev/jpops/runbook"
 )
+
+// testRunbook is parsed once: parsing per test would dominate the -race run.
+var testRunbook = runbook.Default()
 
 // newTest returns a model with a one-frame spinner, so views are stable.
 func newTest(opts Options) Model {
 	if opts.App == "" {
 		opts.App = testApp
+	}
+	if opts.Runbook == nil {
+		opts.Runbook = testRunbook
 	}
 	m := New(opts)
 	m.spin.Spinner = spinner.Spinner{Frames: []string{"⠿"}, FPS: time.Second}
@@ -428,6 +435,12 @@ func TestNoColourUnderAscii(t *testing.T) {
 		if strings.Contains(m2.Render(), "\x1b") {
 			t.Errorf("%v: escape codes in the view: %q", p, colourEscapes(m2.Render()))
 		}
+	}
+	// What Bubble Tea detects, and reports as ColorProfileMsg, on a colour
+	// terminal with NO_COLOR set.
+	noColor := colorprofile.Env([]string{"NO_COLOR=1", "TERM=xterm-256color", "COLORTERM=truecolor"})
+	if m4, _ := feed(t, m, tea.ColorProfileMsg{Profile: noColor}); strings.Contains(m4.Render(), "\x1b") {
+		t.Errorf("NO_COLOR (profile %v): escape codes in the view", noColor)
 	}
 	m3, _ := feed(t, m, tea.ColorProfileMsg{Profile: colorprofile.ANSI})
 	for _, e := range colourEscapes(m3.Render()) {

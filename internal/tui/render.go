@@ -139,6 +139,8 @@ func (m Model) footerLines(w int) []string {
 		status = s.Warn.Render("flyctl is deploying. Quit and send Ctrl-C to flyctl? (y/N)")
 	case m.status != "":
 		status = s.Muted.Render(m.status)
+	case m.done:
+		status = s.Bold.Render("press enter or q to exit")
 	}
 	var helpText string
 	switch {
@@ -158,7 +160,7 @@ func (m Model) footerLines(w int) []string {
 // panelLines is the body: the current phase, or the result once done.
 func (m Model) panelLines(w, h int) []string {
 	if m.done {
-		return m.donePanel()
+		return m.donePanel(w, h)
 	}
 	if m.run.current < 0 {
 		return []string{" " + m.spin.View() + " waiting for the engine to start the runbook…"}
@@ -446,7 +448,7 @@ func (m Model) checkLine(c check) string {
 	return line
 }
 
-func (m Model) donePanel() []string {
+func (m Model) donePanel(w, h int) []string {
 	s := m.styles
 	r := m.result
 	v := string(r.Verdict)
@@ -461,7 +463,6 @@ func (m Model) donePanel() []string {
 	if reason := m.finalReason(v); reason != "" {
 		lines = append(lines, "   "+reason)
 	}
-	lines = append(lines, "")
 	field := func(name, value string) {
 		if value != "" {
 			lines = append(lines, s.Muted.Render(fmt.Sprintf("   %-9s", name))+value)
@@ -473,8 +474,46 @@ func (m Model) donePanel() []string {
 	if r.Err != nil {
 		lines = append(lines, s.Fail.Render("   error    ")+clean(r.Err.Error()))
 	}
-	lines = append(lines, "", s.Muted.Render(" press enter or q to exit"))
+	if m.run.abort != "" {
+		lines = append(lines, s.Fail.Render("   aborted  ")+m.run.abort)
+	}
+	return append(lines, m.lastPhaseLines(w, h-len(lines))...)
+}
+
+// lastPhaseLines shows, under the result, what the last phase saw: the
+// evidence behind the verdict.
+func (m Model) lastPhaseLines(w, h int) []string {
+	if m.run.current < 0 || h < 3 {
+		return nil
+	}
+	s := m.styles
+	p := m.run.phases[m.run.current]
+	lines := []string{"", s.Muted.Render(fmt.Sprintf(" %d. %s", m.run.current+1, p.title))}
+	switch p.id {
+	case runbook.PhaseDiagnose:
+		lines = append(lines, m.machineLines(p.data.machines)...)
+	case runbook.PhaseBootlogs:
+		lines = append(lines, m.evidenceLines(p.data.evidence)...)
+	case runbook.PhaseEscape:
+		before, after := m.escapeParts(phase{id: p.id, data: phaseData{checks: failedChecks(p.data.checks)}}, w)
+		before = before[min(len(before), len(m.detailLines(p, w))):] // no runbook text here
+		lines = append(lines, before...)
+		lines = append(lines, m.outputWindow(h-len(lines)-len(after))...)
+		lines = append(lines, after...)
+	case runbook.PhaseSmoke:
+		lines = append(lines, m.smokeLines(p)...)
+	}
 	return lines
+}
+
+func failedChecks(cs []check) []check {
+	var out []check
+	for _, c := range cs {
+		if !c.ok {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // finalReason is the reason of the last verdict the engine gave for v.
