@@ -170,6 +170,9 @@ func (e *Engine) Feed(en Entry) {
 		e.last = en.Time
 	}
 	msg := en.Message
+	if e.pf != nil && !e.pf.any(msg) {
+		return // most lines: no pattern can match
+	}
 	for _, m := range e.markers {
 		if strings.Contains(msg, m) {
 			if ms := e.machines[en.Machine]; ms != nil {

@@ -286,3 +286,25 @@ func FuzzScanAgreesWithFeed(f *testing.F) {
 		}
 	})
 }
+
+func TestIndexFold(t *testing.T) {
+	tests := []struct {
+		s, needle string
+		want      int
+	}{
+		{"Running VACUUM on", "vacuum ", 8},
+		{"xx_CHECK", "_chec", 2},
+		{"SHA256 ok", "ha256 ", 1},
+		{"ha25", "ha256", -1},
+		{"", "a", -1},
+		{"abc", "", 0},
+		{"size-BASED", "ize-ba", 1},
+		{"ize-ba", "ize-ba", 0},
+		{"x_chex_chec", "_chec", 6},
+	}
+	for _, tt := range tests {
+		if got := indexFold(tt.s, tt.needle); got != tt.want {
+			t.Errorf("indexFold(%q, %q) = %d, want %d", tt.s, tt.needle, got, tt.want)
+		}
+	}
+}

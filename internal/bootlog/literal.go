@@ -118,21 +118,49 @@ func (l literal) in(s string) bool {
 	return indexFold(s, l.s) >= 0
 }
 
-// indexFold finds lower-case ASCII needle in b without case.
+// indexFold finds lower-case ASCII needle in b without case. It jumps with
+// strings.IndexByte to a byte that has no case if the needle has one, else
+// to either case of its first letter.
 func indexFold(b string, needle string) int {
 	if len(needle) == 0 {
 		return 0
 	}
-	c := needle[0]
-	for i := 0; i+len(needle) <= len(b); i++ {
-		if b[i]|0x20 != c && b[i] != c {
-			continue
+	off := 0
+	for off < len(needle) && 'a' <= needle[off] && needle[off] <= 'z' {
+		off++
+	}
+	if off == len(needle) {
+		off = 0
+	}
+	c := needle[off]
+	hasCase := 'a' <= c && c <= 'z'
+	for i := off; i < len(b); {
+		j := strings.IndexByte(b[i:], c)
+		if hasCase {
+			if k := strings.IndexByte(b[i:], c-0x20); k >= 0 && (j < 0 || k < j) {
+				j = k
+			}
 		}
-		if equalFold(b[i:i+len(needle)], needle) {
-			return i
+		if j < 0 {
+			return -1
 		}
+		p := i + j - off
+		if p+len(needle) <= len(b) && equalFold(b[p:p+len(needle)], needle) {
+			return p
+		}
+		i += j + 1
 	}
 	return -1
+}
+
+// any reports whether s holds one of the keywords.
+func (pf *prefilter) any(s string) bool {
+	for _, k := range pf.keys {
+		if k.in(s) {
+			return true
+		}
+	}
+	return false
 }
 
 // equalFold compares b with lower-case ASCII needle, folding only letters.
