@@ -171,6 +171,11 @@ func (e *engine) escape(ctx context.Context, d Diagnosis) (escapeOutcome, error)
 	if emitErr != nil {
 		return escapeOutcome{}, emitErr
 	}
+	if runErr != nil && res.Interrupted {
+		// The operator pressed Ctrl-C: not a failed deploy but a stopped one,
+		// which resume can pick up from the journal.
+		return escapeOutcome{}, fmt.Errorf("the deploy was interrupted by the operator (flyctl exit %d): %w", res.ExitCode, context.Canceled)
+	}
 	if runErr != nil {
 		var fe *flyctl.Error
 		if !errors.As(runErr, &fe) && res.ExitCode == 0 {

@@ -90,7 +90,7 @@ func (e *engine) finish(ctx context.Context, res Result, err error) (Result, err
 	case errors.Is(err, ErrNoConfirmer):
 		_ = e.emit(journal.PhaseIncident, journal.KindNote, map[string]any{"text": err.Error()})
 		return res, err
-	case err != nil && ctx.Err() != nil:
+	case err != nil && (ctx.Err() != nil || errors.Is(err, context.Canceled)):
 		_ = e.emit(journal.PhaseIncident, journal.KindAbort, map[string]any{"reason": "interrupted: " + err.Error()})
 		return res, err
 	case err != nil:
