@@ -155,3 +155,28 @@ func TestEscapeFailedDoneView(t *testing.T) {
 		}
 	}
 }
+
+// TestDiagnoseAndBootlogsViews golden phases 1 and 2 as the operator sees them.
+func TestDiagnoseAndBootlogsViews(t *testing.T) {
+	msgs := newScript("live").beforeGate()
+	for _, tc := range []struct {
+		name string
+		upTo int
+		want []string
+	}{
+		{"diagnose", 4, []string{"◆ 1854737c27e1d8  nrt     started    0/1", "hung 31m12s"}},
+		{"bootlogs", 9, []string{"running 31m12s", "→ HANG_CONFIRMED", "next: jpops run -a autonomath"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m, _ := feed(t, newTest(Options{}), tea.ColorProfileMsg{Profile: colorprofile.Ascii}, tea.WindowSizeMsg{Width: 80, Height: 24})
+			m, _ = feed(t, m, msgs[:tc.upTo]...)
+			view := m.Render()
+			golden.RequireEqual(t, []byte(view))
+			for _, w := range tc.want {
+				if !strings.Contains(view, w) {
+					t.Errorf("view lacks %q", w)
+				}
+			}
+		})
+	}
+}

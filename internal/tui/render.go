@@ -220,7 +220,7 @@ func (m Model) machineLines(ms []machine) []string {
 		return []string{" " + m.spin.View() + " listing machines…"}
 	}
 	s := m.styles
-	lines := []string{s.Muted.Render(fmt.Sprintf("   %-14s  %-6s  %-9s  %-6s  %-24s  %s", "ID", "REGION", "STATE", "CHECKS", "IMAGE", "SIGNATURE"))}
+	lines := []string{s.Muted.Render(fmt.Sprintf("   %-14s  %-6s  %-9s  %-6s  %-18s  %s", "ID", "REGION", "STATE", "CHECKS", "IMAGE", "SIGNATURE"))}
 	for _, mc := range ms {
 		mark, sig := "  ", ""
 		if mc.signature {
@@ -231,7 +231,7 @@ func (m Model) machineLines(ms []machine) []string {
 			}
 		}
 		checks := fmt.Sprintf("%d/%d", mc.passing, mc.total)
-		row := fmt.Sprintf("%-14s  %-6s  %-9s  %-6s  %-24s", mc.id, mc.region, mc.state, checks, ansi.Truncate(shortImage(mc.image), 24, "…"))
+		row := fmt.Sprintf("%-14s  %-6s  %-9s  %-6s  %-18s", mc.id, mc.region, mc.state, checks, ansi.Truncate(shortImage(mc.image), 18, "…"))
 		lines = append(lines, " "+mark+row+"  "+sig)
 	}
 	return lines
@@ -421,7 +421,8 @@ func (m Model) commonLines(p phase) []string {
 		lines = append(lines, "")
 	}
 	for _, v := range p.data.verdicts {
-		lines = append(lines, " → "+m.verdictStyle(v.verdict).Render(v.verdict)+"  "+v.reason)
+		lines = append(lines, " → "+m.verdictStyle(v.verdict).Render(v.verdict))
+		lines = append(lines, wrapIndent(v.reason, "   ", m.width)...)
 		if v.next != "" {
 			lines = append(lines, s.Muted.Render("   next: ")+v.next)
 		}
@@ -547,6 +548,23 @@ func verdictGlyph(v string) string {
 		return "◆"
 	}
 	return "✗"
+}
+
+// wrapIndent wraps plain text to width w (the default when unknown), each
+// line behind indent. The verdict's reason is too important to cut.
+func wrapIndent(text, indent string, w int) []string {
+	if text == "" {
+		return nil
+	}
+	if w <= 0 {
+		w = defaultWidth
+	}
+	wrapped := lipgloss.NewStyle().Width(max(10, w-ansi.StringWidth(indent))).Render(text)
+	var out []string
+	for _, l := range strings.Split(wrapped, "\n") {
+		out = append(out, indent+strings.TrimRight(l, " "))
+	}
+	return out
 }
 
 // spread puts left and right on one line of width w. When they do not fit,
