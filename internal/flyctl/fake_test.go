@@ -109,9 +109,9 @@ func fakeMain(mode string) int {
 	case "silent":
 		time.Sleep(time.Hour)
 	case "dots":
-		for range 12 {
+		for range 15 {
 			fmt.Fprint(out, ".")
-			time.Sleep(50 * time.Millisecond)
+			time.Sleep(100 * time.Millisecond)
 		}
 		fmt.Fprintln(out, " done")
 	case "chatty":

@@ -190,12 +190,12 @@ func TestIdleTimeout(t *testing.T) {
 // Output without a newline is activity too: a dot printer is not idle.
 func TestPartialLinesAreActivity(t *testing.T) {
 	spec := fakeSpec(t, "dots")
-	spec.IdleTimeout = 300 * time.Millisecond
+	spec.IdleTimeout = time.Second // well above the dot interval, even on a busy machine
 	res, err, lines := collect(t, context.Background(), spec)
 	if err != nil || res.Idle {
 		t.Fatalf("err = %v, idle = %v", err, res.Idle)
 	}
-	if got := texts(lines, ""); len(got) != 1 || got[0] != "............ done" {
+	if got := texts(lines, ""); len(got) != 1 || got[0] != "............... done" {
 		t.Errorf("lines = %q", got)
 	}
 }
@@ -418,7 +418,8 @@ func TestFloodStaysSmall(t *testing.T) {
 	}
 	grew := int64(peak) - int64(base.HeapAlloc)
 	t.Logf("10 MB of output: heap peak %d KB above start", grew>>10)
-	if grew > 8<<20 {
+	// Keeping every line would cost over 15 MB; streaming costs a few.
+	if grew > 12<<20 {
 		t.Errorf("heap grew %d KB while streaming 10 MB: output is being kept", grew>>10)
 	}
 }
