@@ -24,3 +24,8 @@ func peekExit(pid int) error {
 		}
 	}
 }
+
+// onParentDeath asks the kernel to send SIGTERM to flyctl if jpops itself is
+// killed (kill -9 gives jpops no chance to stop it), so no orphan deploy runs
+// on with nobody watching or journaling it. flyctl stops as on Ctrl-C.
+func onParentDeath(attr *syscall.SysProcAttr) { attr.Pdeathsig = syscall.SIGTERM }

@@ -12,6 +12,7 @@ import (
 // reaches flyctl and everything it started (builders, helpers, shells).
 func ownGroup(cmd *exec.Cmd) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	onParentDeath(cmd.SysProcAttr)
 }
 
 // signalGroup sends sig to the process group led by pid. A group that is
