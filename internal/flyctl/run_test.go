@@ -33,11 +33,11 @@ func fakeSpec(t *testing.T, mode string, args ...string) Spec {
 }
 
 // collect runs spec and returns every line onLine saw.
-func collect(t *testing.T, ctx context.Context, spec Spec) (Result, error, []Line) {
+func collect(t *testing.T, ctx context.Context, spec Spec) (Result, []Line, error) {
 	t.Helper()
 	var got []Line
 	res, err := Run(ctx, spec, func(l Line) { got = append(got, l) })
-	return res, err, got
+	return res, got, err
 }
 
 func texts(lines []Line, stream string) []string {
@@ -51,7 +51,7 @@ func texts(lines []Line, stream string) []string {
 }
 
 func TestStreamsBothInOrder(t *testing.T) {
-	res, err, lines := collect(t, context.Background(), fakeSpec(t, "both"))
+	res, lines, err := collect(t, context.Background(), fakeSpec(t, "both"))
 	if err != nil {
 		t.Fatalf("Run: %v", err)
 	}
@@ -103,7 +103,7 @@ func TestCarriageReturnsAndControls(t *testing.T) {
 		{"ansi", []string{"✔ [1/2] Machine ok"}},
 	} {
 		t.Run(tt.mode, func(t *testing.T) {
-			_, err, lines := collect(t, context.Background(), fakeSpec(t, tt.mode))
+			_, lines, err := collect(t, context.Background(), fakeSpec(t, tt.mode))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -124,7 +124,7 @@ func TestDeployOutputParsed(t *testing.T) {
 		{"docker", "sha256:" + digestHex},
 	} {
 		t.Run(tt.mode, func(t *testing.T) {
-			res, err, lines := collect(t, context.Background(), fakeSpec(t, tt.mode))
+			res, lines, err := collect(t, context.Background(), fakeSpec(t, tt.mode))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -147,7 +147,7 @@ func TestDeployOutputParsed(t *testing.T) {
 func TestNonZeroExit(t *testing.T) {
 	spec := fakeSpec(t, "fail", "sim", "flyctl", "deploy", "--remote-only", "--strategy", "rolling", "-a", "autonomath-api")
 	spec.Dir = t.TempDir()
-	res, err, _ := collect(t, context.Background(), spec)
+	res, _, err := collect(t, context.Background(), spec)
 	var fe *Error
 	if !errors.As(err, &fe) {
 		t.Fatalf("err = %v, want *Error", err)
@@ -174,7 +174,7 @@ func TestNonZeroExit(t *testing.T) {
 func TestIdleTimeout(t *testing.T) {
 	spec := fakeSpec(t, "silent")
 	spec.IdleTimeout = 300 * time.Millisecond
-	res, err, _ := collect(t, context.Background(), spec)
+	res, _, err := collect(t, context.Background(), spec)
 	var fe *Error
 	if !errors.As(err, &fe) || fe.Reason != ReasonIdle {
 		t.Fatalf("err = %v, want idle *Error", err)
@@ -191,7 +191,7 @@ func TestIdleTimeout(t *testing.T) {
 func TestPartialLinesAreActivity(t *testing.T) {
 	spec := fakeSpec(t, "dots")
 	spec.IdleTimeout = time.Second // well above the dot interval, even on a busy machine
-	res, err, lines := collect(t, context.Background(), spec)
+	res, lines, err := collect(t, context.Background(), spec)
 	if err != nil || res.Idle {
 		t.Fatalf("err = %v, idle = %v", err, res.Idle)
 	}
@@ -204,7 +204,7 @@ func TestOverallTimeout(t *testing.T) {
 	spec := fakeSpec(t, "chatty")
 	spec.IdleTimeout = 5 * time.Second
 	spec.Timeout = 400 * time.Millisecond
-	res, err, lines := collect(t, context.Background(), spec)
+	res, lines, err := collect(t, context.Background(), spec)
 	var fe *Error
 	if !errors.As(err, &fe) || fe.Reason != ReasonTimeout {
 		t.Fatalf("err = %v, want timeout *Error", err)
@@ -432,7 +432,7 @@ func TestLongLineWithoutNewline(t *testing.T) {
 		{"nospace", omittedMark},
 	} {
 		t.Run(tt.mode, func(t *testing.T) {
-			_, err, lines := collect(t, context.Background(), fakeSpec(t, tt.mode))
+			_, lines, err := collect(t, context.Background(), fakeSpec(t, tt.mode))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -451,7 +451,7 @@ func TestSecretsNeverReachOutput(t *testing.T) {
 	spec := fakeSpec(t, "secret", "deploy", "-t", "fo1_secretflagtoken", "-a", "app")
 	spec.Env = append(spec.Env, "FAKE_DB_PASSWORD=hunter2hunter2")
 	spec.Redactor = redact.New()
-	res, err, lines := collect(t, context.Background(), spec)
+	res, lines, err := collect(t, context.Background(), spec)
 	if err == nil {
 		t.Fatal("want exit 1")
 	}

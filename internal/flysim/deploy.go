@@ -46,9 +46,6 @@ type DeployMachine struct {
 	Checks string `json:"checks"` // passing/total, as flyctl machine list shows it
 }
 
-// Steps in order; flyctl prints each step's lines once.
-var deploySteps = []string{"pending", "lease", "replacing", "starting", "checking", "good", "updated", "failed"}
-
 type deploy struct {
 	id        string
 	outcome   string

@@ -44,11 +44,3 @@ func (g *ids) digest() string {
 	return "sha256:" + hex.EncodeToString(b[:])
 }
 
-// hexID returns n random hex digits.
-func (g *ids) hexID(n int) string {
-	b := make([]byte, (n+1)/2)
-	for i := range b {
-		b[i] = byte(g.rng.IntN(256))
-	}
-	return hex.EncodeToString(b)[:n]
-}
