@@ -110,7 +110,11 @@ func (w *walk) run(ctx context.Context, env *Env) (walkOutcome, error) {
 			enc := json.NewEncoder(env.IO.Out)
 			face = func(ev journal.Event) { _ = enc.Encode(ev) }
 		} else {
-			face = func(ev journal.Event) { fmt.Fprintln(env.IO.Out, report.EventLine(ev)) }
+			prefix := ""
+			if w.drill {
+				prefix = "DRILL\t" // a rehearsal must never be mistaken for the real thing
+			}
+			face = func(ev journal.Event) { fmt.Fprintln(env.IO.Out, prefix+report.EventLine(ev)) }
 		}
 		res, err := engine()
 		out.result = res
