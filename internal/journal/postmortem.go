@@ -97,7 +97,7 @@ func Postmortem(events []Event, opts PostmortemOptions) string {
 	} else {
 		w("\n```\n")
 		for _, c := range p.commands {
-			w("# %s UTC%s\n%s\n", hm(c.start.TS), inDir(c.start), strings.Join(strs(c.start.Data, "argv"), " "))
+			w("# %s UTC%s\n%s\n", hm(c.start.TS), inDir(c.start), commandLine(c.start.Data))
 			if c.exit == nil {
 				w("# exit not recorded (interrupted?)\n")
 				continue
@@ -273,7 +273,7 @@ func (p *pm) tldr() []string {
 	}
 	if n := len(p.commands); n > 0 {
 		c := p.commands[n-1]
-		res := fmt.Sprintf("Resolution: `%s`", strings.Join(strs(c.start.Data, "argv"), " "))
+		res := fmt.Sprintf("Resolution: `%s`", commandLine(c.start.Data))
 		if c.exit != nil {
 			res += fmt.Sprintf(" exited %s", orDash(str(c.exit.Data, "code")))
 		} else {
@@ -364,11 +364,10 @@ func (p *pm) timeline() []row {
 		case KindGate:
 			add(e.TS, gateSource(d), "Gate: %s", gateText(e))
 		case KindCommandStart:
-			argv := strs(d, "argv")
-			if len(argv) > 0 {
-				prog = "`" + argv[0] + "`"
+			if cmd := strings.Fields(commandLine(d)); len(cmd) > 0 {
+				prog = "`" + cmd[0] + "`"
 			}
-			add(e.TS, "jpops", "Ran `%s`", strings.Join(argv, " "))
+			add(e.TS, "jpops", "Ran `%s`", commandLine(d))
 		case KindCommandOutput:
 			line := str(d, "line")
 			if m := imageLine.FindStringSubmatch(line); m != nil && once("image "+m[1]) {
@@ -509,4 +508,13 @@ func cell(s string) string {
 		s = string(r[:199]) + "…"
 	}
 	return s
+}
+
+// commandLine is the command as the runbook names it ("command"), falling
+// back to the argv actually run (which may start with a wrapper, as in drills).
+func commandLine(d map[string]any) string {
+	if c := str(d, "command"); c != "" {
+		return c
+	}
+	return strings.Join(strs(d, "argv"), " ")
 }
