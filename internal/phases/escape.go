@@ -149,6 +149,7 @@ func (e *engine) escape(ctx context.Context, d Diagnosis) (escapeOutcome, error)
 		return escapeOutcome{}, err
 	}
 	var emitErr error
+	var journaled, skipped int
 	res, runErr := flyctl.Run(ctx, flyctl.Spec{
 		Argv:        full,
 		Dir:         e.o.Dir,
@@ -157,10 +158,19 @@ func (e *engine) escape(ctx context.Context, d Diagnosis) (escapeOutcome, error)
 		Timeout:     e.o.Runbook.Escape.Timeout.Duration,
 		Interrupt:   e.o.Interrupts,
 	}, func(l flyctl.Line) {
-		if emitErr == nil {
-			emitErr = e.emit(id, journal.KindCommandOutput, map[string]any{"stream": l.Stream, "line": l.Text})
+		if emitErr != nil {
+			return
 		}
+		if journaled >= outputBudget && buildNoise(l.Text) {
+			skipped++
+			return
+		}
+		journaled++
+		emitErr = e.emit(id, journal.KindCommandOutput, map[string]any{"stream": l.Stream, "line": l.Text})
 	})
+	if skipped > 0 && emitErr == nil {
+		emitErr = e.emit(id, journal.KindNote, map[string]any{"text": fmt.Sprintf("%d lines of build output after the first %d were not journaled", skipped, outputBudget)})
+	}
 	exit := map[string]any{"code": res.ExitCode, "image": res.Image, "digest": res.Digest}
 	if runErr != nil {
 		exit["error"] = runErr.Error()
@@ -182,6 +192,10 @@ func (e *engine) escape(ctx context.Context, d Diagnosis) (escapeOutcome, error)
 			// flyctl could not be started at all.
 			return fail(runErr.Error(), "")
 		}
+		// The headline is the verdict; flyctl's last lines and advice go on record too.
+		if err := e.emit(id, journal.KindNote, map[string]any{"text": runErr.Error()}); err != nil {
+			return escapeOutcome{}, err
+		}
 		return fail(firstLine(runErr.Error()), fmt.Sprintf("rerun `%s` by hand to see the full output, or check `flyctl releases -a %s`; the machines still run their recorded images", command, e.o.App))
 	}
 	if res.Image == "" && res.Digest == "" {
@@ -191,6 +205,17 @@ func (e *engine) escape(ctx context.Context, d Diagnosis) (escapeOutcome, error)
 		return escapeOutcome{}, err
 	}
 	return escapeOutcome{image: res.Image, digest: res.Digest}, nil
+}
+
+// outputBudget is how many flyctl output lines are journaled before build
+// noise is dropped: every journaled line is fsynced, and the child waits for
+// it, so 10 MB of BuildKit lines would stall the deploy for minutes.
+const outputBudget = 1000
+
+// buildNoise reports a BuildKit step line ("#7 0.512 Collecting ..."); the
+// image, digest, rolling-update and error lines are never noise.
+func buildNoise(line string) bool {
+	return len(line) > 1 && line[0] == '#' && line[1] >= '0' && line[1] <= '9' && !strings.Contains(line, "sha256:")
 }
 
 // auditBootScripts checks the deploy directory's boot scripts.
