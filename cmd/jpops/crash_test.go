@@ -1,0 +1,267 @@
+package main
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jpops-dev/jpops/internal/journal"
+)
+
+// background starts jpops and returns it running; the test's cleanup
+// kills it if the test has not waited for it.
+func (e *tenv) background(args ...string) (*exec.Cmd, func() result) {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), cmdTimeout)
+	cmd, out, errb := e.command(ctx, "", args...)
+	if err := cmd.Start(); err != nil {
+		cancel()
+		e.t.Fatal(err)
+	}
+	waited := false
+	wait := func() result {
+		e.t.Helper()
+		waited = true
+		err := cmd.Wait()
+		cancel()
+		if ctx.Err() == context.DeadlineExceeded {
+			e.t.Fatalf("jpops %s: still running after %s\n%s", strings.Join(args, " "), cmdTimeout, result{-1, out.String(), errb.String()})
+		}
+		return result{exitCode(e.t, err), out.String(), errb.String()}
+	}
+	e.t.Cleanup(func() {
+		if !waited {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+			cancel()
+		}
+	})
+	return cmd, wait
+}
+
+// killedMidway runs jpops until the journal shows ready, kills it with
+// SIGKILL, and checks that every event seen before the kill survived it.
+func killedMidway(t *testing.T, e *tenv, args []string, what string, ready func() bool) []journal.Event {
+	t.Helper()
+	cmd, wait := e.background(args...)
+	waitFor(t, what, 30*time.Second, ready)
+	paths := e.journals()
+	if len(paths) != 1 {
+		t.Fatalf("want one journal, got %v", paths)
+	}
+	before := strictLines(t, paths[0])
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	if r := wait(); r.code != -1 {
+		t.Fatalf("jpops was not killed:\n%s", r)
+	}
+	after := strictLines(t, paths[0])
+	if len(after) < len(before) {
+		t.Fatalf("the kill lost events: %d before, %d after", len(before), len(after))
+	}
+	for i, ev := range before {
+		if after[i].Seq != ev.Seq || after[i].Kind != ev.Kind {
+			t.Fatalf("event %d changed across the kill: %+v → %+v", i, ev, after[i])
+		}
+	}
+	if _, ok := lastOf(after, journal.KindIncidentEnd); ok {
+		t.Fatal("the incident ended before the kill: the test killed nothing")
+	}
+	return after
+}
+
+func TestCrashDuringDeployThenResume(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	s := e.startSim("db-boot-hang")
+	// flyctl finishes the deploy, then lingers: jpops is killed while the
+	// deploy's end is not yet on record.
+	flyctl, _ := flyctlWrapper(t, "", `"$JPOPS_BIN" sim flyctl "$@"; sleep 60`)
+	args := append([]string{"run", "--yes"}, deployArgs(s, deployDir(t, "entrypoint-guarded.sh"), flyctl)...)
+	killedMidway(t, e, args, "the deploy's last line", func() bool {
+		return e.journalHas(journal.KindCommandOutput, "Visit your newly deployed app")
+	})
+
+	// Off a terminal, resume will not guess whether to deploy again.
+	r := e.run("resume")
+	wantCode(t, r, 2)
+	wantIn(t, "stderr", r.stderr, "--yes", "--redeploy")
+
+	r = e.run("resume", "--yes")
+	wantCode(t, r, 0)
+	_, evs := e.onlyJournal()
+	if n := kinds(evs)[journal.KindCommandStart]; n != 1 {
+		t.Errorf("resume --yes deployed again: %d command_start events", n)
+	}
+	if n := kinds(evs)[journal.KindSmokeResult]; n == 0 {
+		t.Error("resume --yes did not walk the smoke checks")
+	}
+	if got := finalVerdict(t, evs); got != "RECOVERED" {
+		t.Errorf("resumed incident ended %s, want RECOVERED\n%s", got, r)
+	}
+
+	// A finished incident is not resumed again.
+	r = e.run("resume", "--yes")
+	wantCode(t, r, 0)
+	wantIn(t, "stdout", r.stdout, "already ended")
+}
+
+func TestCrashDuringHoldThenResume(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	s := e.startSim("db-boot-hang")
+	flyctl, _ := flyctlWrapper(t, "", "")
+	args := append([]string{"run", "--yes"}, deployArgs(s, deployDir(t, "entrypoint-guarded.sh"), flyctl)...)
+	args = append(args, "--hold", "30s") // the later flag wins: a hold long enough to be killed in
+	killedMidway(t, e, args, "the stability hold", func() bool { return e.journalHas(journal.KindHold, "") })
+
+	r := e.run("resume", "--yes", "--hold", "2s")
+	wantCode(t, r, 0)
+	_, evs := e.onlyJournal()
+	if n := kinds(evs)[journal.KindCommandStart]; n != 1 {
+		t.Errorf("resume after the deploy deployed again: %d command_start events", n)
+	}
+	if got := finalVerdict(t, evs); got != "RECOVERED" {
+		t.Errorf("resumed incident ended %s, want RECOVERED\n%s", got, r)
+	}
+	// The resumed smoke walk checked the image the deploy recorded.
+	exit, _ := lastOf(evs, journal.KindCommandExit)
+	digest, _ := exit.Data["digest"].(string)
+	if digest == "" {
+		t.Fatalf("command_exit records no digest: %+v", exit)
+	}
+	var imageChecked bool
+	for _, ev := range evs[len(evs)/2:] {
+		if ev.Kind == journal.KindSmokeResult && ev.Data["check"] == "image" {
+			d, _ := ev.Data["detail"].(string)
+			imageChecked = imageChecked || strings.Contains(d, digest)
+		}
+	}
+	if !imageChecked {
+		t.Errorf("the resumed smoke walk did not check the recorded digest %s", digest)
+	}
+}
+
+func TestInterruptForwardedToFlyctl(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		body     string
+		ready    string // command_output line once flyctl handles signals
+		sigints  int
+		graceful bool // flyctl exits on its own (127) rather than being killed
+	}{
+		{"flyctl stops on SIGINT", "", "Building image with Depot", 1, true},
+		{"flyctl ignores SIGINT", "trap '' INT\necho '==> Building image' >&2\nwhile :; do sleep 1; done", "==> Building image", 2, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t)
+			s := e.startSim("db-boot-hang")
+			e.set("JPOPS_SIM_FLYCTL_HANG", "1")
+			flyctl, pidfile := flyctlWrapper(t, "", tt.body)
+			cmd, wait := e.background(append([]string{"run", "--yes"}, deployArgs(s, deployDir(t, "entrypoint-guarded.sh"), flyctl)...)...)
+			waitFor(t, "flyctl's first lines", 30*time.Second, func() bool { return e.journalHas(journal.KindCommandOutput, tt.ready) })
+			pid := readPid(pidfile)
+			if pid == 0 {
+				t.Fatal("flyctl wrote no pid")
+			}
+			for i := 0; i < tt.sigints; i++ {
+				if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+					t.Fatal(err)
+				}
+				time.Sleep(300 * time.Millisecond)
+			}
+			r := wait()
+			wantCode(t, r, 130)
+			wantIn(t, "stderr", r.stderr, "interrupted", "jpops resume")
+			waitFor(t, "flyctl to be gone", 5*time.Second, func() bool { return gone(pid) && gone(-pid) })
+
+			_, evs := e.onlyJournal()
+			exit, ok := lastOf(evs, journal.KindCommandExit)
+			if !ok {
+				t.Fatalf("no command_exit in the journal after the interrupt:\n%s", r)
+			}
+			if tt.graceful {
+				if code, _ := exit.Data["code"].(float64); code != 127 {
+					t.Errorf("flyctl exit %v, want its Ctrl-C code 127: %+v", exit.Data["code"], exit.Data)
+				}
+			}
+			text := strings.ToLower(strings.Join(eventTexts(evs[len(evs)-4:]), " "))
+			if !strings.Contains(text, "interrupt") {
+				t.Errorf("the journal's last events do not record the interruption: %s", text)
+			}
+		})
+	}
+}
+
+// eventTexts renders events as their kind and data, for word checks.
+func eventTexts(evs []journal.Event) []string {
+	var out []string
+	for _, ev := range evs {
+		s := ev.Kind
+		for k, v := range ev.Data {
+			if str, ok := v.(string); ok {
+				s += " " + k + "=" + str
+			}
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+func TestFlyctlMissingOrFlooding(t *testing.T) {
+	t.Parallel()
+	t.Run("--flyctl names nothing", func(t *testing.T) {
+		t.Parallel()
+		e := newEnv(t)
+		s := e.startSim("db-boot-hang")
+		r := e.run(append([]string{"run", "--yes"}, deployArgs(s, deployDir(t, "entrypoint-guarded.sh"), "/nonexistent/flyctl")...)...)
+		wantCode(t, r, 2)
+		wantIn(t, "stderr", r.stderr, "/nonexistent/flyctl")
+	})
+	t.Run("no flyctl on PATH", func(t *testing.T) {
+		t.Parallel()
+		e := newEnv(t)
+		s := e.startSim("db-boot-hang")
+		e.set("PATH", t.TempDir())
+		args := []string{"run", "--yes", "-a", "autonomath-api", "--dir", deployDir(t, "entrypoint-guarded.sh"), "--smoke-url", s.url + "/app", "--hold", "2s"}
+		r := e.run(args...)
+		wantCode(t, r, 20)
+		wantIn(t, "output", r.stdout+r.stderr, "ESCAPE_FAILED", "flyctl not found")
+		_, evs := e.onlyJournal()
+		if finalVerdict(t, evs) != "ESCAPE_FAILED" || kinds(evs)[journal.KindCommandStart] != 0 {
+			t.Errorf("want ESCAPE_FAILED with no command run")
+		}
+	})
+	t.Run("10 MB of flyctl output", func(t *testing.T) {
+		t.Parallel()
+		e := newEnv(t)
+		s := e.startSim("db-boot-hang")
+		e.set("JPOPS_SIM_FLYCTL_FLOOD", "10000000")
+		flyctl, _ := flyctlWrapper(t, "", "")
+		r := e.run(append([]string{"run", "--yes", "--json"}, deployArgs(s, deployDir(t, "entrypoint-guarded.sh"), flyctl)...)...)
+		wantCode(t, r, 0)
+		path, evs := e.onlyJournal()
+		if finalVerdict(t, evs) != "RECOVERED" {
+			t.Errorf("flooded run ended %s", finalVerdict(t, evs))
+		}
+		fi, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Size() > 4<<20 {
+			t.Errorf("journal is %d bytes after 10 MB of flyctl noise: want it bounded", fi.Size())
+		}
+		if len(r.stdout) > 4<<20 {
+			t.Errorf("--json printed %d bytes after 10 MB of flyctl noise", len(r.stdout))
+		}
+		t.Logf("journal %d bytes, %d events; stdout %d bytes", fi.Size(), len(evs), len(r.stdout))
+	})
+}
