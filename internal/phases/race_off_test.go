@@ -1,0 +1,5 @@
+//go:build !race
+
+package phases_test
+
+const raceEnabled = false
