@@ -14,8 +14,9 @@ import (
 func main() {
 	// Signals go to the command: the escape deploy forwards them to flyctl,
 	// everything else stops cleanly on the first and exits on the second.
+	// SIGHUP (the terminal went away) counts too, so a drill cleans up.
 	sig := make(chan os.Signal, 4)
-	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	code := cli.Main(context.Background(), &cli.Env{IO: iostreams.System(), Signals: sig}, os.Args[1:])
 	os.Exit(code)
 }

@@ -28,7 +28,9 @@ func newSimCmd(env *Env, _ *globalFlags) *cobra.Command {
 		Short: "Serve the simulated platform on loopback until interrupted",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			err := flysim.Serve(cmd.Context(), flysim.Options{Scenario: scenario, Speed: speed, Token: token, App: app}, addr, env.IO.Out)
+			// The simulated clock starts now, so a client on the real clock
+			// (jpops diagnose, flyctl) sees the wedge as 38 minutes old.
+			err := flysim.Serve(cmd.Context(), flysim.Options{Scenario: scenario, Speed: speed, Token: token, App: app, Start: env.Now().UTC()}, addr, env.IO.Out)
 			if cmd.Context().Err() != nil {
 				return nil // stopped by the operator
 			}
