@@ -1,7 +1,6 @@
 package bootlog
 
 import (
-	"bytes"
 	"cmp"
 	"io"
 	"regexp"
@@ -389,45 +388,7 @@ func (e *Engine) Scan(r io.Reader) (Stats, error) {
 	if e.pf == nil {
 		return readText(br, feed)
 	}
-	var st Stats
-	c := newChunker(br, &st)
-	p := newTextParser()
-	planned := false
-	var starts []int
-	for {
-		chunk, ok := c.next()
-		if !ok {
-			return st, c.readErr()
-		}
-		if !planned {
-			e.pf.plan(chunk)
-			planned = true
-		}
-		st.Lines += bytes.Count(chunk, []byte{'\n'})
-		if chunk[len(chunk)-1] != '\n' {
-			st.Lines++
-		}
-		// The prefilter skips most lines, so read the time of the chunk's
-		// last line: a zero now in Findings means the end of the log.
-		last := bytes.TrimRight(chunk, "\r\n")
-		if en, ok := p.parse(last[bytes.LastIndexByte(last, '\n')+1:]); ok && en.Time.After(e.last) {
-			e.last = en.Time
-		}
-		starts = e.pf.lines(chunk, starts[:0])
-		for _, s := range starts {
-			line := chunk[s:]
-			if i := bytes.IndexByte(line, '\n'); i >= 0 {
-				line = line[:i]
-			}
-			en, parsed := p.parse(line)
-			if parsed {
-				st.Entries++
-			} else {
-				st.Unparsed++
-			}
-			e.Feed(en)
-		}
-	}
+	return e.scanText(br)
 }
 
 // stateSize counts the attempts held, for the constant-memory test.
