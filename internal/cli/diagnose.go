@@ -14,6 +14,7 @@ func newDiagnoseCmd(env *Env, g *globalFlags) *cobra.Command {
 		af      appFlags
 		jsonOut bool
 		machine string
+		conc    int
 	)
 	cmd := &cobra.Command{
 		Use:   "diagnose",
@@ -39,7 +40,7 @@ Exit codes: 0 HEALTHY, 10 HANG_CONFIRMED, 11 INCONCLUSIVE, 12 NOT_THIS_INCIDENT.
 			if err != nil {
 				return err
 			}
-			d, err := phases.Diagnose(cmd.Context(), phases.Options{App: app, Runbook: rb, Fly: fly, Now: env.Now, Machine: machine})
+			d, err := phases.Diagnose(cmd.Context(), phases.Options{App: app, Runbook: rb, Fly: fly, Now: env.Now, Machine: machine, Concurrency: conc})
 			if err != nil {
 				return err
 			}
@@ -51,6 +52,9 @@ Exit codes: 0 HEALTHY, 10 HANG_CONFIRMED, 11 INCONCLUSIVE, 12 NOT_THIS_INCIDENT.
 	af.add(cmd)
 	cmd.Flags().BoolVar(&jsonOut, "json", false, "print one JSON object (verdict, machines, evidence)")
 	cmd.Flags().StringVar(&machine, "machine", "", "look at this machine only")
+	// Hidden: for measuring the parallel log fetches against serial ones.
+	cmd.Flags().IntVar(&conc, "concurrency", 0, "parallel log fetches (default 16)")
+	_ = cmd.Flags().MarkHidden("concurrency")
 	return cmd
 }
 
