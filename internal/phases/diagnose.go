@@ -83,7 +83,7 @@ func (e *engine) phase1(ctx context.Context) (Diagnosis, error) {
 	machines, err := e.o.Fly.ListMachines(ctx, e.o.App)
 	if err != nil {
 		_ = e.phaseEnd(id, "failed", err.Error())
-		return Diagnosis{}, fmt.Errorf("phase 1: list machines of %s: %w", e.o.App, err)
+		return Diagnosis{}, fmt.Errorf("phase 1: %w", err) // the client names the call and the app
 	}
 	now := e.o.Now()
 	var d Diagnosis

@@ -31,7 +31,14 @@ func faultRun(t *testing.T, r *rig, f flysim.Faults) (phases.Result, error, []jo
 	t.Helper()
 	r.sim.SetFaults(f)
 	res, err := phases.Run(r.ctx(), r.opts)
+	// With -v, the matrix shows what the operator would read.
+	t.Logf("verdict %s, exit %d: reason %q, error: %v", res.Verdict, exitCode(res, err), firstLine(res.Reason), err)
 	return res, err, r.readBack()
+}
+
+func firstLine(s string) string {
+	first, _, _ := strings.Cut(s, "\n")
+	return first
 }
 
 func wantExit(t *testing.T, res phases.Result, err error, want int) {
