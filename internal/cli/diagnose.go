@@ -4,6 +4,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/jpops-dev/jpops/internal/phases"
+	"github.com/jpops-dev/jpops/internal/redact"
 	"github.com/jpops-dev/jpops/internal/report"
 )
 
@@ -58,8 +59,10 @@ Exit codes: 0 HEALTHY, 10 HANG_CONFIRMED, 11 INCONCLUSIVE, 12 NOT_THIS_INCIDENT.
 	return cmd
 }
 
-// writeDiagnosis prints a diagnosis in the face the output calls for.
+// writeDiagnosis prints a diagnosis in the face the output calls for. Log
+// lines come from outside and may carry secrets: everything shown is redacted.
 func writeDiagnosis(env *Env, d report.Diagnosis, jsonOut bool) {
+	d = redactDiagnosis(d)
 	if d.Machines == nil {
 		d.Machines = []phases.MachineView{}
 	}
@@ -74,4 +77,21 @@ func writeDiagnosis(env *Env, d report.Diagnosis, jsonOut bool) {
 	default:
 		report.PlainDiagnosis(env.IO.Out, d)
 	}
+}
+
+func redactDiagnosis(d report.Diagnosis) report.Diagnosis {
+	d.Reason, d.Next, d.Source = redact.String(d.Reason), redact.String(d.Next), redact.String(d.Source)
+	ev := make([]phases.Evidence, len(d.Evidence))
+	for i, e := range d.Evidence {
+		e.Line, e.Completion, e.DB = redact.String(e.Line), redact.String(e.Completion), redact.String(e.DB)
+		ev[i] = e
+	}
+	d.Evidence = ev
+	ms := make([]phases.MachineView, len(d.Machines))
+	for i, m := range d.Machines {
+		m.Image = redact.String(m.Image)
+		ms[i] = m
+	}
+	d.Machines = ms
+	return d
 }

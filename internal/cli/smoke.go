@@ -8,6 +8,7 @@ import (
 
 	"github.com/jpops-dev/jpops/internal/journal"
 	"github.com/jpops-dev/jpops/internal/phases"
+	"github.com/jpops-dev/jpops/internal/redact"
 	"github.com/jpops-dev/jpops/internal/report"
 )
 
@@ -61,9 +62,9 @@ Exit codes: 0 passed, 30 SMOKE_FAILED (mitigated, unverified).`,
 				return err
 			}
 			if !wf.jsonOut {
-				fmt.Fprintf(env.IO.ErrOut, "smoke %s: %s\n", res.Verdict, res.Reason)
+				fmt.Fprintf(env.IO.ErrOut, "smoke %s: %s\n", res.Verdict, redact.String(res.Reason))
 				if res.Next != "" {
-					fmt.Fprintln(env.IO.ErrOut, "next: "+res.Next)
+					fmt.Fprintln(env.IO.ErrOut, "next: "+redact.String(res.Next))
 				}
 			}
 			return verdictExit(res.Verdict)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/jpops-dev/jpops/internal/journal"
 	"github.com/jpops-dev/jpops/internal/phases"
+	"github.com/jpops-dev/jpops/internal/redact"
 	"github.com/jpops-dev/jpops/internal/report"
 	"github.com/jpops-dev/jpops/internal/state"
 	"github.com/jpops-dev/jpops/internal/tui"
@@ -180,7 +181,7 @@ func finishWalk(env *Env, w *walk, out walkOutcome, err error) error {
 	if !w.tui && !w.jsonOut {
 		fmt.Fprintf(env.IO.ErrOut, "verdict %s (exit %d); incident %s; journal %s\n", out.result.Verdict, out.result.ExitCode(), out.incident, out.path)
 		if out.result.Next != "" {
-			fmt.Fprintf(env.IO.ErrOut, "next: %s\n", out.result.Next)
+			fmt.Fprintf(env.IO.ErrOut, "next: %s\n", redact.String(out.result.Next))
 		}
 	}
 	return verdictExit(out.result.Verdict)
