@@ -1,0 +1,165 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// tmuxSession runs jpops drill in a detached tmux session on its own
+// server, as a person at a 100×30 terminal would.
+type tmuxSession struct {
+	t        *testing.T
+	socket   string
+	exitfile string
+	env      []string // the tmux server's environment: the test's clean one
+}
+
+func startTmux(t *testing.T, e *tenv, args ...string) *tmuxSession {
+	t.Helper()
+	if _, err := exec.LookPath("tmux"); err != nil {
+		if os.Getenv("JPOPS_REQUIRE_TMUX") == "1" {
+			t.Fatal("tmux is not installed and JPOPS_REQUIRE_TMUX=1")
+		}
+		t.Skip("tmux is not installed: the TUI test drives jpops through a real terminal (set JPOPS_REQUIRE_TMUX=1 to make this a failure)")
+	}
+	s := &tmuxSession{t: t, socket: fmt.Sprintf("jpops-e2e-%d-%d", os.Getpid(), time.Now().UnixNano()), exitfile: filepath.Join(t.TempDir(), "exit")}
+	e.set("TERM", "xterm-256color")
+	s.env = e.environ()
+	quoted := []string{strconv.Quote(jpopsBin)}
+	for _, a := range args {
+		quoted = append(quoted, strconv.Quote(a))
+	}
+	inner := strings.Join(quoted, " ") + "; echo $? > " + strconv.Quote(s.exitfile) + "; sleep 30"
+	tmuxArgs := []string{"-L", s.socket, "-f", "/dev/null", "new-session", "-d", "-x", "100", "-y", "30"}
+	for k, v := range e.vars {
+		tmuxArgs = append(tmuxArgs, "-e", k+"="+v)
+	}
+	tmuxArgs = append(tmuxArgs, "sh", "-c", inner)
+	s.tmux(tmuxArgs...)
+	t.Cleanup(func() {
+		kill := exec.Command("tmux", "-L", s.socket, "kill-server")
+		kill.Env = s.env
+		_ = kill.Run()
+	})
+	return s
+}
+
+func (s *tmuxSession) tmux(args ...string) string {
+	s.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "tmux", args...)
+	cmd.Env = s.env
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		s.t.Fatalf("tmux %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+func (s *tmuxSession) screen() string {
+	return s.tmux("-L", s.socket, "capture-pane", "-p")
+}
+
+func (s *tmuxSession) keys(keys ...string) {
+	s.tmux(append([]string{"-L", s.socket, "send-keys"}, keys...)...)
+}
+
+// waitScreen polls the pane until it shows want; it returns every screen
+// seen, so a test can check what passed by.
+func (s *tmuxSession) waitScreen(want string, d time.Duration) string {
+	s.t.Helper()
+	var seen strings.Builder
+	deadline := time.Now().Add(d)
+	for {
+		sc := s.screen()
+		seen.WriteString(sc)
+		if strings.Contains(sc, want) {
+			return seen.String()
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("the screen never showed %q in %s; last screen:\n%s", want, d, sc)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// exitCode waits for jpops to end and reads its exit code.
+func (s *tmuxSession) exitCode(d time.Duration) int {
+	s.t.Helper()
+	var code int
+	waitFor(s.t, "jpops to exit", d, func() bool {
+		b, err := os.ReadFile(s.exitfile)
+		if err != nil || len(b) == 0 || b[len(b)-1] != '\n' {
+			return false
+		}
+		code, err = strconv.Atoi(strings.TrimSpace(string(b)))
+		return err == nil
+	})
+	return code
+}
+
+func TestTUIDrillConfirmed(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	s := startTmux(t, e, "drill", "--hold", "2s")
+	seen := s.waitScreen("and press enter to deploy", 30*time.Second)
+	if !strings.Contains(seen, "DRILL") {
+		t.Errorf("the drill's screens never said DRILL:\n%s", seen)
+	}
+	s.keys("-l", "autonomath-api")
+	s.keys("Enter")
+	seen += s.waitScreen("RECOVERED", 40*time.Second)
+	for _, phase := range []string{"Diagnose", "Boot logs", "Escape", "Smoke"} {
+		if !strings.Contains(seen, phase) {
+			t.Errorf("the screens never showed phase %q", phase)
+		}
+	}
+	s.waitScreen("press enter or q to exit", 10*time.Second)
+	s.keys("q")
+	if code := s.exitCode(15 * time.Second); code != 0 {
+		t.Errorf("drill confirmed at the gate exited %d, want 0; screen:\n%s", code, s.screen())
+	}
+	_, evs := e.onlyJournal()
+	gate, ok := lastOf(evs, "gate")
+	if !ok || gate.Data["confirmed_by"] != "operator" || gate.Data["ok"] != true {
+		t.Errorf("the gate is not journaled as confirmed by the operator: %+v", gate)
+	}
+}
+
+func TestTUIDrillRefused(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	s := startTmux(t, e, "drill", "--hold", "2s")
+	s.waitScreen("and press enter to deploy", 30*time.Second)
+	s.keys("-l", "autonomath-apx")
+	s.keys("Enter")
+	time.Sleep(700 * time.Millisecond)
+	if sc := s.screen(); !strings.Contains(sc, "and press enter to deploy") {
+		t.Fatalf("a wrong app name passed the gate:\n%s", sc)
+	}
+	if _, err := os.Stat(s.exitfile); err == nil {
+		t.Fatal("jpops exited on a wrong app name")
+	}
+	s.keys("Escape")
+	seen := s.waitScreen("ABORTED", 15*time.Second)
+	if strings.Contains(seen, "RECOVERED") {
+		t.Errorf("a refused drill recovered:\n%s", seen)
+	}
+	s.waitScreen("press enter or q to exit", 10*time.Second)
+	s.keys("q")
+	if code := s.exitCode(15 * time.Second); code != 40 {
+		t.Errorf("drill refused at the gate exited %d, want 40; screen:\n%s", code, s.screen())
+	}
+	_, evs := e.onlyJournal()
+	if n := kinds(evs)["command_start"]; n != 0 {
+		t.Errorf("a refused gate still deployed (%d command_start)", n)
+	}
+}
