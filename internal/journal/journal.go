@@ -227,6 +227,10 @@ func syncDir(dir string) {
 	}
 }
 
+// Redacted returns e with every string redacted, as Append writes it; Data
+// is copied, never changed in place. For events shown without a journal.
+func Redacted(e Event) Event { return redactEvent(e) }
+
 // redactEvent returns e with every string redacted; Data is copied, never
 // changed in place.
 func redactEvent(e Event) Event {

@@ -139,6 +139,8 @@ func (e *engine) emit(phase, kind string, data map[string]any) error {
 			return fmt.Errorf("journal: %w", err)
 		}
 		ev = written
+	} else {
+		ev = journal.Redacted(ev) // shown, so redacted, even when not journaled
 	}
 	e.o.Report(ev)
 	return nil
