@@ -188,9 +188,9 @@ func (e *engine) escape(ctx context.Context, d Diagnosis) (escapeOutcome, error)
 	}
 	if runErr != nil {
 		var fe *flyctl.Error
-		if !errors.As(runErr, &fe) && res.ExitCode == 0 {
-			// flyctl could not be started at all.
-			return fail(runErr.Error(), "")
+		if errors.As(runErr, &fe) && fe.Reason == flyctl.ReasonStart {
+			// flyctl could not be started at all: nothing was deployed.
+			return fail(firstLine(runErr.Error()), "install flyctl (https://fly.io/docs/flyctl/install/), or pass --flyctl PATH / set JPOPS_FLYCTL; nothing was deployed")
 		}
 		// The headline is the verdict; flyctl's last lines and advice go on record too.
 		if err := e.emit(id, journal.KindNote, map[string]any{"text": runErr.Error()}); err != nil {

@@ -54,10 +54,31 @@ func (r *Redactor) String(s string) string {
 			}
 		}
 	}
-	if !strings.ContainsAny(s, "_ ") {
+	if !mayHoldToken(s) {
 		return s
 	}
 	return tokenPattern.ReplaceAllString(s, Mask)
+}
+
+// tokenMarks are what every match of tokenPattern contains, lower-cased.
+var tokenMarks = []string{"fm1r_", "fm1a_", "fm2_", "fo1_", "flyv1", "bearer"}
+
+// mayHoldToken is a cheap test that spares most lines the regular
+// expression: a flood of build output must not cost a regexp per line.
+func mayHoldToken(s string) bool {
+	lower := s
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; 'A' <= c && c <= 'Z' {
+			lower = strings.ToLower(s)
+			break
+		}
+	}
+	for _, m := range tokenMarks {
+		if strings.Contains(lower, m) {
+			return true
+		}
+	}
+	return false
 }
 
 // secretName reports whether an environment variable's name says its value is secret.

@@ -77,3 +77,17 @@ func FuzzRedact(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkStringPlain(b *testing.B) {
+	line := "#11 [stage-1 4/7] RUN pip install --no-cache-dir -r requirements.txt 0.4s done"
+	for b.Loop() {
+		_ = String(line)
+	}
+}
+
+func BenchmarkStringToken(b *testing.B) {
+	line := "export FLY_API_TOKEN=FlyV1 fm2_lJPECAAAAAAAAMZ4xBAaY2FrZXMgYXJlIHRhc3R5IQ=="
+	for b.Loop() {
+		_ = String(line)
+	}
+}
