@@ -1,0 +1,499 @@
+// Package watch is the watchdog of post-mortem AI-4: it follows an app's
+// logs and machine checks, feeds the same boot-op signature engine as phase
+// 2, and raises one alert per machine and op when the hang signature holds
+// too long, then one recovery notice when it clears. Open alerts are kept in
+// a state file so a restarted watchdog never pages twice for one hang.
+package watch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"time"
+
+	"github.com/jpops-dev/jpops/internal/bootlog"
+	"github.com/jpops-dev/jpops/internal/flyapi"
+	"github.com/jpops-dev/jpops/internal/notify"
+	"github.com/jpops-dev/jpops/internal/state"
+	"github.com/jpops-dev/jpops/internal/verdict"
+	"github.com/jpops-dev/jpops/runbook"
+)
+
+// OpChecks is the op of an alert raised by the checks signature alone: a
+// machine started with failing checks past its grace period.
+const OpChecks = "checks"
+
+// Defaults.
+const (
+	DefaultPoll     = 10 * time.Second
+	DefaultLookback = 10 * time.Minute
+	// maxBackfill bounds how far back the first poll reads the logs of a
+	// machine that has been failing since an old start.
+	maxBackfill = 6 * time.Hour
+	// maxPagesPerPoll stops one poll from paging forever behind a log
+	// flood; the next poll continues from the same cursor.
+	maxPagesPerPoll = 500
+)
+
+// Config configures a Watcher. App, Runbook and Fly are required.
+type Config struct {
+	App       string
+	Runbook   *runbook.Runbook
+	Fly       flyapi.Client
+	Now       func() time.Time                                 // default time.Now
+	Sleep     func(ctx context.Context, d time.Duration) error // default: a timer
+	Poll      time.Duration                                    // default DefaultPoll
+	HangAfter time.Duration                                    // overrides every op's hang_after when > 0
+	StatePath string                                           // open alerts; "" keeps them in memory only
+	Send      func(notify.Alert)                               // must not block; nil drops alerts
+	OnError   func(error)                                      // transient errors, retried next poll
+	Lookback  time.Duration                                    // default max(DefaultLookback, 2×longest hang_after)
+	Drill     bool                                             // alerts say they come from a drill
+}
+
+// Watcher follows one app. It is not safe for concurrent use.
+type Watcher struct {
+	cfg     Config
+	eng     *bootlog.Engine
+	logs    *flyapi.LogIterator // nil until the first poll picks its start
+	open    map[string]OpenAlert
+	dirty   bool  // open changed since the last save
+	polled  bool  // a poll has listed the machines once
+	lastErr error // the last poll's first transient error
+}
+
+// OpenAlert is one alert raised and not yet recovered, as kept in the state file.
+type OpenAlert struct {
+	Machine  string    `json:"machine"`
+	Op       string    `json:"op"`
+	Region   string    `json:"region,omitempty"`
+	DB       string    `json:"db,omitempty"`
+	Since    time.Time `json:"since"`
+	RaisedAt time.Time `json:"raised_at"`
+}
+
+// fileState is the state file: the app's open alerts.
+type fileState struct {
+	App  string      `json:"app"`
+	Open []OpenAlert `json:"open"`
+}
+
+// New checks cfg and loads the open alerts from cfg.StatePath.
+func New(cfg Config) (*Watcher, error) {
+	switch {
+	case cfg.App == "":
+		return nil, errors.New("watch: no app: pass -a APP")
+	case cfg.Runbook == nil:
+		return nil, errors.New("watch: no runbook")
+	case cfg.Fly == nil:
+		return nil, errors.New("watch: no Fly API client")
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Sleep == nil {
+		cfg.Sleep = sleep
+	}
+	if cfg.Poll <= 0 {
+		cfg.Poll = DefaultPoll
+	}
+	if cfg.Lookback <= 0 {
+		cfg.Lookback = DefaultLookback
+		for _, op := range cfg.Runbook.BootOps {
+			cfg.Lookback = max(cfg.Lookback, 2*op.HangAfter.Duration)
+		}
+		cfg.Lookback = max(cfg.Lookback, 2*cfg.HangAfter)
+	}
+	if cfg.Send == nil {
+		cfg.Send = func(notify.Alert) {}
+	}
+	if cfg.OnError == nil {
+		cfg.OnError = func(error) {}
+	}
+	w := &Watcher{cfg: cfg, eng: bootlog.New(cfg.Runbook), open: map[string]OpenAlert{}}
+	w.eng.SetHangAfter(cfg.HangAfter)
+	if cfg.StatePath != "" {
+		var fs fileState
+		if err := state.LoadJSON(cfg.StatePath, &fs); err != nil {
+			return nil, err
+		}
+		if fs.App == "" || fs.App == cfg.App {
+			for _, a := range fs.Open {
+				w.open[key(a.Machine, a.Op)] = a
+			}
+		}
+	}
+	return w, nil
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func key(machine, op string) string { return machine + "\x00" + op }
+
+// Open returns the open alerts, sorted by machine then op.
+func (w *Watcher) Open() []OpenAlert {
+	out := make([]OpenAlert, 0, len(w.open))
+	for _, a := range w.open {
+		out = append(out, a)
+	}
+	slices.SortFunc(out, func(a, b OpenAlert) int {
+		if a.Machine != b.Machine {
+			return compare(a.Machine, b.Machine)
+		}
+		return compare(a.Op, b.Op)
+	})
+	return out
+}
+
+func compare(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// Run polls until ctx is done, sleeping cfg.Poll between polls. Transient
+// API errors go to OnError and are retried next poll; it returns early only
+// when the API refuses the token, the app is not found on the first poll,
+// or the state file cannot be written.
+func (w *Watcher) Run(ctx context.Context) error {
+	for {
+		if _, _, err := w.poll(ctx); err != nil {
+			return err
+		}
+		if err := w.cfg.Sleep(ctx, w.cfg.Poll); err != nil {
+			return ctx.Err()
+		}
+	}
+}
+
+// Once polls a single time, for cron: it reads the lookback window (and
+// back to the last start of any failing machine), sends the alerts that
+// are due (deduplicated through the state file) and returns them with the
+// verdict of what it saw:
+//
+//   - HANG_CONFIRMED: a boot op ran past its hang_after on a machine that is
+//     not passing its checks;
+//   - INCONCLUSIVE: machines carry the checks signature (or are failing
+//     inside their grace period) without log evidence of a hung op, or an op
+//     is still short of its hang_after;
+//   - NOT_THIS_INCIDENT: machines are unhealthy in another way (stopped,
+//     crash-looping), or the app has no machines;
+//   - HEALTHY: every machine started with every check passing.
+//
+// A transient API error is returned, not retried: cron runs again.
+func (w *Watcher) Once(ctx context.Context) (verdict.Verdict, []notify.Alert, error) {
+	v, alerts, err := w.poll(ctx)
+	if err == nil {
+		err = w.lastErr
+	}
+	if err != nil {
+		return "", alerts, err
+	}
+	return v, alerts, nil
+}
+
+// machineView is what one poll learnt about a machine.
+type machineView struct {
+	m         *flyapi.Machine
+	health    string // healthy | signature | warming | unhealthy
+	lastStart time.Time
+}
+
+// poll lists the machines, catches up the logs, and raises or clears alerts.
+// Transient errors are reported and kept in lastErr, and the poll goes on
+// with what it has; the error returned is fatal.
+func (w *Watcher) poll(ctx context.Context) (verdict.Verdict, []notify.Alert, error) {
+	w.lastErr = nil
+	report := func(err error) {
+		if w.lastErr == nil {
+			w.lastErr = err
+		}
+		w.cfg.OnError(err)
+	}
+	machines, err := w.cfg.Fly.ListMachines(ctx, w.cfg.App)
+	listed := err == nil
+	if err != nil {
+		if fatal(err, w.polled) || ctx.Err() != nil {
+			return "", nil, err
+		}
+		report(fmt.Errorf("watch: list machines of %s: %w (retrying next poll)", w.cfg.App, err))
+	}
+	now := w.cfg.Now()
+	views := map[string]machineView{}
+	for i := range machines {
+		m := &machines[i]
+		if m.Active() {
+			views[m.ID] = w.view(m, now)
+		}
+	}
+	if listed {
+		w.polled = true
+	}
+	if w.logs == nil && listed {
+		w.logs = flyapi.NewLogIterator(w.cfg.Fly, w.cfg.App, flyapi.LogQuery{}, w.logStart(views, now))
+	}
+	if w.logs != nil {
+		if err := w.catchUp(ctx); err != nil {
+			if flyapi.IsAuth(err) || ctx.Err() != nil {
+				return "", nil, err
+			}
+			report(fmt.Errorf("watch: read logs of %s: %w (retrying next poll)", w.cfg.App, err))
+		}
+	}
+	if !listed {
+		// Without the machines, alerts cannot be judged; keep them as they are.
+		return verdict.Inconclusive, nil, nil
+	}
+	now = w.cfg.Now()
+	findings := w.eng.Findings(now)
+	alerts := w.evaluate(views, findings, now)
+	if err := w.save(); err != nil {
+		return "", alerts, err
+	}
+	return w.verdict(views, findings), alerts, nil
+}
+
+// fatal: the API refused the token, or the app does not exist when the
+// watchdog starts (a typo, not an outage).
+func fatal(err error, polled bool) bool {
+	return flyapi.IsAuth(err) || (!polled && errors.Is(err, flyapi.ErrNotFound))
+}
+
+// logStart is where the first poll starts reading logs: the lookback
+// window, extended back to the last start of any machine that is not
+// healthy, so a wedge older than the window is still seen from its start.
+func (w *Watcher) logStart(views map[string]machineView, now time.Time) time.Time {
+	start := now.Add(-w.cfg.Lookback)
+	for _, v := range views {
+		if v.health != "healthy" && !v.lastStart.IsZero() {
+			start = minTime(start, v.lastStart.Add(-time.Minute))
+		}
+	}
+	return maxTime(start, now.Add(-maxBackfill))
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
+// catchUp pages the logs forward until caught up, feeding the engine.
+func (w *Watcher) catchUp(ctx context.Context) error {
+	for range maxPagesPerPoll {
+		entries, err := w.logs.Next(ctx)
+		for _, le := range entries {
+			w.eng.Feed(bootlog.Entry{Time: le.Timestamp, Machine: le.Instance, Region: le.Region, Provider: le.Provider, Level: le.Level, Message: le.Message})
+		}
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (w *Watcher) view(m *flyapi.Machine, now time.Time) machineView {
+	v := machineView{m: m, lastStart: m.LastStart()}
+	passing, total := m.ChecksPassing()
+	failing := total > 0 && passing < total
+	grace := m.GracePeriod(w.cfg.Runbook.Checks.DefaultGrace.Duration)
+	switch {
+	case m.State == w.cfg.Runbook.Checks.State && failing && !v.lastStart.IsZero() && now.Sub(v.lastStart) > grace:
+		v.health = "signature"
+	case m.State == w.cfg.Runbook.Checks.State && failing:
+		v.health = "warming"
+	case m.State == "started":
+		v.health = "healthy"
+	default:
+		v.health = "unhealthy"
+	}
+	return v
+}
+
+// evaluate raises the alerts that are due and clears those that recovered.
+func (w *Watcher) evaluate(views map[string]machineView, findings []bootlog.Finding, now time.Time) []notify.Alert {
+	var out []notify.Alert
+	emit := func(a notify.Alert) {
+		a.App, a.At, a.Drill = w.cfg.App, now, w.cfg.Drill
+		a = a.Redacted()
+		w.dirty = true
+		out = append(out, a)
+		w.cfg.Send(a)
+	}
+	// Boot ops: a hung op on a machine not serving raises; a completion clears.
+	for _, f := range findings {
+		k := key(f.Machine, f.Op)
+		v, known := views[f.Machine]
+		_, isOpen := w.open[k]
+		switch {
+		case f.Status == bootlog.Hung && !isOpen && (!known || v.health != "healthy"):
+			w.open[k] = OpenAlert{Machine: f.Machine, Op: f.Op, Region: f.Region, DB: f.DB, Since: f.StartedAt, RaisedAt: now}
+			emit(w.hangAlert(f))
+		case f.Status == bootlog.Completed && isOpen:
+			a := w.open[k]
+			delete(w.open, k)
+			emit(recovery(a, now, f.CompletionLine, fmt.Sprintf("%s completed", f.Op)))
+		}
+	}
+	// Checks signature.
+	ids := make([]string, 0, len(views))
+	for id := range views {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		v := views[id]
+		k := key(id, OpChecks)
+		if _, isOpen := w.open[k]; v.health == "signature" && !isOpen {
+			w.open[k] = OpenAlert{Machine: id, Op: OpChecks, Region: v.m.Region, Since: v.lastStart, RaisedAt: now}
+			emit(w.checksAlert(v, now))
+		}
+	}
+	// Passing checks clear every open alert of the machine; so does its end.
+	for _, a := range w.Open() {
+		v, known := views[a.Machine]
+		switch {
+		case known && v.health == "healthy":
+			delete(w.open, key(a.Machine, a.Op))
+			emit(recovery(a, now, checksLine(v.m), "its checks pass again"))
+		case !known:
+			delete(w.open, key(a.Machine, a.Op))
+			emit(recovery(a, now, "", "the machine is no longer an active machine of the app"))
+		}
+	}
+	return out
+}
+
+func (w *Watcher) command(machine string) string {
+	return fmt.Sprintf("jpops run -a %s --machine %s", w.cfg.App, machine)
+}
+
+func (w *Watcher) hangAlert(f bootlog.Finding) notify.Alert {
+	a := notify.Alert{
+		Kind: notify.KindHang, Machine: f.Machine, Region: f.Region, Op: f.Op, DB: f.DB,
+		Since: f.StartedAt, RunningFor: f.RunningFor, Evidence: f.StartLine, Command: w.command(f.Machine),
+	}
+	a.Summary = fmt.Sprintf("%s is stuck at boot: %s on %s has run for %s with no completion line.",
+		where(w.cfg.App, a.Machine, a.Region), f.Op, f.DB, f.RunningFor.Round(time.Second))
+	return a
+}
+
+func (w *Watcher) checksAlert(v machineView, now time.Time) notify.Alert {
+	passing, total := v.m.ChecksPassing()
+	running := now.Sub(v.lastStart)
+	a := notify.Alert{
+		Kind: notify.KindHang, Machine: v.m.ID, Region: v.m.Region, Op: OpChecks,
+		Since: v.lastStart, RunningFor: running, Evidence: checksLine(v.m), Command: w.command(v.m.ID),
+	}
+	a.Summary = fmt.Sprintf("%s is started but passes %d/%d health checks, %s after its start (grace %s).",
+		where(w.cfg.App, a.Machine, a.Region), passing, total, running.Round(time.Second),
+		v.m.GracePeriod(w.cfg.Runbook.Checks.DefaultGrace.Duration))
+	return a
+}
+
+func recovery(a OpenAlert, now time.Time, evidence, why string) notify.Alert {
+	lasted := time.Duration(0)
+	if !a.Since.IsZero() {
+		lasted = max(now.Sub(a.Since), 0)
+	}
+	return notify.Alert{
+		Kind: notify.KindRecovery, Machine: a.Machine, Region: a.Region, Op: a.Op, DB: a.DB,
+		Since: a.Since, RunningFor: lasted, Evidence: evidence,
+		Summary: fmt.Sprintf("%s recovered from %s: %s, %s after it began.", where("", a.Machine, a.Region), a.Op, why, lasted.Round(time.Second)),
+	}
+}
+
+func where(app, machine, region string) string {
+	s := "machine " + machine
+	if app != "" {
+		s = app + " " + s
+	}
+	if region != "" {
+		s += " (" + region + ")"
+	}
+	return s
+}
+
+// checksLine is the machine's checks as one evidence line.
+func checksLine(m *flyapi.Machine) string {
+	s := ""
+	for i, c := range m.Checks {
+		if i > 0 {
+			s += "; "
+		}
+		s += c.Name + ": " + c.Status
+		if c.Output != "" {
+			s += ": " + c.Output
+		}
+	}
+	return s
+}
+
+// verdict judges what the poll saw (see Once).
+func (w *Watcher) verdict(views map[string]machineView, findings []bootlog.Finding) verdict.Verdict {
+	if len(views) == 0 {
+		return verdict.NotThisIncident
+	}
+	running := false
+	for _, f := range findings {
+		v, known := views[f.Machine]
+		if known && v.health == "healthy" {
+			continue
+		}
+		switch f.Status {
+		case bootlog.Hung:
+			return verdict.HangConfirmed
+		case bootlog.Running:
+			running = true
+		}
+	}
+	counts := map[string]int{}
+	for _, v := range views {
+		counts[v.health]++
+	}
+	switch {
+	case running, counts["signature"] > 0, counts["warming"] > 0:
+		return verdict.Inconclusive
+	case counts["unhealthy"] > 0:
+		return verdict.NotThisIncident
+	}
+	return verdict.Healthy
+}
+
+// save writes the open alerts when they changed since the last save.
+func (w *Watcher) save() error {
+	if w.cfg.StatePath == "" || !w.dirty {
+		return nil
+	}
+	if err := state.SaveJSON(w.cfg.StatePath, fileState{App: w.cfg.App, Open: w.Open()}); err != nil {
+		return fmt.Errorf("watch: %w", err)
+	}
+	w.dirty = false
+	return nil
+}
