@@ -1,0 +1,118 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jpops-dev/jpops/internal/journal"
+	"github.com/jpops-dev/jpops/internal/phases"
+	"github.com/jpops-dev/jpops/internal/verdict"
+)
+
+var at = time.Date(2026, 5, 11, 12, 25, 3, 0, time.UTC)
+
+func TestEventLine(t *testing.T) {
+	tests := []struct {
+		kind string
+		data map[string]any
+		want string
+	}{
+		{journal.KindMachine, map[string]any{"id": "85e273f4a1b2c3", "region": "nrt", "state": "started", "checks_passing": 0, "checks_total": float64(1), "image": "registry.fly.io/a:t", "signature": true},
+			"12:25:03\tdiagnose\tmachine\tmachine 85e273f4a1b2c3 nrt started checks 0/1 registry.fly.io/a:t SIGNATURE"},
+		{journal.KindEvidence, map[string]any{"machine": "85e2", "status": "hung", "op": "integrity_check", "db": "/data/autonomath.db", "timestamp": "2026-05-11T11:40:00Z", "running_for_s": 2700.0, "line": "running integrity_check on /data/autonomath.db"},
+			"12:25:03\tdiagnose\tevidence\tevidence 85e2 hung integrity_check on /data/autonomath.db (2026-05-11T11:40:00Z, 45m0s): running integrity_check on /data/autonomath.db"},
+		{journal.KindVerdict, map[string]any{"verdict": "HANG_CONFIRMED", "reason": "r", "next": "jpops run -a app"},
+			"12:25:03\tdiagnose\tverdict\tverdict HANG_CONFIRMED: r | next: jpops run -a app"},
+		{journal.KindPrecondition, map[string]any{"name": "boot_script", "ok": false, "detail": "unguarded"},
+			"12:25:03\tdiagnose\tprecondition\tprecondition boot_script FAIL: unguarded"},
+		{journal.KindGate, map[string]any{"ok": true, "confirmed_by": "--yes", "command": "flyctl deploy"},
+			"12:25:03\tdiagnose\tgate\tgate confirmed by --yes: flyctl deploy"},
+		{journal.KindCommandOutput, map[string]any{"stream": "stderr", "line": "a\nb\rc"},
+			"12:25:03\tdiagnose\tcommand_output\tstderr| a b c"},
+		{journal.KindCommandExit, map[string]any{"code": 1, "image": "", "digest": "", "error": "flyctl exited 1\nlast lines"},
+			"12:25:03\tdiagnose\tcommand_exit\tcommand exit 1 image  : flyctl exited 1"},
+		{journal.KindHold, map[string]any{"elapsed_s": 60.0, "hold_s": 300.0, "remaining_s": 240.0},
+			"12:25:03\tdiagnose\thold\thold 1m0s of 5m0s, 4m0s left"},
+		{journal.KindIncidentEnd, map[string]any{"verdict": "RECOVERED", "exit_code": 0},
+			"12:25:03\tdiagnose\tincident_end\tend RECOVERED (exit 0)"},
+	}
+	for _, tt := range tests {
+		got := EventLine(journal.Event{TS: at, Phase: "diagnose", Kind: tt.kind, Data: tt.data})
+		if got != tt.want {
+			t.Errorf("%s:\n got %q\nwant %q", tt.kind, got, tt.want)
+		}
+		if strings.ContainsAny(got, "\n\r\x1b") {
+			t.Errorf("%s: line is not one plain line: %q", tt.kind, got)
+		}
+	}
+}
+
+func sample() Diagnosis {
+	return Diagnosis{
+		Verdict: verdict.HangConfirmed, App: "autonomath-api", Reason: "integrity_check has run 45m", Next: "jpops run -a autonomath-api",
+		Machines: []phases.MachineView{{ID: "85e273f4a1b2c3", Region: "nrt", State: "started", ChecksPassing: 0, ChecksTotal: 1, Image: "registry.fly.io/autonomath-api:deployment-01K", Signature: true, SinceS: 2700, Health: "signature"}},
+		Evidence: []phases.Evidence{{Machine: "85e273f4a1b2c3", Timestamp: "2026-05-11T11:40:00Z", Op: "integrity_check", DB: "/data/autonomath.db", Line: "running integrity_check on /data/autonomath.db", RunningForS: 2700, Status: "hung"}},
+	}
+}
+
+func TestPlainDiagnosis(t *testing.T) {
+	var b bytes.Buffer
+	PlainDiagnosis(&b, sample())
+	want := "machine\t85e273f4a1b2c3\tnrt\tstarted\t0/1\tregistry.fly.io/autonomath-api:deployment-01K\tsignature=true\n" +
+		"evidence\t85e273f4a1b2c3\thung\tintegrity_check\t/data/autonomath.db\t2026-05-11T11:40:00Z\t2700\trunning integrity_check on /data/autonomath.db\n" +
+		"verdict\tHANG_CONFIRMED\tintegrity_check has run 45m\n" +
+		"next\tjpops run -a autonomath-api\n"
+	if b.String() != want {
+		t.Errorf("got:\n%s\nwant:\n%s", b.String(), want)
+	}
+}
+
+func TestHumanDiagnosis(t *testing.T) {
+	var plain, styled bytes.Buffer
+	HumanDiagnosis(&plain, sample(), Styler{})
+	for _, want := range []string{"Machines of autonomath-api", "85e273f4a1b2c3", "0/1", "autonomath-api:deployment-01K", "yes (started 45m0s ago", "HUNG integrity_check on /data/autonomath.db, running 45m0s", "Verdict: HANG_CONFIRMED", "Next: jpops run -a autonomath-api"} {
+		if !strings.Contains(plain.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, plain.String())
+		}
+	}
+	if strings.Contains(plain.String(), "\x1b") {
+		t.Error("an unstyled report carries escape codes")
+	}
+	mark := func(s string) string { return "<" + s + ">" }
+	HumanDiagnosis(&styled, sample(), Styler{Bold: mark, Bad: mark, Good: mark, Warn: mark, Faint: mark})
+	if !strings.Contains(styled.String(), "<<Verdict: HANG_CONFIRMED>>") {
+		t.Errorf("verdict not styled:\n%s", styled.String())
+	}
+}
+
+func TestJSONShape(t *testing.T) {
+	var b bytes.Buffer
+	if err := JSON(&b, sample()); err != nil {
+		t.Fatal(err)
+	}
+	var got map[string]any
+	if err := json.Unmarshal(b.Bytes(), &got); err != nil {
+		t.Fatal(err)
+	}
+	// DESIGN.md §3: the fields outside tests rely on.
+	for _, k := range []string{"verdict", "app", "machines", "evidence"} {
+		if _, ok := got[k]; !ok {
+			t.Errorf("no %q in %s", k, b.String())
+		}
+	}
+	m := got["machines"].([]any)[0].(map[string]any)
+	for _, k := range []string{"id", "region", "state", "checks_passing", "checks_total", "image", "signature"} {
+		if _, ok := m[k]; !ok {
+			t.Errorf("machine has no %q", k)
+		}
+	}
+	e := got["evidence"].([]any)[0].(map[string]any)
+	for _, k := range []string{"machine", "timestamp", "op", "db", "line", "running_for_s"} {
+		if _, ok := e[k]; !ok {
+			t.Errorf("evidence has no %q", k)
+		}
+	}
+}
