@@ -384,6 +384,44 @@ func TestNoSecretReachesAnyOutput(t *testing.T) {
 		assertHas(t, "scan --json", res.stdout, "integrity_check")
 	})
 
+	// Before "run": the run deploys the fix, and a healed app pages nobody.
+	t.Run("watch notification", func(t *testing.T) {
+		r.t = t
+		if help := r.run("watch", "--help"); help.code != 0 || !strings.Contains(help.stdout, "watch") {
+			t.Skip("jpops watch does not exist yet; the notification path is untested")
+		}
+		var (
+			mu     sync.Mutex
+			bodies []string
+		)
+		recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+			b, _ := io.ReadAll(req.Body)
+			mu.Lock()
+			bodies = append(bodies, req.URL.String()+"\n"+string(b))
+			mu.Unlock()
+		}))
+		defer recv.Close()
+		res := r.run("watch", "--once", "-a", "autonomath-api", "--notify", "webhook="+recv.URL+"/hook")
+		assertClean(t, "watch stdout", res.stdout)
+		assertClean(t, "watch stderr", res.stderr)
+		mu.Lock()
+		defer mu.Unlock()
+		if len(bodies) == 0 {
+			t.Fatalf("watch --once sent no webhook (exit %d)\nstdout:\n%s\nstderr:\n%s", res.code, clip(res.stdout), clip(res.stderr))
+		}
+		// Each machine pages twice (its checks and its boot op); every body
+		// keeps its non-secret text, and the boot-op page quotes the log line.
+		sawOp := false
+		for _, b := range bodies {
+			assertClean(t, "webhook body", b)
+			assertHas(t, "webhook body", b, "autonomath-api")
+			sawOp = sawOp || strings.Contains(b, "running integrity_check on /data/autonomath.db")
+		}
+		if !sawOp {
+			t.Errorf("no webhook body quotes the integrity_check evidence line:\n%s", strings.Join(bodies, "\n"))
+		}
+	})
+
 	t.Run("run", func(t *testing.T) {
 		r.t = t
 		res := r.check(0, append([]string{"run", "--yes", "--hold", "1s", "--interval", "100ms",
@@ -439,35 +477,6 @@ func TestNoSecretReachesAnyOutput(t *testing.T) {
 		}
 	})
 
-	t.Run("watch notification", func(t *testing.T) {
-		r.t = t
-		if help := r.run("watch", "--help"); help.code != 0 || !strings.Contains(help.stdout, "watch") {
-			t.Skip("jpops watch does not exist yet; the notification path is untested")
-		}
-		var (
-			mu     sync.Mutex
-			bodies []string
-		)
-		recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-			b, _ := io.ReadAll(req.Body)
-			mu.Lock()
-			bodies = append(bodies, req.URL.String()+"\n"+string(b))
-			mu.Unlock()
-		}))
-		defer recv.Close()
-		res := r.run("watch", "--once", "-a", "autonomath-api", "--notify", "webhook="+recv.URL+"/hook")
-		assertClean(t, "watch stdout", res.stdout)
-		assertClean(t, "watch stderr", res.stderr)
-		mu.Lock()
-		defer mu.Unlock()
-		if len(bodies) == 0 {
-			t.Fatalf("watch --once sent no webhook (exit %d)\nstdout:\n%s\nstderr:\n%s", res.code, clip(res.stdout), clip(res.stderr))
-		}
-		for _, b := range bodies {
-			assertClean(t, "webhook body", b)
-			assertHas(t, "webhook body", b, "integrity_check")
-		}
-	})
 }
 
 // TestTUIGoldensCarryNoToken scans every file the TUI tests keep.
