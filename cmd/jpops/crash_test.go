@@ -317,14 +317,13 @@ func TestSmokeAfterRun(t *testing.T) {
 		code  int
 	}{
 		{digest, 0},
-		// The pre-deploy image would end SMOKE_FAILED (30), but only after the
-		// engine's fixed 2-minute settle, which smoke has no flag to shorten.
+		{"sha256:" + strings.Repeat("0", 64), 30}, // an image no machine runs
 	}
 	for _, tt := range tests {
 		if tt.image == "" {
 			t.Fatalf("no image on record: %+v", exit)
 		}
-		r := e.run("smoke", "-a", "autonomath-api", "--image", tt.image, "--smoke-url", s.url+"/app", "--hold", "1s", "--interval", "200ms")
+		r := e.run("smoke", "-a", "autonomath-api", "--image", tt.image, "--smoke-url", s.url+"/app", "--hold", "1s", "--interval", "200ms", "--settle", "1s")
 		wantCode(t, r, tt.code)
 	}
 	r := e.run("smoke", "-a", "autonomath-api")

@@ -237,7 +237,7 @@ func readPid(path string) int {
 
 // deployArgs are the flags of a short run against sim.
 func deployArgs(s *sim, dir, flyctl string) []string {
-	return []string{"-a", "autonomath-api", "--dir", dir, "--flyctl", flyctl, "--smoke-url", s.url + "/app", "--hold", "2s", "--interval", "200ms"}
+	return []string{"-a", "autonomath-api", "--dir", dir, "--flyctl", flyctl, "--smoke-url", s.url + "/app", "--hold", "2s", "--interval", "200ms", "--settle", "2s"}
 }
 
 // journals lists the incident journals in the state dir.

@@ -21,9 +21,7 @@ func TestRun(t *testing.T) {
 	}{
 		{"db-boot-hang", 0, "RECOVERED", 1},
 		{"deploy-fails", 20, "ESCAPE_FAILED", 1},
-		// fix-missing is walked by TestDrill: a live run waits the engine's
-		// fixed 2-minute settle before failing the smoke walk, and run has no
-		// flag to shorten it.
+		{"fix-missing", 30, "SMOKE_FAILED", 1},
 		{"other-failure", 12, "NOT_THIS_INCIDENT", 0},
 		{"healthy", 0, "HEALTHY", 0},
 	}

@@ -118,7 +118,7 @@ seconds. The exit code is the walk's verdict.`,
 				o.Hold = wf.hold
 			}
 			o.Interval = max(scale(rb.Smoke.Interval.Duration), 50*time.Millisecond)
-			o.Settle = scale(2 * time.Minute)
+			o.Settle = scale(wf.settle)
 
 			w := &walk{opts: o, jsonOut: wf.jsonOut, tui: useTUI, drill: true, scenario: scenario}
 			if err := w.start(env, journal.ModeDrill); err != nil {

@@ -83,7 +83,7 @@ to the smoke walk.`,
 				return err
 			}
 			o := wf.options(env, st.App)
-			o.Runbook = rb
+			o.Runbook, o.FlyctlEnv = rb, flyctlEnv(g)
 
 			deployed := st.DeployExited && st.DeployExitCode == 0
 			inDoubt := st.DeployInDoubt()

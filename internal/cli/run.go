@@ -1,7 +1,9 @@
 package cli
 
 import (
+	"os"
 	"os/exec"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -18,7 +20,7 @@ type walkFlags struct {
 	yes, jsonOut, force, dryRun bool
 	dir, flyctl, smokeURL       string
 	machine                     string
-	hold, interval              time.Duration
+	hold, interval, settle      time.Duration
 }
 
 func (f *walkFlags) add(cmd *cobra.Command, deploy bool) {
@@ -26,9 +28,10 @@ func (f *walkFlags) add(cmd *cobra.Command, deploy bool) {
 	cmd.Flags().BoolVar(&f.jsonOut, "json", false, "print the engine's events as NDJSON (the journal's fields)")
 	cmd.Flags().DurationVar(&f.hold, "hold", 0, "stability hold of the smoke walk (default: the runbook's, 5m)")
 	cmd.Flags().DurationVar(&f.interval, "interval", 0, "poll interval of the smoke walk (default: the runbook's, 10s)")
+	cmd.Flags().DurationVar(&f.settle, "settle", 2*time.Minute, "how long machines may take to pass the smoke walk before the hold starts")
 	cmd.Flags().StringVar(&f.smokeURL, "smoke-url", "", "base URL of the smoke requests (default: JPOPS_SMOKE_URL, the runbook's, https://APP.fly.dev)")
 	if deploy {
-		cmd.Flags().BoolVar(&f.force, "force", false, "run the escape path even if the diagnosis did not confirm the hang (journaled)")
+		cmd.Flags().BoolVar(&f.force, "force", false, "run the escape path even when the boot logs could not confirm the hang (INCONCLUSIVE), or the boot script fails the audit (journaled); a HEALTHY or NOT_THIS_INCIDENT app is never deployed")
 		cmd.Flags().BoolVar(&f.dryRun, "dry-run", false, "run phases 1–2 for real, show phase 3 without running it, explain phase 4")
 		cmd.Flags().StringVar(&f.dir, "dir", "", "deploy directory: where flyctl deploy runs and the boot script is audited (default: the current directory)")
 		cmd.Flags().StringVar(&f.flyctl, "flyctl", "", "flyctl binary (default: JPOPS_FLYCTL, then flyctl, then fly on PATH)")
@@ -44,8 +47,24 @@ func (f *walkFlags) options(env *Env, app string) phases.Options {
 	}
 	return phases.Options{
 		App: app, Now: env.Now, Dir: absDir(f.dir), Force: f.force, Yes: f.yes, DryRun: f.dryRun,
-		SmokeURL: smoke, Hold: f.hold, Interval: f.interval, Machine: f.machine,
+		SmokeURL: smoke, Hold: f.hold, Interval: f.interval, Settle: f.settle, Machine: f.machine,
 	}
+}
+
+// flyctlEnv hands flyctl the token jpops was given with -t: flyctl reads
+// only its environment, and a deploy must not fail where jpops's own calls
+// succeed. nil means "the process environment" (the token is already there).
+func flyctlEnv(g *globalFlags) []string {
+	if g.token == "" {
+		return nil
+	}
+	env := make([]string, 0, len(os.Environ())+1)
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "FLY_ACCESS_TOKEN=") {
+			env = append(env, kv)
+		}
+	}
+	return append(env, "FLY_ACCESS_TOKEN="+g.token)
 }
 
 // face decides TUI or not, and refuses a gate nobody could answer.
@@ -99,7 +118,7 @@ INCONCLUSIVE, 12 NOT_THIS_INCIDENT, 20 ESCAPE_FAILED, 30 SMOKE_FAILED,
 				return err
 			}
 			o := wf.options(env, app)
-			o.Runbook, o.Fly = rb, fly
+			o.Runbook, o.Fly, o.FlyctlEnv = rb, fly, flyctlEnv(g)
 			if path, err := flyctl.Find(wf.flyctl, env.Getenv, exec.LookPath); err == nil {
 				o.Flyctl = []string{path}
 			} else if wf.flyctl != "" {

@@ -88,15 +88,15 @@ func (e *engine) smoke(ctx context.Context, image string) (Result, error) {
 	// The stability hold. Progress is journaled at every tenth of the hold
 	// (and its end), not at every poll: a fast poll must not flood the journal.
 	start := time.Now()
-	nextMark := time.Duration(0)
+	nextMark, shown := time.Duration(0), -1.0
 	for {
 		elapsed := time.Since(start)
 		remaining := e.o.Hold - elapsed
 		if remaining < 0 {
 			remaining = 0
 		}
-		if elapsed >= nextMark || remaining == 0 {
-			nextMark = elapsed + e.o.Hold/10
+		if seconds(elapsed) != shown && (elapsed >= nextMark || remaining == 0) {
+			nextMark, shown = elapsed+e.o.Hold/10, seconds(elapsed)
 			if err := e.emit(id, journal.KindHold, map[string]any{"elapsed_s": seconds(elapsed), "remaining_s": seconds(remaining), "hold_s": seconds(e.o.Hold)}); err != nil {
 				return res, err
 			}
