@@ -43,4 +43,3 @@ func (g *ids) digest() string {
 	}
 	return "sha256:" + hex.EncodeToString(b[:])
 }
-
