@@ -27,7 +27,7 @@ cat "$log" >/dev/null # warm the page cache for both
 
 timer=""
 if [ -x /usr/bin/time ]; then
-	timer="/usr/bin/time -f %e:%M -o $dir/time.out"
+	timer="/usr/bin/time -f %e:%M:%U:%S -o $dir/time.out"
 else
 	echo "note: /usr/bin/time not found; peak RSS not measured"
 fi
@@ -40,12 +40,17 @@ measure() {
 	start=$(date +%s.%N)
 	$timer "$@" >"$dir/$name.out" 2>"$dir/$name.err" || rc=$?
 	end=$(date +%s.%N)
-	local rss=NA
-	[ -n "$timer" ] && rss=$(cut -d: -f2 "$dir/time.out" | tail -1)
-	echo "$(echo "$end - $start" | bc) $rss" >>"$dir/$name.times"
+	local rss=NA cpu=NA
+	if [ -n "$timer" ]; then
+		rss=$(tail -1 "$dir/time.out" | cut -d: -f2)
+		cpu=$(tail -1 "$dir/time.out" | awk -F: '{print $3 + $4}')
+	fi
+	echo "$(echo "$end - $start" | bc) $rss $cpu" >>"$dir/$name.times"
 	echo "$rc" >"$dir/$name.rc"
 }
 
+# Output goes to a file, never /dev/null: GNU grep stops at the first match
+# when it sees its output is /dev/null.
 rm -f "$dir"/*.times
 for _ in $(seq "$runs"); do
 	measure grep grep -c integrity_check "$log"
@@ -57,6 +62,9 @@ g=$(cut -d' ' -f1 "$dir/grep.times" | median)
 j=$(cut -d' ' -f1 "$dir/jpops.times" | median)
 gr=$(cut -d' ' -f2 "$dir/grep.times" | sort -n | tail -1)
 jr=$(cut -d' ' -f2 "$dir/jpops.times" | sort -n | tail -1)
-echo "grep -c integrity_check: median ${g}s, peak RSS ${gr} KB, count $(cat "$dir/grep.out")"
-echo "jpops scan:              median ${j}s, peak RSS ${jr} KB, exit $(cat "$dir/jpops.rc") (10 = HANG_CONFIRMED)"
-echo "ratio jpops/grep: $(echo "scale=2; $j / $g" | bc)"
+gc=$(cut -d' ' -f3 "$dir/grep.times" | median)
+jc=$(cut -d' ' -f3 "$dir/jpops.times" | median)
+printf '%-26s %10s %12s %12s %s\n' "" "median s" "median CPU s" "peak RSS KB" "result"
+printf '%-26s %10s %12s %12s %s\n' "grep -c integrity_check" "$g" "$gc" "$gr" "count $(cat "$dir/grep.out")"
+printf '%-26s %10s %12s %12s %s\n' "jpops scan --json" "$j" "$jc" "$jr" "exit $(cat "$dir/jpops.rc") (10 = HANG_CONFIRMED)"
+echo "ratio jpops/grep: wall $(echo "scale=2; $j / $g" | bc)x, CPU $(echo "scale=2; $jc / $gc" | bc)x over $runs runs"

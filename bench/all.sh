@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Runs every measurement of docs/performance.md and prints its tables.
+#
+#   bench/all.sh
+set -uo pipefail
+cd "$(dirname "$0")/.."
+echo "== machine"
+echo "nproc $(nproc); $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); $(awk '/MemTotal/ {printf "%.1f GB RAM", $2/1e6}' /proc/meminfo); $(go version | cut -d' ' -f3); load $(cut -d' ' -f1-3 /proc/loadavg)"
+for b in scan diagnose startup size drill watch; do
+	echo
+	echo "== $b"
+	"bench/$b/run.sh" || echo "bench/$b/run.sh failed (exit $?)"
+done
+echo
+echo "load at the end: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -1,0 +1,147 @@
+// Command fleetsim serves the simulated platform with a large fleet and a
+// fixed delay on every Fly API request, for timing `jpops diagnose`. It
+// prints the base URL and token on one line, then serves until it is
+// interrupted or terminated.
+//
+// The simulator builds every machine's logs for each logs request, which
+// with 200 machines makes the server, not the client, the bottleneck. So
+// fleetsim reads each machine's logs from the simulator once at start and
+// answers the logs API from that copy, paged as the simulator pages
+// (100 entries, next_token in nanoseconds). The Machines API is the
+// simulator's own.
+//
+//	go run ./bench/diagnose/fleetsim -machines 200 -delay 50ms
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/signal"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/jpops-dev/jpops/internal/flysim"
+)
+
+const (
+	token    = "fleetsim-token"
+	logsPage = 100
+)
+
+type entry struct {
+	ts  int64
+	raw json.RawMessage
+}
+
+type page struct {
+	Data []json.RawMessage `json:"data"`
+	Meta struct {
+		NextToken string `json:"next_token"`
+	} `json:"meta"`
+}
+
+func main() {
+	machines := flag.Int("machines", 200, "machines in the app")
+	delay := flag.Duration("delay", 50*time.Millisecond, "added latency of every Fly API request")
+	flag.Parse()
+	s, err := flysim.New(flysim.Options{Token: token, Start: time.Now().UTC()})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "fleetsim:", err)
+		os.Exit(2)
+	}
+	s.Grow(*machines)
+	sim := s.Handler()
+	logs, err := snapshotLogs(sim, s.App())
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "fleetsim: reading the simulator's logs:", err)
+		os.Exit(1)
+	}
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(*delay)
+		if strings.HasPrefix(r.URL.Path, "/api/") && strings.HasSuffix(r.URL.Path, "/logs") {
+			serveLogs(w, r, logs)
+			return
+		}
+		sim.ServeHTTP(w, r)
+	})
+	srv := httptest.NewServer(h)
+	fmt.Println(srv.URL, token)
+	stop := make(chan os.Signal, 1)
+	signal.Notify(stop, os.Interrupt, syscall.SIGTERM)
+	<-stop
+	srv.Close()
+}
+
+// snapshotLogs pages through the whole app's logs once and groups them by
+// machine, oldest first.
+func snapshotLogs(sim http.Handler, app string) (map[string][]entry, error) {
+	out := map[string][]entry{}
+	next := ""
+	for {
+		req := httptest.NewRequest("GET", "/api/v1/apps/"+app+"/logs?next_token="+next, nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		rec := httptest.NewRecorder()
+		sim.ServeHTTP(rec, req)
+		if rec.Code != 200 {
+			return nil, fmt.Errorf("status %d: %s", rec.Code, rec.Body)
+		}
+		var p page
+		if err := json.Unmarshal(rec.Body.Bytes(), &p); err != nil {
+			return nil, err
+		}
+		for _, raw := range p.Data {
+			var e struct {
+				Attributes struct{ Timestamp, Instance string }
+			}
+			if err := json.Unmarshal(raw, &e); err != nil {
+				return nil, err
+			}
+			t, err := time.Parse(time.RFC3339Nano, e.Attributes.Timestamp)
+			if err != nil {
+				return nil, err
+			}
+			out[e.Attributes.Instance] = append(out[e.Attributes.Instance], entry{t.UnixNano(), raw})
+		}
+		if len(p.Data) < logsPage {
+			return out, nil
+		}
+		next = p.Meta.NextToken
+	}
+}
+
+func serveLogs(w http.ResponseWriter, r *http.Request, logs map[string][]entry) {
+	if r.Header.Get("Authorization") != "Bearer "+token {
+		w.WriteHeader(http.StatusUnauthorized)
+		io.WriteString(w, `{"error":"Authenticate: token validation error"}`)
+		return
+	}
+	q := r.URL.Query()
+	from := time.Now().Add(-24 * time.Hour).UnixNano()
+	if t := q.Get("next_token"); t != "" {
+		n, err := strconv.ParseInt(t, 10, 64)
+		if err != nil {
+			w.WriteHeader(http.StatusBadRequest)
+			io.WriteString(w, `{"error":"invalid next_token"}`)
+			return
+		}
+		from = n
+	}
+	es := logs[q.Get("instance")]
+	i := sort.Search(len(es), func(i int) bool { return es[i].ts > from })
+	p := page{Data: []json.RawMessage{}}
+	p.Meta.NextToken = strconv.FormatInt(from, 10)
+	for ; i < len(es) && len(p.Data) < logsPage; i++ {
+		p.Data = append(p.Data, es[i].raw)
+		p.Meta.NextToken = strconv.FormatInt(es[i].ts, 10)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(p)
+}
