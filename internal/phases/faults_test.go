@@ -27,13 +27,13 @@ import (
 )
 
 // faultRun runs the whole walk with faults set before it starts.
-func faultRun(t *testing.T, r *rig, f flysim.Faults) (phases.Result, error, []journal.Event) {
+func faultRun(t *testing.T, r *rig, f flysim.Faults) (phases.Result, []journal.Event, error) {
 	t.Helper()
 	r.sim.SetFaults(f)
 	res, err := phases.Run(r.ctx(), r.opts)
 	// With -v, the matrix shows what the operator would read.
 	t.Logf("verdict %s, exit %d: reason %q, error: %v", res.Verdict, exitCode(res, err), firstLine(res.Reason), err)
-	return res, err, r.readBack()
+	return res, r.readBack(), err
 }
 
 func firstLine(s string) string {
@@ -70,7 +70,7 @@ func wantStoppedByError(t *testing.T, got []journal.Event, phase string) {
 func TestFault_FlakyAPIScenario(t *testing.T) {
 	t.Parallel()
 	r := newRig(t, "flaky-api")
-	res, err, got := faultRun(t, r, flysim.Faults{})
+	res, got, err := faultRun(t, r, flysim.Faults{})
 	wantExit(t, res, err, 0)
 	wantSkeleton(t, got, recoveredWalk)
 }
@@ -81,7 +81,7 @@ func TestFault_BadGatewayBurst(t *testing.T) {
 			t.Parallel()
 			r := newRig(t, "db-boot-hang")
 			// Three in a row: within the client's three retries.
-			res, err, got := faultRun(t, r, flysim.Faults{Status: status, Count: 3})
+			res, got, err := faultRun(t, r, flysim.Faults{Status: status, Count: 3})
 			wantExit(t, res, err, 0)
 			wantSkeleton(t, got, recoveredWalk)
 		})
@@ -91,7 +91,7 @@ func TestFault_BadGatewayBurst(t *testing.T) {
 func TestFault_ServiceUnavailableSustained(t *testing.T) {
 	t.Parallel()
 	r := newRig(t, "db-boot-hang")
-	res, err, got := faultRun(t, r, flysim.Faults{Status: 503})
+	res, got, err := faultRun(t, r, flysim.Faults{Status: 503})
 	wantExit(t, res, err, 1)
 	var ae *flyapi.APIError
 	if !errors.As(err, &ae) || ae.Status != 503 || ae.Attempts != flyapi.DefaultMaxRetries+1 {
@@ -104,7 +104,7 @@ func TestFault_RateLimitedRetryAfter(t *testing.T) {
 	t.Parallel()
 	r := newRig(t, "db-boot-hang")
 	began := time.Now()
-	res, err, got := faultRun(t, r, flysim.Faults{Status: 429, RetryAfter: "1", Count: 1})
+	res, got, err := faultRun(t, r, flysim.Faults{Status: 429, RetryAfter: "1", Count: 1})
 	wantExit(t, res, err, 0)
 	if waited := time.Since(began); waited < time.Second {
 		t.Errorf("the walk took %s: Retry-After: 1 was not honoured", waited)
@@ -116,14 +116,14 @@ func TestFault_SlowResponse(t *testing.T) {
 	t.Run("once", func(t *testing.T) {
 		t.Parallel()
 		r := newRig(t, "db-boot-hang", rigConfig{timeout: 200 * time.Millisecond})
-		res, err, got := faultRun(t, r, flysim.Faults{Delay: 2 * time.Second, Count: 1})
+		res, got, err := faultRun(t, r, flysim.Faults{Delay: 2 * time.Second, Count: 1})
 		wantExit(t, res, err, 0)
 		wantSkeleton(t, got, recoveredWalk)
 	})
 	t.Run("sustained", func(t *testing.T) {
 		t.Parallel()
 		r := newRig(t, "db-boot-hang", rigConfig{timeout: 100 * time.Millisecond})
-		res, err, got := faultRun(t, r, flysim.Faults{Delay: 2 * time.Second})
+		res, got, err := faultRun(t, r, flysim.Faults{Delay: 2 * time.Second})
 		wantExit(t, res, err, 1)
 		var ne *flyapi.NetError
 		if !errors.As(err, &ne) || !strings.Contains(err.Error(), "no answer within") {
@@ -137,14 +137,14 @@ func TestFault_ConnectionReset(t *testing.T) {
 	t.Run("once", func(t *testing.T) {
 		t.Parallel()
 		r := newRig(t, "db-boot-hang")
-		res, err, got := faultRun(t, r, flysim.Faults{ResetConnection: true, Count: 1})
+		res, got, err := faultRun(t, r, flysim.Faults{ResetConnection: true, Count: 1})
 		wantExit(t, res, err, 0)
 		wantSkeleton(t, got, recoveredWalk)
 	})
 	t.Run("sustained", func(t *testing.T) {
 		t.Parallel()
 		r := newRig(t, "db-boot-hang")
-		res, err, got := faultRun(t, r, flysim.Faults{ResetConnection: true})
+		res, got, err := faultRun(t, r, flysim.Faults{ResetConnection: true})
 		wantExit(t, res, err, 1)
 		var ne *flyapi.NetError
 		if !errors.As(err, &ne) {
@@ -157,7 +157,7 @@ func TestFault_ConnectionReset(t *testing.T) {
 func TestFault_TruncatedBody(t *testing.T) {
 	t.Parallel()
 	r := newRig(t, "db-boot-hang")
-	res, err, got := faultRun(t, r, flysim.Faults{Truncate: true, Count: 1})
+	res, got, err := faultRun(t, r, flysim.Faults{Truncate: true, Count: 1})
 	wantExit(t, res, err, 1)
 	var de *flyapi.DecodeError
 	if !errors.As(err, &de) {
@@ -169,7 +169,7 @@ func TestFault_TruncatedBody(t *testing.T) {
 func TestFault_GarbageBody(t *testing.T) {
 	t.Parallel()
 	r := newRig(t, "db-boot-hang")
-	res, err, got := faultRun(t, r, flysim.Faults{Garbage: true, Count: 1})
+	res, got, err := faultRun(t, r, flysim.Faults{Garbage: true, Count: 1})
 	wantExit(t, res, err, 1)
 	var de *flyapi.DecodeError
 	if !errors.As(err, &de) {
@@ -188,7 +188,7 @@ func TestFault_UnauthorizedMidRun(t *testing.T) {
 			r.sim.SetFaults(flysim.Faults{Unauthorized: true})
 		}
 	}
-	res, err, got := faultRun(t, r, flysim.Faults{})
+	res, got, err := faultRun(t, r, flysim.Faults{})
 	wantExit(t, res, err, 3)
 	if n := len(kinds(got, journal.KindCommandExit)); n != 1 {
 		t.Errorf("%d command_exit events, want the deploy's", n)
@@ -205,7 +205,7 @@ func TestFault_UnauthorizedMidRun(t *testing.T) {
 func TestFault_AppMissing(t *testing.T) {
 	t.Parallel()
 	r := newRig(t, "db-boot-hang")
-	res, err, got := faultRun(t, r, flysim.Faults{AppMissing: true})
+	res, got, err := faultRun(t, r, flysim.Faults{AppMissing: true})
 	wantExit(t, res, err, 1)
 	var ae *flyapi.APIError
 	if !errors.As(err, &ae) || ae.Status != 404 || ae.Attempts != 1 {
@@ -237,7 +237,7 @@ func TestFault_LogsDown(t *testing.T) {
 	t.Run("run", func(t *testing.T) {
 		t.Parallel()
 		r := newRig(t, "db-boot-hang")
-		res, err, got := faultRun(t, r, flysim.Faults{LogsDown: true})
+		res, got, err := faultRun(t, r, flysim.Faults{LogsDown: true})
 		wantExit(t, res, err, 20)
 		if n := len(kinds(got, journal.KindCommandStart)); n != 0 {
 			t.Errorf("deployed without a confirmed hang")
@@ -254,7 +254,7 @@ func TestFault_FlyctlMissing(t *testing.T) {
 	t.Parallel()
 	r := newRig(t, "db-boot-hang")
 	r.opts.Flyctl = []string{filepath.Join(t.TempDir(), "flyctl")}
-	res, err, got := faultRun(t, r, flysim.Faults{})
+	res, got, err := faultRun(t, r, flysim.Faults{})
 	wantExit(t, res, err, 20)
 	exits := kinds(got, journal.KindCommandExit)
 	if len(exits) != 1 || !strings.Contains(str(exits[0].Data["error"]), "no such file") {
@@ -268,7 +268,7 @@ func TestFault_FlyctlHangs(t *testing.T) {
 	r.opts.FlyctlEnv = append(r.opts.FlyctlEnv, flysim.EnvFlyctlHang+"=1")
 	r.opts.Runbook.Escape.IdleTimeout.Duration = 300 * time.Millisecond
 	began := time.Now()
-	res, err, got := faultRun(t, r, flysim.Faults{})
+	res, got, err := faultRun(t, r, flysim.Faults{})
 	wantExit(t, res, err, 20)
 	if took := time.Since(began); took > 8*time.Second {
 		t.Errorf("a silent flyctl held the walk %s", took)
@@ -290,7 +290,7 @@ func TestFault_FlyctlKilled(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.opts.Flyctl = []string{script}
-	res, err, got := faultRun(t, r, flysim.Faults{})
+	res, got, err := faultRun(t, r, flysim.Faults{})
 	wantExit(t, res, err, 20)
 	if !strings.Contains(res.Reason, "killed") && !strings.Contains(res.Reason, "signal") {
 		t.Errorf("reason %q does not say flyctl was killed", res.Reason)
@@ -313,7 +313,7 @@ func TestFault_FlyctlFlood(t *testing.T) {
 	}
 	r.opts.FlyctlEnv = append(r.opts.FlyctlEnv, fmt.Sprintf("%s=%d", flysim.EnvFlyctlFlood, flood))
 	began := time.Now()
-	res, err, got := faultRun(t, r, flysim.Faults{})
+	res, got, err := faultRun(t, r, flysim.Faults{})
 	t.Logf("%d bytes of flyctl output: walk took %s, %d journal events", flood, time.Since(began).Round(time.Millisecond), len(got))
 	wantExit(t, res, err, 0)
 	wantSkeleton(t, got, recoveredWalk)
