@@ -182,10 +182,21 @@ func (e *tenv) startSimToken(scenario, token string) *sim {
 	return &sim{Server: s, url: srv.URL, token: token}
 }
 
+// bootScript names one of the audit's boot-script fixtures, the one copy of
+// the post-mortem's pre-fix and post-fix entrypoint.sh that every test uses.
+func bootScript(t *testing.T, name string) string {
+	t.Helper()
+	fixture := map[string]string{"entrypoint-guarded.sh": "entrypoint-postfix.sh", "entrypoint-unguarded.sh": "entrypoint-prefix.sh"}[name]
+	if fixture == "" {
+		t.Fatalf("no boot-script fixture %q", name)
+	}
+	return filepath.Join("..", "..", "internal", "audit", "testdata", fixture)
+}
+
 // deployDir lays out a deploy directory with a boot script and fly.toml.
 func deployDir(t *testing.T, script string) string {
 	t.Helper()
-	body, err := os.ReadFile(testdata(t, script))
+	body, err := os.ReadFile(bootScript(t, script))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -113,10 +113,15 @@ func newJournal(t *testing.T, dir string, sim *flysim.Server) *journal.Journal {
 	return jr
 }
 
-// deployDir is a deploy directory holding testdata/script as entrypoint.sh.
+// deployDir is a deploy directory holding one of the audit's boot-script
+// fixtures (the post-mortem's post-fix or pre-fix entrypoint.sh) as entrypoint.sh.
 func deployDir(t *testing.T, script string) string {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", script))
+	fixture := map[string]string{"entrypoint.sh": "entrypoint-postfix.sh", "entrypoint-unguarded.sh": "entrypoint-prefix.sh"}[script]
+	if fixture == "" {
+		t.Fatalf("no boot-script fixture %q", script)
+	}
+	b, err := os.ReadFile(filepath.Join("..", "audit", "testdata", fixture))
 	if err != nil {
 		t.Fatal(err)
 	}
