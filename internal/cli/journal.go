@@ -29,8 +29,13 @@ func incidentsDir(env *Env) (string, error) {
 	return filepath.Join(dir, state.IncidentsDir), nil
 }
 
-// findJournal resolves an incident ID, "latest" or "" (latest), or a path.
-func findJournal(env *Env, ref string) (string, error) {
+// findJournal resolves the optional [ID|latest] argument (none means the
+// latest incident), or a journal's path.
+func findJournal(env *Env, args []string) (string, error) {
+	ref := ""
+	if len(args) == 1 {
+		ref = args[0]
+	}
 	if strings.HasSuffix(ref, ".ndjson") {
 		if _, err := os.Stat(ref); err == nil {
 			return ref, nil
@@ -126,11 +131,7 @@ func newJournalCmd(env *Env, _ *globalFlags) *cobra.Command {
 		Short: "Show one incident's events (plain lines, or the raw NDJSON with --json)",
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ref := ""
-			if len(args) == 1 {
-				ref = args[0]
-			}
-			path, err := findJournal(env, ref)
+			path, err := findJournal(env, args)
 			if err != nil {
 				return err
 			}
@@ -165,11 +166,7 @@ func newPostmortemCmd(env *Env, _ *globalFlags) *cobra.Command {
 		Example: `  jpops postmortem latest -o postmortem.md
   jpops postmortem 20260511T114000Z-autonomath-api`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ref := ""
-			if len(args) == 1 {
-				ref = args[0]
-			}
-			path, err := findJournal(env, ref)
+			path, err := findJournal(env, args)
 			if err != nil {
 				return err
 			}

@@ -36,11 +36,7 @@ to the smoke walk.`,
   jpops resume 20260511T114000Z-autonomath-api-3f9c --yes`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ref := ""
-			if len(args) == 1 {
-				ref = args[0]
-			}
-			path, err := findJournal(env, ref)
+			path, err := findJournal(env, args)
 			if err != nil {
 				return err
 			}
