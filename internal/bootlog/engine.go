@@ -95,6 +95,7 @@ func New(rb *runbook.Runbook) *Engine {
 	e := &Engine{machines: make(map[string]*machineState)}
 	pf := &prefilter{}
 	covered := true
+	var inLine []literal // the chunk scan's keywords found anywhere in a line
 	add := func(m matcher) {
 		if m.re == nil {
 			return
@@ -104,6 +105,14 @@ func New(rb *runbook.Runbook) *Engine {
 			return
 		}
 		pf.keys = append(pf.keys, m.lit)
+		if lit, after, ok := tailLiteral(m.re.String()); ok {
+			k := scanKey{lit: lit, after: after}
+			if !slices.ContainsFunc(pf.scan, func(o scanKey) bool { return o.lit == k.lit && *o.after == *k.after }) {
+				pf.scan = append(pf.scan, k)
+			}
+			return
+		}
+		inLine = append(inLine, m.lit)
 	}
 	for _, op := range rb.BootOps {
 		om := opMatcher{op: op, start: newMatcher(op.Start)}
@@ -118,10 +127,18 @@ func New(rb *runbook.Runbook) *Engine {
 		if m != "" { // an empty marker would make every line a boot
 			e.markers = append(e.markers, m)
 			pf.keys = append(pf.keys, literal{s: m})
+			inLine = append(inLine, literal{s: m})
 		}
 	}
 	if covered {
 		pf.keys = minimalKeys(pf.keys)
+		if len(pf.scan) > 0 {
+			// Their message is not at the end of the line; a few lines.
+			pf.scan = append(pf.scan, scanKey{lit: literal{s: string(errMessagePrefix)}})
+		}
+		for _, l := range minimalKeys(inLine) {
+			pf.scan = append(pf.scan, scanKey{lit: l})
+		}
 		e.pf = pf
 	}
 	return e

@@ -1,9 +1,7 @@
 package bootlog
 
 import (
-	"bytes"
 	"regexp/syntax"
-	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -178,112 +176,111 @@ func equalFold[T string | []byte](b T, needle string) bool {
 	return true
 }
 
-// prefilter finds the lines of a text chunk that contain any keyword, with
-// one bytes.IndexByte pass per anchor byte over the whole chunk. Anchors are
-// picked from the byte frequencies of the first chunk, so frequent bytes are
-// avoided; the choice changes speed, never which lines are found.
-type prefilter struct {
-	keys   []literal
-	groups []anchorGroup
-}
+// byteSet is a set of bytes.
+type byteSet [256]bool
 
-type anchorGroup struct {
-	b    byte
-	keys []anchoredKey
-}
-
-type anchoredKey struct {
-	lit literal
-	off int // position of the anchor byte in lit.s
-}
-
-func (pf *prefilter) plan(sample []byte) {
-	var hist [256]float64
-	for _, c := range sample {
-		hist[c]++
+// tailLiteral derives, for a pattern that matches only where its last
+// literal ends the message but for optional bytes of a small ASCII set (like
+// `^\s*ok\s*$`), that literal and the set. A line with such a message ends
+// with the literal too, colour codes and the set aside, so the prefilter
+// checks a short word like "ok" only where it ends a line. ok is false for
+// any other pattern.
+func tailLiteral(expr string) (lit literal, after *byteSet, ok bool) {
+	re, err := syntax.Parse(expr, syntax.Perl)
+	if err != nil {
+		return literal{}, nil, false
 	}
-	total := float64(len(sample) + 1)
-	chosen := map[byte]int{} // byte -> index in pf.groups
-	pf.groups = pf.groups[:0]
-	for _, k := range pf.keys {
-		bestOff, bestCost := 0, 0.0
-		for i := 0; i < len(k.s); i++ {
-			var cost float64
-			for _, b := range variants(k.s[i], k.fold) {
-				// A pass costs about as much as one hit per 300 bytes.
-				cost += 10 * hist[b] / total
-				if _, ok := chosen[b]; !ok {
-					cost += 1.0 / 30
-				}
-			}
-			if i == 0 || cost < bestCost {
-				bestOff, bestCost = i, cost
-			}
-		}
-		for _, b := range variants(k.s[bestOff], k.fold) {
-			g, ok := chosen[b]
-			if !ok {
-				g = len(pf.groups)
-				chosen[b] = g
-				pf.groups = append(pf.groups, anchorGroup{b: b})
-			}
-			pf.groups[g].keys = append(pf.groups[g].keys, anchoredKey{lit: k, off: bestOff})
+	for re.Op == syntax.OpCapture {
+		re = re.Sub[0]
+	}
+	subs := []*syntax.Regexp{re}
+	if re.Op == syntax.OpConcat {
+		subs = re.Sub
+	}
+	n := len(subs)
+	if n < 2 || subs[n-1].Op != syntax.OpEndText && subs[n-1].Op != syntax.OpEndLine {
+		return literal{}, nil, false
+	}
+	after = new(byteSet)
+	i := n - 2
+	for ; i >= 0 && subs[i].Op != syntax.OpLiteral; i-- {
+		if !onlyBytes(subs[i], after) {
+			return literal{}, nil, false
 		}
 	}
+	if i < 0 {
+		return literal{}, nil, false
+	}
+	lit = trailingLiteral(subs[i])
+	// Bytes of the set at the literal's end would be skipped with the set.
+	for len(lit.s) > 0 {
+		c := lit.s[len(lit.s)-1]
+		if !after[c] && !(lit.fold && 'a' <= c && c <= 'z' && after[c-0x20]) {
+			break
+		}
+		lit.s = lit.s[:len(lit.s)-1]
+	}
+	if lit.s == "" || strings.IndexByte(lit.s, 0x1b) >= 0 {
+		return literal{}, nil, false
+	}
+	return lit, after, true
 }
 
-func variants(c byte, fold bool) []byte {
-	if fold && 'a' <= c && c <= 'z' {
-		return []byte{c, c - 0x20}
-	}
-	return []byte{c}
-}
-
-// lines appends to dst the start offsets of chunk's lines holding a keyword,
-// in order and without repeats.
-func (pf *prefilter) lines(chunk []byte, dst []int) []int {
-	n0 := len(dst)
-	// Every pass runs over a cache-sized window before moving on: many
-	// passes over the same 32 KiB cost little more than one.
-	const window = 32 << 10
-	for w := 0; w < len(chunk); w += window {
-		end := min(w+window, len(chunk))
-		dst = pf.window(chunk, w, end, dst)
-	}
-	found := dst[n0:]
-	if len(pf.groups) > 1 {
-		slices.Sort(found)
-	}
-	return dst[:n0+len(slices.Compact(found))]
-}
-
-func (pf *prefilter) window(chunk []byte, from, to int, dst []int) []int {
-	for _, g := range pf.groups {
-		for i := from; i < to; {
-			j := bytes.IndexByte(chunk[i:to], g.b)
-			if j < 0 {
-				break
-			}
-			p := i + j
-			i = p + 1
-			for _, k := range g.keys {
-				s := p - k.off
-				if s < 0 || s+len(k.lit.s) > len(chunk) {
-					continue
-				}
-				w := chunk[s : s+len(k.lit.s)]
-				if k.lit.fold && !equalFold(w, k.lit.s) || !k.lit.fold && string(w) != k.lit.s {
-					continue
-				}
-				dst = append(dst, bytes.LastIndexByte(chunk[:p], '\n')+1)
-				if e := bytes.IndexByte(chunk[p:], '\n'); e >= 0 {
-					i = p + e + 1
-				} else {
-					i = len(chunk)
-				}
-				break
+// onlyBytes adds to set every byte re can match and reports whether re
+// matches only ASCII bytes (and empty strings).
+func onlyBytes(re *syntax.Regexp, set *byteSet) bool {
+	switch re.Op {
+	case syntax.OpEmptyMatch, syntax.OpEndText, syntax.OpEndLine:
+		return true
+	case syntax.OpStar, syntax.OpPlus, syntax.OpQuest, syntax.OpRepeat, syntax.OpCapture, syntax.OpConcat, syntax.OpAlternate:
+		for _, sub := range re.Sub {
+			if !onlyBytes(sub, set) {
+				return false
 			}
 		}
+		return true
+	case syntax.OpCharClass:
+		for i := 0; i+1 < len(re.Rune); i += 2 {
+			if re.Rune[i+1] >= utf8.RuneSelf {
+				return false
+			}
+			for r := re.Rune[i]; r <= re.Rune[i+1]; r++ {
+				set[r] = true
+			}
+		}
+		return true
+	case syntax.OpLiteral:
+		for _, r := range re.Rune {
+			if r >= utf8.RuneSelf || re.Flags&syntax.FoldCase != 0 && (r|0x20 == 'k' || r|0x20 == 's') {
+				return false // K and S fold to non-ASCII runes too
+			}
+			set[r] = true
+			if re.Flags&syntax.FoldCase != 0 && 'a' <= r|0x20 && r|0x20 <= 'z' {
+				set[r^0x20] = true
+			}
+		}
+		return true
 	}
-	return dst
+	return false
+}
+
+// trailingLiteral is the longest byte-comparable end of a literal node: all
+// of it, or under case folding the run after its last non-ASCII, k or s.
+func trailingLiteral(re *syntax.Regexp) literal {
+	if re.Flags&syntax.FoldCase == 0 {
+		return literal{s: string(re.Rune)}
+	}
+	var b []byte
+	for _, r := range re.Rune {
+		c := byte(r | 0x20)
+		switch {
+		case r >= utf8.RuneSelf, c == 'k', c == 's':
+			b = b[:0]
+		case 'a' <= c && c <= 'z':
+			b = append(b, c)
+		default:
+			b = append(b, byte(r))
+		}
+	}
+	return literal{s: string(b), fold: true}
 }

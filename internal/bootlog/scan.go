@@ -12,6 +12,9 @@ import (
 // the chunker unchanged.
 const scanBuf = MaxLine
 
+// planSample is how much of the first chunk the prefilter's plan samples.
+const planSample = 256 << 10
+
 // scanJob is one chunk of whole lines on its way through the pipeline.
 type scanJob struct {
 	chunk  []byte
@@ -51,7 +54,7 @@ func (e *Engine) scanText(r io.Reader) (Stats, error) {
 				return
 			}
 			if !planned {
-				e.pf.plan(chunk) // before any worker reads pf.groups
+				e.pf.plan(chunk[:min(len(chunk), planSample)]) // before any worker reads the plan
 				planned = true
 			}
 			j := &scanJob{chunk: chunk, buf: c.buf, done: make(chan struct{})}

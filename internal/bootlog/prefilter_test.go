@@ -1,0 +1,174 @@
+package bootlog
+
+import (
+	"bytes"
+	"reflect"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/jpops-dev/jpops/runbook"
+)
+
+func TestTailLiteral(t *testing.T) {
+	tests := []struct {
+		expr  string
+		want  literal
+		after string // bytes of the set, in order
+		ok    bool
+	}{
+		{`^\s*ok\s*$`, literal{s: "ok"}, "\t\n\f\r ", true},
+		{`ok$`, literal{s: "ok"}, "", true},
+		{`(?m)^ok *$`, literal{s: "ok"}, " ", true},
+		{`^\s*ok \s*$`, literal{s: "ok"}, "\t\n\f\r ", true}, // the literal's own space is skipped with the set
+		{`(?i)^\s*done\s*$`, literal{s: "done", fold: true}, "\t\n\f\r ", true},
+		{`(?i)^\s*disk$`, literal{}, "", false}, // K folds to a non-ASCII rune
+		{`(?i)task done[.!]?$`, literal{s: " done", fold: true}, "!.", true},
+		{`^ok`, literal{}, "", false},
+		{`ok.*$`, literal{}, "", false},
+		{`^\s*$`, literal{}, "", false},
+		{`ok|done$`, literal{}, "", false},
+		{`ok\x1b$`, literal{}, "", false},
+		{`ok[^a]*$`, literal{}, "", false},
+		{`(`, literal{}, "", false},
+	}
+	for _, tt := range tests {
+		got, after, ok := tailLiteral(tt.expr)
+		var set string
+		if after != nil {
+			for c := range 256 {
+				if after[c] {
+					set += string(rune(c))
+				}
+			}
+		}
+		if got != tt.want || ok != tt.ok || set != tt.after {
+			t.Errorf("tailLiteral(%q) = %+v, %q, %v; want %+v, %q, %v", tt.expr, got, set, ok, tt.want, tt.after, tt.ok)
+		}
+	}
+}
+
+func TestANSILen(t *testing.T) {
+	tests := []struct {
+		in   string
+		want int
+	}{
+		{"\x1b[0m", 4}, {"\x1b[1;32mok", 7}, {"\x1b[m", 3}, {"\x1b[0", 0}, {"\x1b0m", 0}, {"\x1b[0;x", 0}, {"", 0}, {"ok", 0},
+	}
+	for _, tt := range tests {
+		if got := ansiLen([]byte(tt.in)); got != tt.want {
+			t.Errorf("ansiLen(%q) = %d, want %d", tt.in, got, tt.want)
+		}
+	}
+}
+
+// A bare "ok" completes the op whatever colour codes, spaces and line ends
+// surround it, and only when nothing else follows it; Scan, which looks for
+// it at line ends only, must agree with Read+Feed on every form.
+func TestScanFindsOKAtLineEnds(t *testing.T) {
+	start := L(0, m1, "running integrity_check on /data/a.db")
+	pre := strings.TrimSuffix(L(1, m1, ""), "\n")
+	tests := []struct {
+		name, line string
+		done       bool
+	}{
+		{"plain", pre + "ok\n", true},
+		{"spaces and CR", pre + "  ok \t\r\n", true},
+		{"coloured", pre + "\x1b[32mok\x1b[0m\n", true},
+		{"colour then space", pre + "ok\x1b[0m \x1b[0m\r\n", true},
+		{"no newline at the end", pre + "ok", true},
+		{"moved to the front", `error.message="ok" ` + pre + "\n", true},
+		{"coloured front", "\x1b[2merror.message=\"ok\" " + pre + "\n", true},
+		{"unparsed: no machine, completes nothing", "ok\n", false},
+		{"more after", pre + "ok computer\n", false},
+		{"word ending in ok", pre + "look\n", false},
+		{"broken colour", pre + "ok\x1b[0\n", false},
+	}
+	rb := runbook.Default()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			log := start + tt.line
+			slow, fast := New(rb), New(rb)
+			Read(strings.NewReader(log), func(e Entry) error { slow.Feed(e); return nil })
+			if _, err := fast.Scan(strings.NewReader(log)); err != nil {
+				t.Fatal(err)
+			}
+			a, b := slow.Findings(at(60)), fast.Findings(at(60))
+			if !reflect.DeepEqual(a, b) {
+				t.Fatalf("Scan and Read+Feed disagree:\nScan: %+v\nRead: %+v", b, a)
+			}
+			if done := len(b) == 1 && b[0].Status == Completed; done != tt.done {
+				t.Errorf("completed = %v, want %v: %+v", done, tt.done, b)
+			}
+		})
+	}
+}
+
+// Whatever the first chunk says about byte frequencies, every keyword must
+// be covered: by the bigram scan or by a pass.
+func TestPlanCoversEveryKeyword(t *testing.T) {
+	var gen bytes.Buffer
+	genLog(&gen, 2000)
+	samples := map[string][]byte{
+		"empty":      nil,
+		"one byte":   []byte("x"),
+		"flyctl log": gen.Bytes(),
+		"keywords":   []byte(strings.Repeat("running integrity_check on vacuum analyze ha256 size-based ok\n", 100)),
+	}
+	e := New(runbook.Default())
+	for name, sample := range samples {
+		e.pf.plan(sample)
+		for _, k := range e.pf.scan {
+			found := false
+			for _, g := range e.pf.passes {
+				for _, ak := range g.keys {
+					found = found || ak.lit == k.lit
+				}
+			}
+			for _, keys := range e.pf.pairKeys {
+				for _, ak := range keys {
+					found = found || ak.lit == k.lit
+				}
+			}
+			if !found {
+				t.Errorf("%s: keyword %q in neither a pass nor the bigram scan (stride %d)", name, k.lit.s, e.pf.stride)
+			}
+		}
+		// The text of every keyword must select its own line.
+		for _, k := range e.pf.scan {
+			line := []byte("x " + k.lit.s + "\n")
+			if got := e.pf.lines(line, nil); len(got) != 1 {
+				t.Errorf("%s: line %q not selected (stride %d)", name, line, e.pf.stride)
+			}
+		}
+	}
+}
+
+// FuzzTailLiteral checks the line-end rule against the regexp: a line whose
+// parsed message a pattern matches must be selected by the keyword that
+// tailLiteral derives from it.
+func FuzzTailLiteral(f *testing.F) {
+	f.Add(`^\s*ok\s*$`, "  ok \r")
+	f.Add(`(?i)^\s*done[.!]*$`, "Task DONE!!")
+	f.Add(`ok +$`, "ok  ")
+	f.Fuzz(func(t *testing.T, expr, msg string) {
+		lit, after, ok := tailLiteral(expr)
+		if !ok || strings.ContainsAny(msg, "\n\x1b") {
+			return
+		}
+		re, err := regexp.Compile(expr)
+		if err != nil {
+			return
+		}
+		line := strings.TrimSuffix(L(1, m1, msg), "\n")
+		en, _ := ParseTextLine(line)
+		if !re.MatchString(en.Message) {
+			return
+		}
+		pf := &prefilter{scan: []scanKey{{lit: lit, after: after}}}
+		pf.plan([]byte(line))
+		if got := pf.lines([]byte(line+"\n"+line), nil); len(got) != 2 {
+			t.Errorf("pattern %q matches message %q, but only lines %v of two were selected (keyword %+v)", expr, en.Message, got, lit)
+		}
+	})
+}
