@@ -3,7 +3,6 @@ package bootlog
 import (
 	"bytes"
 	"encoding/binary"
-	mbits "math/bits"
 	"slices"
 )
 
@@ -34,9 +33,7 @@ type prefilter struct {
 
 	passes   []anchorGroup
 	stride   int              // 0 when no keyword needs the bigram scan
-	pairSet  *[1 << 16]uint8  // 1 for the pairs the bigram scan looks up: no shifts in its loop
-	pairs    *[1 << 10]uint64 // the same as bits, and rank counts the pairs in the
-	rank     *[1 << 10]uint16 // words before, giving a pair's index in pairKeys
+	pairAt   *[1 << 16]uint16 // 1 + index in pairKeys of the pairs the bigram scan looks up, else 0
 	pairKeys [][]anchoredKey
 }
 
@@ -130,7 +127,10 @@ func (pf *prefilter) plan(sample []byte) {
 		}
 	}
 
-	pf.passes, pf.pairs, pf.rank, pf.pairSet, pf.pairKeys = nil, nil, nil, nil, nil
+	pf.passes, pf.pairAt, pf.pairKeys = nil, nil, nil
+	if pf.stride > 0 && !fewPairs(pf.scan, pf.stride) {
+		pf.stride = 0 // more pairs than pairAt can index: passes only
+	}
 	byPair := map[uint16][]anchoredKey{}
 	group := map[byte]int{}
 	for _, k := range pf.scan {
@@ -157,20 +157,17 @@ func (pf *prefilter) plan(sample []byte) {
 	if pf.stride == 0 {
 		return
 	}
-	pf.pairs, pf.rank, pf.pairSet = new([1 << 10]uint64), new([1 << 10]uint16), new([1 << 16]uint8)
-	for v := range byPair {
-		pf.pairs[v>>6] |= 1 << (v & 63)
-		pf.pairSet[v] = 1
+	pf.pairAt = new([1 << 16]uint16)
+	for v, keys := range byPair {
+		pf.pairKeys = append(pf.pairKeys, keys)
+		pf.pairAt[v] = uint16(len(pf.pairKeys))
 	}
-	n := 0
-	for w, bits := range pf.pairs {
-		pf.rank[w] = uint16(n)
-		for ; bits != 0; bits &= bits - 1 {
-			v := uint16(w<<6 + mbits.TrailingZeros64(bits))
-			pf.pairKeys = append(pf.pairKeys, byPair[v])
-			n++
-		}
-	}
+}
+
+// fewPairs reports whether the pairs of the keywords' windows, at most
+// stride pairs of four case variants each, surely fit pairAt.
+func fewPairs(keys []scanKey, stride int) bool {
+	return len(keys)*stride*4 < 1<<16
 }
 
 func variants(c byte, fold bool) []byte {
@@ -253,7 +250,7 @@ func (l literal) equal(b []byte) bool {
 // pairScan is the bigram scan. It reads eight bytes at a time and looks
 // up the pairs at i and i+stride with one branch.
 func (pf *prefilter) pairScan(chunk []byte, dst []int) []int {
-	tab, m := pf.pairSet, pf.stride
+	tab, m := pf.pairAt, pf.stride
 	shift := uint(8*m) & 63
 	i := 0
 	for i+8 <= len(chunk) {
@@ -282,12 +279,11 @@ func (pf *prefilter) pairScan(chunk []byte, dst []int) []int {
 
 // pairAt1 verifies the keywords of pair v at p, if it is one of the table's.
 func (pf *prefilter) pairAt1(chunk []byte, p int, v uint16, dst *[]int) (eol int, ok bool) {
-	if pf.pairs[v>>6]&(1<<(v&63)) == 0 {
+	i := pf.pairAt[v]
+	if i == 0 {
 		return 0, false
 	}
-	w := pf.pairs[v>>6]
-	i := int(pf.rank[v>>6]) + mbits.OnesCount64(w&(1<<(v&63)-1))
-	return verify(chunk, p, pf.pairKeys[i], dst)
+	return verify(chunk, p, pf.pairKeys[i-1], dst)
 }
 
 // pass finds g's keywords by their anchor byte.
