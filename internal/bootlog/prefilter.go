@@ -54,20 +54,32 @@ const (
 	lookupCost = 1.0
 	hitCost    = 40.0
 	maxStride  = 6 // two pairs in eight bytes
+	// minPairSample is the least sample (the whole log if shorter) for
+	// which the bigram scan is considered.
+	minPairSample = 64 << 10
 )
 
 // plan splits the keywords between passes and the bigram scan, choosing
 // the stride (none, or 1 to maxStride) with the least estimated cost on
 // sample: the longer the stride, the fewer lookups, but keywords shorter
 // than stride+1 need passes and the others more pairs in the table.
-func (pf *prefilter) plan(sample []byte) {
+func (pf *prefilter) plan(sample []byte) { pf.planStride(sample, -1) }
+
+// planStride plans with the given stride, or the best one when it is -1.
+func (pf *prefilter) planStride(sample []byte, stride int) {
 	total := float64(len(sample) + 1)
 	var freq [256]float64
-	pairFreq := make([]uint32, 1<<16)
-	for i, c := range sample {
+	for _, c := range sample {
 		freq[c]++
-		if i+1 < len(sample) {
-			pairFreq[uint16(c)|uint16(sample[i+1])<<8]++
+	}
+	// A short log is scanned faster than the tables are built: passes only.
+	maxM := 0
+	var pairFreq []uint32
+	if len(sample) >= minPairSample || stride > 0 {
+		maxM = maxStride
+		pairFreq = make([]uint32, 1<<16)
+		for i := 0; i+1 < len(sample); i++ {
+			pairFreq[uint16(sample[i])|uint16(sample[i+1])<<8]++
 		}
 	}
 	// anchor is the position of k's rarest byte and its frequency.
@@ -102,7 +114,7 @@ func (pf *prefilter) plan(sample []byte) {
 	}
 	paired := func(k scanKey, m int) bool { return m > 0 && k.after == nil && len(k.lit.s)-1 >= m }
 	bestCost := -1.0
-	for m := 0; m <= maxStride; m++ {
+	for m := 0; m <= maxM; m++ {
 		cost, pairHits := 0.0, 0.0
 		var passBytes byteSet
 		for _, k := range pf.scan {
@@ -125,6 +137,9 @@ func (pf *prefilter) plan(sample []byte) {
 		if bestCost < 0 || cost < bestCost {
 			pf.stride, bestCost = m, cost
 		}
+	}
+	if stride >= 0 {
+		pf.stride = stride
 	}
 
 	pf.passes, pf.pairAt, pf.pairKeys = nil, nil, nil

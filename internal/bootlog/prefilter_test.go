@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -169,6 +170,73 @@ func FuzzTailLiteral(f *testing.F) {
 		pf.plan([]byte(line))
 		if got := pf.lines([]byte(line+"\n"+line), nil); len(got) != 2 {
 			t.Errorf("pattern %q matches message %q, but only lines %v of two were selected (keyword %+v)", expr, en.Message, got, lit)
+		}
+	})
+}
+
+// oracleLines is what prefilter.lines must return: the starts of the lines
+// holding an occurrence of a scan keyword (for a tail keyword, one followed
+// by nothing but its set and colour codes).
+func oracleLines(pf *prefilter, chunk []byte) []int {
+	var out []int
+	for start := 0; start < len(chunk); {
+		end := len(chunk)
+		if i := bytes.IndexByte(chunk[start:], '\n'); i >= 0 {
+			end = start + i
+		}
+		line := string(chunk[start:end])
+		for _, k := range pf.scan {
+			if occursIn(k, line) {
+				out = append(out, start)
+				break
+			}
+		}
+		start = end + 1
+	}
+	return out
+}
+
+func occursIn(k scanKey, line string) bool {
+	for off := 0; off <= len(line); off++ {
+		var i int
+		if k.lit.fold {
+			i = indexFold(line[off:], k.lit.s)
+		} else {
+			i = strings.Index(line[off:], k.lit.s)
+		}
+		if i < 0 {
+			return false
+		}
+		if k.after == nil || k.endsLine([]byte(line[off+i+len(k.lit.s):])) {
+			return true
+		}
+		off += i
+	}
+	return false
+}
+
+// FuzzPrefilterLines holds both halves of the chunk scan, the bigram scan
+// at every stride and the passes, to the plain definition of a selected line.
+func FuzzPrefilterLines(f *testing.F) {
+	var gen bytes.Buffer
+	genLog(&gen, 4000)
+	f.Add(gen.String()[:2000])
+	f.Add("x ANALYZE done\nrunning integrity_check on /a\n  ok \r\nok\x1b[0m\nsize-based vacuum skip\nHA256 ok")
+	f.Add("trusted stamp matc\nh\nMachine started in 3s\nerror.message=\"x\" y")
+	rb := runbook.Default()
+	var plans []*prefilter
+	for m := 0; m <= maxStride; m++ {
+		e := New(rb)
+		e.pf.planStride(gen.Bytes()[:1000], m) // a short sample: the pairs it finds rare are not
+		plans = append(plans, e.pf)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		chunk := []byte(text)
+		for _, pf := range plans {
+			got := pf.lines(chunk, nil)
+			if want := oracleLines(pf, chunk); !slices.Equal(got, want) {
+				t.Fatalf("stride %d: lines %v, want %v in %q", pf.stride, got, want, text)
+			}
 		}
 	})
 }
