@@ -56,7 +56,7 @@ const (
 	maxStride  = 6 // two pairs in eight bytes
 	// minPairSample is the least sample (the whole log if shorter) for
 	// which the bigram scan is considered.
-	minPairSample = 64 << 10
+	minPairSample = 16 << 10
 )
 
 // plan splits the keywords between passes and the bigram scan, choosing
