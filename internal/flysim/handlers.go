@@ -247,7 +247,7 @@ func (s *Server) getLogs(w http.ResponseWriter, r *http.Request) {
 	}
 	instance, region := q.Get("instance"), q.Get("region")
 	s.mu.Lock()
-	all := s.logsBetween(from, now)
+	all := s.logsBetween(from, now, instance)
 	s.mu.Unlock()
 	resp := wireLogs{Data: []wireLogEntry{}}
 	for _, e := range all {

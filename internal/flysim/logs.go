@@ -75,12 +75,16 @@ var stopLines = []line{
 	{1100 * time.Millisecond, "runner", "info", "INFO Starting clean up."},
 }
 
-// logsBetween returns every log line of the app with from < ts <= to, oldest
+// logsBetween returns the log lines of the app (of one machine when instance
+// is set) with from < ts <= to, oldest
 // first. Lines are generated from the boots on demand; each gets a distinct
 // nanosecond so that next_token paging never splits two lines of one moment.
-func (s *Server) logsBetween(from, to time.Time) []logEntry {
+func (s *Server) logsBetween(from, to time.Time, instance string) []logEntry {
 	var out []logEntry
 	for _, m := range s.machines {
+		if instance != "" && m.id != instance {
+			continue // one machine's logs need not build every machine's
+		}
 		for i, b := range m.boots {
 			end := time.Time{}
 			if i+1 < len(m.boots) {
