@@ -76,8 +76,9 @@ var stopLines = []line{
 }
 
 // logsBetween returns the log lines of the app (of one machine when instance
-// is set) with from < ts <= to, oldest first. Lines are generated from the boots on demand; each gets a distinct
-// nanosecond so that next_token paging never splits two lines of one moment.
+// is set) with from < ts <= to, oldest first. Lines are generated from the
+// boots on demand; each gets a distinct nanosecond so that next_token paging
+// never splits two lines of one moment.
 func (s *Server) logsBetween(from, to time.Time, instance string) []logEntry {
 	var out []logEntry
 	for _, m := range s.machines {
