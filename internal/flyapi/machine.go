@@ -163,6 +163,28 @@ func (m *Machine) LastStart() time.Time {
 	return time.Time{}
 }
 
+// Health names how the machine stands against the boot-hang symptom:
+// "signature" when it is in state symptom (the runbook's) with a check
+// failing for longer than its grace since its last start; "warming" when
+// failing within the grace, or since an unknown start; "healthy" when
+// started and passing; else "unhealthy". Diagnosis and the watchdog share it
+// so they never disagree about a machine.
+func (m *Machine) Health(symptom string, defaultGrace time.Duration, now time.Time) string {
+	passing, total := m.ChecksPassing()
+	failing := total > 0 && passing < total
+	switch {
+	case m.State == symptom && failing:
+		if start := m.LastStart(); !start.IsZero() && now.Sub(start) > m.GracePeriod(defaultGrace) {
+			return "signature"
+		}
+		return "warming"
+	case m.State == "started":
+		return "healthy"
+	default:
+		return "unhealthy"
+	}
+}
+
 // Active reports whether the machine counts as part of the app (fly-go's
 // IsActive: not destroyed and not being destroyed).
 func (m *Machine) Active() bool {

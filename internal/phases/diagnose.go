@@ -143,18 +143,9 @@ func (e *engine) view(m *flyapi.Machine, now time.Time) MachineView {
 		ID: m.ID, Region: m.Region, State: m.State, ChecksPassing: passing, ChecksTotal: total,
 		Image: m.Image(), Digest: m.ImageRef.Digest, UpdatedAt: m.UpdatedAt, lastStart: m.LastStart(),
 	}
-	failing := total > 0 && passing < total
-	grace := m.GracePeriod(e.o.Runbook.Checks.DefaultGrace.Duration)
-	since := now.Sub(v.lastStart)
-	switch {
-	case m.State == e.o.Runbook.Checks.State && failing && !v.lastStart.IsZero() && since > grace:
-		v.Signature, v.Health, v.SinceS = true, "signature", seconds(since)
-	case m.State == e.o.Runbook.Checks.State && failing:
-		v.Health = "warming"
-	case m.State == "started":
-		v.Health = "healthy"
-	default:
-		v.Health = "unhealthy"
+	v.Health = m.Health(e.o.Runbook.Checks.State, e.o.Runbook.Checks.DefaultGrace.Duration, now)
+	if v.Health == "signature" {
+		v.Signature, v.SinceS = true, seconds(now.Sub(v.lastStart))
 	}
 	return v
 }

@@ -319,21 +319,8 @@ func (w *Watcher) catchUp(ctx context.Context) error {
 }
 
 func (w *Watcher) view(m *flyapi.Machine, now time.Time) machineView {
-	v := machineView{m: m, lastStart: m.LastStart()}
-	passing, total := m.ChecksPassing()
-	failing := total > 0 && passing < total
-	grace := m.GracePeriod(w.cfg.Runbook.Checks.DefaultGrace.Duration)
-	switch {
-	case m.State == w.cfg.Runbook.Checks.State && failing && !v.lastStart.IsZero() && now.Sub(v.lastStart) > grace:
-		v.health = "signature"
-	case m.State == w.cfg.Runbook.Checks.State && failing:
-		v.health = "warming"
-	case m.State == "started":
-		v.health = "healthy"
-	default:
-		v.health = "unhealthy"
-	}
-	return v
+	return machineView{m: m, lastStart: m.LastStart(),
+		health: m.Health(w.cfg.Runbook.Checks.State, w.cfg.Runbook.Checks.DefaultGrace.Duration, now)}
 }
 
 // evaluate raises the alerts that are due and clears those that recovered.
