@@ -65,13 +65,12 @@ func loadRunbook(g *globalFlags) (*runbook.Runbook, error) {
 }
 
 // flyClient builds the Fly API client from flags and environment.
-func flyClient(env *Env, g *globalFlags) (*flyapi.HTTPClient, flyapi.TokenSource, error) {
-	cfg, src, err := flyapi.ConfigFromEnv(env.Getenv, g.token, env.Home)
+func flyClient(env *Env, g *globalFlags) (*flyapi.HTTPClient, error) {
+	cfg, _, err := flyapi.ConfigFromEnv(env.Getenv, g.token, env.Home)
 	if err != nil {
-		return nil, src, err
+		return nil, err
 	}
-	c, err := flyapi.New(cfg)
-	return c, src, err
+	return flyapi.New(cfg)
 }
 
 // stateDir finds and creates the state directory.

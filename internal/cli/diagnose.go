@@ -37,7 +37,7 @@ Exit codes: 0 HEALTHY, 10 HANG_CONFIRMED, 11 INCONCLUSIVE, 12 NOT_THIS_INCIDENT.
 			if err != nil {
 				return err
 			}
-			fly, _, err := flyClient(env, g)
+			fly, err := flyClient(env, g)
 			if err != nil {
 				return err
 			}

@@ -113,7 +113,7 @@ to the smoke walk.`,
 			if err != nil {
 				return err
 			}
-			fly, _, err := flyClient(env, g)
+			fly, err := flyClient(env, g)
 			if err != nil {
 				return err
 			}

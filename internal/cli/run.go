@@ -113,7 +113,7 @@ INCONCLUSIVE, 12 NOT_THIS_INCIDENT, 20 ESCAPE_FAILED, 30 SMOKE_FAILED,
 			if err != nil {
 				return err
 			}
-			fly, _, err := flyClient(env, g)
+			fly, err := flyClient(env, g)
 			if err != nil {
 				return err
 			}

@@ -45,7 +45,7 @@ Exit codes: 0 passed, 30 SMOKE_FAILED (mitigated, unverified).`,
 			if err != nil {
 				return err
 			}
-			fly, _, err := flyClient(env, g)
+			fly, err := flyClient(env, g)
 			if err != nil {
 				return err
 			}

@@ -99,7 +99,7 @@ As a systemd service (jpops-watch.service):
 			if err != nil {
 				return err
 			}
-			fly, _, err := flyClient(env, g)
+			fly, err := flyClient(env, g)
 			if err != nil {
 				return err
 			}
