@@ -219,8 +219,9 @@ func (e *Exec) Notify(ctx context.Context, a Alert) error {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "sh", "-c", e.Command)
 	cmd.Env = append(os.Environ(), a.env()...)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
+	// Only a short excerpt is ever shown, so keep only the head of a noisy command.
+	out := &headBuffer{max: 4 << 10}
+	cmd.Stdout, cmd.Stderr = out, out
 	killGroup(cmd)
 	cmd.WaitDelay = time.Second
 	if err := cmd.Run(); err != nil {
@@ -234,4 +235,18 @@ func (e *Exec) Notify(ctx context.Context, a Alert) error {
 		return fmt.Errorf("exec notifier %q: %w%s", redact.String(e.Command), err, msg)
 	}
 	return nil
+}
+
+// headBuffer keeps the first max bytes written and discards the rest, so a
+// command's output costs bounded memory however much it prints.
+type headBuffer struct {
+	bytes.Buffer
+	max int
+}
+
+func (h *headBuffer) Write(p []byte) (int, error) {
+	if room := h.max - h.Len(); room > 0 {
+		h.Buffer.Write(p[:min(len(p), room)])
+	}
+	return len(p), nil
 }
