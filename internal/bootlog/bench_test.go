@@ -120,3 +120,35 @@ func TestScanFile(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkScanFile is Scan on a file in the page cache: mapped, as Scan
+// does for a large regular file, and read, as for any other reader.
+func BenchmarkScanFile(b *testing.B) {
+	var buf bytes.Buffer
+	genLog(&buf, 200_000)
+	path := b.TempDir() + "/app.log"
+	if err := os.WriteFile(path, buf.Bytes(), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	rb := runbook.Default()
+	for _, mapped := range []bool{true, false} {
+		name := map[bool]string{true: "mapped", false: "read"}[mapped]
+		b.Run(name, func(b *testing.B) {
+			b.SetBytes(int64(buf.Len()))
+			for b.Loop() {
+				f, err := os.Open(path)
+				if err != nil {
+					b.Fatal(err)
+				}
+				var r io.Reader = f
+				if !mapped {
+					r = struct{ io.Reader }{f} // not an *os.File: read
+				}
+				if _, err := New(rb).Scan(r); err != nil {
+					b.Fatal(err)
+				}
+				f.Close()
+			}
+		})
+	}
+}

@@ -3,6 +3,7 @@ package bootlog
 import (
 	"cmp"
 	"io"
+	"os"
 	"regexp"
 	"slices"
 	"strings"
@@ -394,6 +395,11 @@ func Verdict(findings []Finding) verdict.Verdict {
 // keyword split by a colour code inside a message is not seen by Scan;
 // Read with Feed sees it.
 func (e *Engine) Scan(r io.Reader) (Stats, error) {
+	if f, ok := r.(*os.File); ok && e.pf != nil {
+		if st, done, err := e.scanFile(f); done {
+			return st, err
+		}
+	}
 	br, isJSON, err := sniff(r)
 	if err != nil {
 		return Stats{}, err

@@ -2,8 +2,11 @@ package bootlog
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"runtime"
+	"runtime/debug"
+	"sync/atomic"
 	"time"
 )
 
@@ -22,99 +25,198 @@ type scanJob struct {
 	lines  int
 	last   time.Time // time of the chunk's last line, zero if it had none
 	starts []int     // offsets of the lines holding a keyword
+	err    error     // a fault reading the chunk
 	done   chan struct{}
 }
 
-// scanText is Scan's fast path on flyctl's text format. A reader cuts the
+// chunkSource cuts the input into chunks of whole lines for scanChunks.
+type chunkSource interface {
+	// next returns the next chunk and the buffer it lives in; it is called
+	// from the reader goroutine only.
+	next() (chunk, buf []byte, ok bool)
+	// fed is called from the feeding goroutine once j's lines are fed.
+	fed(j *scanJob)
+	// err is the reading error, once next has returned false.
+	err() error
+}
+
+// readSource reads the input with a chunker into buffers recycled through
+// free once fed.
+type readSource struct {
+	c     *chunker
+	free  chan []byte
+	n     int
+	ahead int
+}
+
+func (s *readSource) next() ([]byte, []byte, bool) {
+	if s.n > 0 {
+		s.c.detach(s.free, s.n < s.ahead+1)
+	}
+	s.n++
+	chunk, ok := s.c.next()
+	return chunk, s.c.buf, ok
+}
+
+func (s *readSource) fed(j *scanJob) {
+	if cap(j.buf) == scanBuf {
+		select {
+		case s.free <- j.buf[:scanBuf]:
+		default:
+		}
+	}
+}
+
+func (s *readSource) err() error { return s.c.readErr() }
+
+// scanText is Scan's fast path on flyctl's text format read from r.
+func (e *Engine) scanText(r io.Reader) (Stats, error) {
+	var readSt Stats // the chunker's counts, owned by the reader until it is done
+	ahead := scanAhead()
+	src := &readSource{c: newChunker(r, &readSt), free: make(chan []byte, ahead+1), ahead: ahead}
+	st, err := e.scanChunks(src, false)
+	st.Lines += readSt.Lines
+	st.Overlong += readSt.Overlong
+	return st, err
+}
+
+func scanWorkers() int { return min(max(runtime.GOMAXPROCS(0), 1), 4) }
+
+// scanAhead is how many chunks are read ahead of the feeder.
+func scanAhead() int { return 2 * scanWorkers() }
+
+// scanChunks is the pipeline of Scan's text fast path. A reader cuts the
 // input into chunks of whole lines, workers on every core run the keyword
 // prefilter over their chunks, and this goroutine parses and feeds the few
 // selected lines in log order, so the engine sees exactly what a serial
-// scan would. Memory is bounded by the buffers in flight.
-func (e *Engine) scanText(r io.Reader) (Stats, error) {
-	workers := min(max(runtime.GOMAXPROCS(0), 1), 4)
-	ahead := 2 * workers // chunks read ahead of the feeder
-	var readSt Stats     // the chunker's counts, owned by the reader until it is done
-	c := newChunker(r, &readSt)
-	free := make(chan []byte, ahead+1)
-	ordered := make(chan *scanJob, ahead)
+// scan would. Memory is bounded by the chunks in flight. With mapped, a
+// memory fault on the input (a mapped file truncated under us) becomes an
+// error instead of a crash.
+func (e *Engine) scanChunks(src chunkSource, mapped bool) (Stats, error) {
+	workers := scanWorkers()
+	ordered := make(chan *scanJob, scanAhead())
 	work := make(chan *scanJob)
 	var readErr error
+	var stop atomic.Bool // the feeder gave up: read no further
 
 	go func() {
 		defer close(work)
 		defer close(ordered)
+		if mapped {
+			debug.SetPanicOnFault(true)
+			defer catchFault(&readErr)
+		}
 		planned := false
-		for n := 0; ; n++ {
-			if n > 0 {
-				c.detach(free, n < ahead+1)
-			}
-			chunk, ok := c.next()
+		for !stop.Load() {
+			chunk, buf, ok := src.next()
 			if !ok {
-				readErr = c.readErr()
+				readErr = src.err()
 				return
 			}
 			if !planned {
 				e.pf.plan(chunk[:min(len(chunk), planSample)]) // before any worker reads the plan
 				planned = true
 			}
-			j := &scanJob{chunk: chunk, buf: c.buf, done: make(chan struct{})}
+			j := &scanJob{chunk: chunk, buf: buf, done: make(chan struct{})}
 			ordered <- j
 			work <- j
 		}
 	}()
 	for range workers {
 		go func() {
+			if mapped {
+				debug.SetPanicOnFault(true)
+			}
 			p := newTextParser()
 			for j := range work {
-				j.lines = bytes.Count(j.chunk, []byte{'\n'})
-				if j.chunk[len(j.chunk)-1] != '\n' {
-					j.lines++
-				}
-				// The prefilter skips most lines, so read the time of the
-				// chunk's last line: a zero now in Findings means the end of
-				// the log.
-				last := bytes.TrimRight(j.chunk, "\r\n")
-				if en, ok := p.parse(last[bytes.LastIndexByte(last, '\n')+1:]); ok {
-					j.last = en.Time
-				}
-				j.starts = e.pf.lines(j.chunk, nil)
-				close(j.done)
+				e.prefilterJob(j, p, mapped)
 			}
 		}()
 	}
 
+	if mapped {
+		defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	}
 	var st Stats
+	var err error
 	p := newTextParser()
 	for j := range ordered {
 		<-j.done
-		st.Lines += j.lines
-		if j.last.After(e.last) {
-			e.last = j.last
+		if err == nil {
+			err = j.err
 		}
-		for _, s := range j.starts {
-			line := j.chunk[s:]
-			if i := bytes.IndexByte(line, '\n'); i >= 0 {
-				line = line[:i]
-			}
-			en, parsed := p.parse(line)
-			if parsed {
-				st.Entries++
-			} else {
-				st.Unparsed++
-			}
-			e.Feed(en)
+		if err == nil {
+			err = e.feedJob(j, p, &st, mapped)
 		}
-		if cap(j.buf) == scanBuf {
-			select {
-			case free <- j.buf[:scanBuf]:
-			default:
-			}
+		if err != nil {
+			stop.Store(true) // drain what is in flight
+			continue
 		}
+		src.fed(j)
 	}
-	// ordered is closed only after the reader's last write to readSt and readErr.
-	st.Lines += readSt.Lines
-	st.Overlong += readSt.Overlong
-	return st, readErr
+	// ordered is closed only after the reader's last write to readErr.
+	if err == nil {
+		err = readErr
+	}
+	return st, err
+}
+
+// prefilterJob counts j's lines and finds those holding a keyword.
+func (e *Engine) prefilterJob(j *scanJob, p *textParser, mapped bool) {
+	defer close(j.done)
+	if mapped {
+		defer catchFault(&j.err)
+	}
+	j.lines = bytes.Count(j.chunk, []byte{'\n'})
+	if j.chunk[len(j.chunk)-1] != '\n' {
+		j.lines++
+	}
+	// The prefilter skips most lines, so read the time of the chunk's last
+	// line: a zero now in Findings means the end of the log.
+	last := bytes.TrimRight(j.chunk, "\r\n")
+	if en, ok := p.parse(last[bytes.LastIndexByte(last, '\n')+1:]); ok {
+		j.last = en.Time
+	}
+	j.starts = e.pf.lines(j.chunk, nil)
+}
+
+// feedJob parses and feeds j's selected lines.
+func (e *Engine) feedJob(j *scanJob, p *textParser, st *Stats, mapped bool) (err error) {
+	if mapped {
+		defer catchFault(&err)
+	}
+	st.Lines += j.lines
+	if j.last.After(e.last) {
+		e.last = j.last
+	}
+	for _, s := range j.starts {
+		line := j.chunk[s:]
+		if i := bytes.IndexByte(line, '\n'); i >= 0 {
+			line = line[:i]
+		}
+		en, parsed := p.parse(line)
+		if parsed {
+			st.Entries++
+		} else {
+			st.Unparsed++
+		}
+		e.Feed(en)
+	}
+	return nil
+}
+
+// catchFault, deferred, turns a memory fault (with debug.SetPanicOnFault
+// on) into *err; any other panic goes on.
+func catchFault(err *error) {
+	r := recover()
+	if r == nil {
+		return
+	}
+	if f, ok := r.(interface{ Addr() uintptr }); ok && f.Addr() != 0 {
+		*err = fmt.Errorf("reading log: the file shrank while it was read (fault at %#x); scan it again once it is no longer truncated", f.Addr())
+		return
+	}
+	panic(r)
 }
 
 // detach gives the chunker a new buffer holding the unread rest of the old

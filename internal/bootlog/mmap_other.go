@@ -1,0 +1,19 @@
+//go:build !unix
+
+package bootlog
+
+import (
+	"errors"
+	"os"
+)
+
+// mapFile is not supported here: Scan reads the file instead.
+func mapFile(*os.File, int) ([]byte, error) {
+	return nil, errors.New("mapping files is not supported on this system")
+}
+
+func release([]byte) {}
+
+func unmap([]byte) error { return nil }
+
+var pageSize = os.Getpagesize()
