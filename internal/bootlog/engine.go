@@ -393,7 +393,8 @@ func Verdict(findings []Finding) verdict.Verdict {
 // over whole chunks picks the lines to parse, so Stats.Entries and
 // Stats.Unparsed count only those lines (Lines and Overlong count all). A
 // keyword split by a colour code inside a message is not seen by Scan;
-// Read with Feed sees it.
+// Read with Feed sees it. A large regular *os.File is read through a
+// memory mapping, with the same results.
 func (e *Engine) Scan(r io.Reader) (Stats, error) {
 	if f, ok := r.(*os.File); ok && e.pf != nil {
 		if st, done, err := e.scanFile(f); done {
