@@ -1,15 +1,12 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"github.com/spf13/cobra"
 
-	"github.com/jpops-dev/jpops/internal/journal"
 	"github.com/jpops-dev/jpops/internal/phases"
 	"github.com/jpops-dev/jpops/internal/redact"
-	"github.com/jpops-dev/jpops/internal/report"
 )
 
 func init() { register(newSmokeCmd) }
@@ -51,12 +48,7 @@ Exit codes: 0 passed, 30 SMOKE_FAILED (mitigated, unverified).`,
 			}
 			o := wf.options(env, app)
 			o.Runbook, o.Fly = rb, fly
-			if wf.jsonOut {
-				enc := json.NewEncoder(env.IO.Out)
-				o.Report = func(ev journal.Event) { _ = enc.Encode(ev) }
-			} else {
-				o.Report = func(ev journal.Event) { fmt.Fprintln(env.IO.Out, report.EventLine(ev)) }
-			}
+			o.Report = plainFace(env, wf.jsonOut, "")
 			res, err := phases.Smoke(cmd.Context(), o, image)
 			if err != nil {
 				return err

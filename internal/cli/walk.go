@@ -107,16 +107,11 @@ func (w *walk) run(ctx context.Context, env *Env) (walkOutcome, error) {
 	}
 
 	if !w.tui {
-		if w.jsonOut {
-			enc := json.NewEncoder(env.IO.Out)
-			face = func(ev journal.Event) { _ = enc.Encode(ev) }
-		} else {
-			prefix := ""
-			if w.drill {
-				prefix = "DRILL\t" // a rehearsal must never be mistaken for the real thing
-			}
-			face = func(ev journal.Event) { fmt.Fprintln(env.IO.Out, prefix+report.EventLine(ev)) }
+		prefix := ""
+		if w.drill {
+			prefix = "DRILL\t" // a rehearsal must never be mistaken for the real thing
 		}
+		face = plainFace(env, w.jsonOut, prefix)
 		res, err := engine()
 		out.result = res
 		return out, err
@@ -185,4 +180,14 @@ func finishWalk(env *Env, w *walk, out walkOutcome, err error) error {
 		}
 	}
 	return verdictExit(out.result.Verdict)
+}
+
+// plainFace prints engine events off the TUI: NDJSON with --json, else one
+// stable plain line each, after prefix.
+func plainFace(env *Env, jsonOut bool, prefix string) func(journal.Event) {
+	if jsonOut {
+		enc := json.NewEncoder(env.IO.Out)
+		return func(ev journal.Event) { _ = enc.Encode(ev) }
+	}
+	return func(ev journal.Event) { fmt.Fprintln(env.IO.Out, prefix+report.EventLine(ev)) }
 }
