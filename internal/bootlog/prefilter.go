@@ -26,7 +26,9 @@ type scanKey struct {
 //     too short for the stride, like a bare "ok" that must end its line,
 //     or with a byte that is (nearly) absent from the text.
 //
-// The choice changes speed, never which lines are found.
+// The choice changes speed, never which lines are found. Where the CPU has
+// the vector instructions for it, the packed filter (packed.go) replaces
+// both.
 type prefilter struct {
 	keys []literal
 	scan []scanKey
@@ -35,6 +37,8 @@ type prefilter struct {
 	stride   int              // 0 when no keyword needs the bigram scan
 	pairAt   *[1 << 16]uint16 // 1 + index in pairKeys of the pairs the bigram scan looks up, else 0
 	pairKeys [][]anchoredKey
+
+	packed *packedFilter // the chunk scan instead of the above, where the CPU can run it
 }
 
 type anchorGroup struct {
@@ -59,14 +63,33 @@ const (
 	minPairSample = 16 << 10
 )
 
-// plan splits the keywords between passes and the bigram scan, choosing
-// the stride (none, or 1 to maxStride) with the least estimated cost on
-// sample: the longer the stride, the fewer lookups, but keywords shorter
-// than stride+1 need passes and the others more pairs in the table.
-func (pf *prefilter) plan(sample []byte) { pf.planStride(sample, -1) }
+// plan builds the packed filter on sample's byte frequencies where the
+// CPU can run its kernel (see packed.go), and plans the bigram scan
+// elsewhere.
+func (pf *prefilter) plan(sample []byte) {
+	pf.packed = nil
+	if packedKernel != nil && len(pf.scan) > 0 {
+		var freq [256]float64
+		for _, c := range sample {
+			freq[c]++
+		}
+		// One more of every byte, so a short sample rules no byte out.
+		for c := range freq {
+			freq[c] = (freq[c] + 1) / float64(len(sample)+256)
+		}
+		pf.packed = newPackedFilter(pf.scan, &freq)
+		return
+	}
+	pf.planStride(sample, -1)
+}
 
-// planStride plans with the given stride, or the best one when it is -1.
+// planStride splits the keywords between passes and the bigram scan with
+// the given stride, or, when it is -1, the stride (none, or 1 to
+// maxStride) with the least estimated cost on sample: the longer the
+// stride, the fewer lookups, but keywords shorter than stride+1 need
+// passes and the others more pairs in the table.
 func (pf *prefilter) planStride(sample []byte, stride int) {
+	pf.packed = nil
 	total := float64(len(sample) + 1)
 	var freq [256]float64
 	for _, c := range sample {
@@ -207,6 +230,19 @@ func pairVariants(lit literal, off int) []uint16 {
 // lines appends to dst the start offsets of chunk's lines that may matter,
 // in order and without repeats.
 func (pf *prefilter) lines(chunk []byte, dst []int) []int {
+	dst, _ = pf.linesCount(chunk, dst)
+	return dst
+}
+
+// linesCount is lines, also returning the number of newlines in chunk.
+func (pf *prefilter) linesCount(chunk []byte, dst []int) ([]int, int) {
+	if pf.packed != nil {
+		return pf.packed.lines(chunk, dst)
+	}
+	return pf.unpackedLines(chunk, dst), bytes.Count(chunk, []byte{'\n'})
+}
+
+func (pf *prefilter) unpackedLines(chunk []byte, dst []int) []int {
 	n0 := len(dst)
 	if pf.stride > 0 {
 		dst = pf.pairScan(chunk, dst)

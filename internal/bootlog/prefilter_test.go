@@ -118,7 +118,7 @@ func TestPlanCoversEveryKeyword(t *testing.T) {
 	}
 	e := New(runbook.Default())
 	for name, sample := range samples {
-		e.pf.plan(sample)
+		e.pf.planStride(sample, -1)
 		for _, k := range e.pf.scan {
 			found := false
 			for _, g := range e.pf.passes {
@@ -215,8 +215,10 @@ func occursIn(k scanKey, line string) bool {
 	return false
 }
 
-// FuzzPrefilterLines holds both halves of the chunk scan, the bigram scan
-// at every stride and the passes, to the plain definition of a selected line.
+// FuzzPrefilterLines holds every form of the chunk scan, the bigram scan
+// at every stride with the passes and the packed filter on both kernels,
+// to the plain definition of a selected line, and the newline count to
+// bytes.Count.
 func FuzzPrefilterLines(f *testing.F) {
 	var gen bytes.Buffer
 	genLog(&gen, 4000)
@@ -230,12 +232,18 @@ func FuzzPrefilterLines(f *testing.F) {
 		e.pf.planStride(gen.Bytes()[:1000], m) // a short sample: the pairs it finds rare are not
 		plans = append(plans, e.pf)
 	}
+	for _, kernel := range kernels() {
+		plans = append(plans, packedPlan(f, gen.Bytes()[:1000], kernel), packedPlan(f, nil, kernel))
+	}
 	f.Fuzz(func(t *testing.T, text string) {
 		chunk := []byte(text)
 		for _, pf := range plans {
-			got := pf.lines(chunk, nil)
+			got, newlines := pf.linesCount(chunk, nil)
 			if want := oracleLines(pf, chunk); !slices.Equal(got, want) {
-				t.Fatalf("stride %d: lines %v, want %v in %q", pf.stride, got, want, text)
+				t.Fatalf("stride %d, packed %v: lines %v, want %v in %q", pf.stride, pf.packed != nil, got, want, text)
+			}
+			if want := strings.Count(text, "\n"); newlines != want {
+				t.Fatalf("packed %v: %d newlines, want %d in %q", pf.packed != nil, newlines, want, text)
 			}
 		}
 	})

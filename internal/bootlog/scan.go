@@ -167,7 +167,7 @@ func (e *Engine) prefilterJob(j *scanJob, p *textParser, mapped bool) {
 	if mapped {
 		defer catchFault(&j.err)
 	}
-	j.lines = bytes.Count(j.chunk, []byte{'\n'})
+	j.starts, j.lines = e.pf.linesCount(j.chunk, nil)
 	if j.chunk[len(j.chunk)-1] != '\n' {
 		j.lines++
 	}
@@ -177,7 +177,6 @@ func (e *Engine) prefilterJob(j *scanJob, p *textParser, mapped bool) {
 	if en, ok := p.parse(last[bytes.LastIndexByte(last, '\n')+1:]); ok {
 		j.last = en.Time
 	}
-	j.starts = e.pf.lines(j.chunk, nil)
 }
 
 // feedJob parses and feeds j's selected lines.
