@@ -180,6 +180,12 @@ func (e *Engine) machine(id string) *machineState {
 	return ms
 }
 
+// Forget drops what the engine knows of a machine, once it is destroyed.
+func (e *Engine) Forget(machine string) { delete(e.machines, machine) }
+
+// Machines returns how many machines the engine holds state for.
+func (e *Engine) Machines() int { return len(e.machines) }
+
 // Feed matches one entry. Entries of one machine must come in log order.
 // Entries without a machine go under machine "".
 func (e *Engine) Feed(en Entry) {

@@ -59,9 +59,10 @@ type Watcher struct {
 	eng     *bootlog.Engine
 	logs    *flyapi.LogIterator // nil until the first poll picks its start
 	open    map[string]OpenAlert
-	dirty   bool  // open changed since the last save
-	polled  bool  // a poll has listed the machines once
-	lastErr error // the last poll's first transient error
+	dirty   bool            // open changed since the last save
+	polled  bool            // a poll has listed the machines once
+	listed  map[string]bool // active machines of the last listing
+	lastErr error           // the last poll's first transient error
 }
 
 // OpenAlert is one alert raised and not yet recovered, as kept in the state file.
@@ -112,7 +113,7 @@ func New(cfg Config) (*Watcher, error) {
 	if cfg.OnError == nil {
 		cfg.OnError = func(error) {}
 	}
-	w := &Watcher{cfg: cfg, eng: bootlog.New(cfg.Runbook), open: map[string]OpenAlert{}}
+	w := &Watcher{cfg: cfg, eng: bootlog.New(cfg.Runbook), open: map[string]OpenAlert{}, listed: map[string]bool{}}
 	w.eng.SetHangAfter(cfg.HangAfter)
 	if cfg.StatePath != "" {
 		var fs fileState
@@ -243,6 +244,18 @@ func (w *Watcher) poll(ctx context.Context) (verdict.Verdict, []notify.Alert, er
 	}
 	if listed {
 		w.polled = true
+		// A machine listed before and gone now was destroyed: its boot
+		// state would only grow the engine over weeks of autoscaling. One
+		// never listed yet may be new, so its lines are kept.
+		for id := range w.listed {
+			if _, ok := views[id]; !ok {
+				w.eng.Forget(id)
+				delete(w.listed, id)
+			}
+		}
+		for id := range views {
+			w.listed[id] = true
+		}
 	}
 	if w.logs == nil && listed {
 		w.logs = flyapi.NewLogIterator(w.cfg.Fly, w.cfg.App, flyapi.LogQuery{}, w.logStart(views, now))
@@ -337,11 +350,13 @@ func (w *Watcher) evaluate(views map[string]machineView, findings []bootlog.Find
 	for _, f := range findings {
 		k := key(f.Machine, f.Op)
 		v, known := views[f.Machine]
-		_, isOpen := w.open[k]
+		open, isOpen := w.open[k]
 		switch {
-		case f.Status == bootlog.Hung && !isOpen && (!known || v.health != "healthy"):
+		case f.Status == bootlog.Hung && (!isOpen || f.StartedAt.After(open.Since)) && (!known || v.health != "healthy"):
+			// A later boot that wedged again (a redeploy that did not fix
+			// it) pages again: the alert open is about a boot that is gone.
 			w.open[k] = OpenAlert{Machine: f.Machine, Op: f.Op, Region: f.Region, DB: f.DB, Since: f.StartedAt, RaisedAt: now}
-			emit(w.hangAlert(f))
+			emit(w.hangAlert(f, isOpen))
 		case f.Status == bootlog.Completed && isOpen:
 			a := w.open[k]
 			delete(w.open, k)
@@ -357,9 +372,9 @@ func (w *Watcher) evaluate(views map[string]machineView, findings []bootlog.Find
 	for _, id := range ids {
 		v := views[id]
 		k := key(id, OpChecks)
-		if _, isOpen := w.open[k]; v.health == "signature" && !isOpen {
+		if open, isOpen := w.open[k]; v.health == "signature" && (!isOpen || v.lastStart.After(open.Since)) {
 			w.open[k] = OpenAlert{Machine: id, Op: OpChecks, Region: v.m.Region, Since: v.lastStart, RaisedAt: now}
-			emit(w.checksAlert(v, now))
+			emit(w.checksAlert(v, now, isOpen))
 		}
 	}
 	// Passing checks clear every open alert of the machine; so does its end.
@@ -381,25 +396,34 @@ func (w *Watcher) command(machine string) string {
 	return fmt.Sprintf("jpops run -a %s --machine %s", w.cfg.App, machine)
 }
 
-func (w *Watcher) hangAlert(f bootlog.Finding) notify.Alert {
+// hangAlert pages for a hung boot op; again when an earlier boot of the
+// machine was already paged for and this is a later one.
+func (w *Watcher) hangAlert(f bootlog.Finding, again bool) notify.Alert {
 	a := notify.Alert{
 		Kind: notify.KindHang, Machine: f.Machine, Region: f.Region, Op: f.Op, DB: f.DB,
 		Since: f.StartedAt, RunningFor: f.RunningFor, Evidence: f.StartLine, Command: w.command(f.Machine),
 	}
-	a.Summary = fmt.Sprintf("%s is stuck at boot: %s on %s has run for %s with no completion line.",
-		where(w.cfg.App, a.Machine, a.Region), f.Op, f.DB, f.RunningFor.Round(time.Second))
+	a.Summary = fmt.Sprintf("%s is stuck at boot%s: %s on %s has run for %s with no completion line.",
+		where(w.cfg.App, a.Machine, a.Region), againAfter(again, f.StartedAt), f.Op, f.DB, f.RunningFor.Round(time.Second))
 	return a
 }
 
-func (w *Watcher) checksAlert(v machineView, now time.Time) notify.Alert {
+func againAfter(again bool, start time.Time) string {
+	if !again {
+		return ""
+	}
+	return " again (a new boot at " + start.UTC().Format(time.RFC3339) + ")"
+}
+
+func (w *Watcher) checksAlert(v machineView, now time.Time, again bool) notify.Alert {
 	passing, total := v.m.ChecksPassing()
 	running := now.Sub(v.lastStart)
 	a := notify.Alert{
 		Kind: notify.KindHang, Machine: v.m.ID, Region: v.m.Region, Op: OpChecks,
 		Since: v.lastStart, RunningFor: running, Evidence: checksLine(v.m), Command: w.command(v.m.ID),
 	}
-	a.Summary = fmt.Sprintf("%s is started but passes %d/%d health checks, %s after its start (grace %s).",
-		where(w.cfg.App, a.Machine, a.Region), passing, total, running.Round(time.Second),
+	a.Summary = fmt.Sprintf("%s is started%s but passes %d/%d health checks, %s after its start (grace %s).",
+		where(w.cfg.App, a.Machine, a.Region), againAfter(again, v.lastStart), passing, total, running.Round(time.Second),
 		v.m.GracePeriod(w.cfg.Runbook.Checks.DefaultGrace.Duration))
 	return a
 }

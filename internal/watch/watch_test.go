@@ -441,3 +441,108 @@ func TestNewRejectsMissingParts(t *testing.T) {
 		}
 	}
 }
+
+// A redeploy that wedges the machines again (the fix was not in the image)
+// pages again, once per machine and signature, saying it is a new boot;
+// the alerts open before are about boots that are gone. Later polls and a
+// restarted watchdog stay quiet.
+func TestRedeployThatWedgesAgainPagesAgain(t *testing.T) {
+	r := newRig(t, "fix-missing")
+	statePath := filepath.Join(t.TempDir(), "watch", r.sim.App()+".json")
+	rec := &recorder{}
+	w := r.watcher(t, statePath, rec)
+	ctx := context.Background()
+	if _, _, err := w.Once(ctx); err != nil {
+		t.Fatal(err)
+	}
+	first := rec.take()
+	if len(first) != 4 {
+		t.Fatalf("first poll raised %v, want 4 alerts", keys(first))
+	}
+	since := map[string]time.Time{}
+	for _, a := range first {
+		since[a.Machine+"/"+a.Op] = a.Since
+	}
+
+	r.deploy(t)
+	for range 30 { // 15 minutes: the rolling update, then hang_after (5m) past the new boots
+		r.sim.Clock().Advance(30 * time.Second)
+		if _, _, err := w.Once(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	again := rec.take()
+	if k, want := keys(again), keys(first); !slices.Equal(k, want) {
+		t.Fatalf("after the redeploy: %v, want %v again", k, want)
+	}
+	for _, a := range again {
+		if !a.Since.After(since[a.Machine+"/"+a.Op]) {
+			t.Errorf("%s/%s paged again with since %s, not after the first boot's %s", a.Machine, a.Op, a.Since, since[a.Machine+"/"+a.Op])
+		}
+		if !strings.Contains(a.Summary, "again (a new boot at ") {
+			t.Errorf("summary does not say it is a new boot: %q", a.Summary)
+		}
+	}
+
+	r.sim.Clock().Advance(time.Minute)
+	if _, _, err := w.Once(ctx); err != nil {
+		t.Fatal(err)
+	}
+	w2 := r.watcher(t, statePath, rec)
+	if _, _, err := w2.Once(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if k := keys(rec.take()); len(k) != 0 {
+		t.Fatalf("after paging again, the watchdog and a restarted one raised %v", k)
+	}
+}
+
+// listing drops the machines in gone from the machine list, as Fly does
+// once a machine is destroyed.
+type listing struct {
+	flyapi.Client
+	mu   sync.Mutex
+	gone map[string]bool
+}
+
+func (l *listing) ListMachines(ctx context.Context, app string) ([]flyapi.Machine, error) {
+	ms, err := l.Client.ListMachines(ctx, app)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.DeleteFunc(ms, func(m flyapi.Machine) bool { return l.gone[m.ID] }), err
+}
+
+// A destroyed machine's alerts recover and the engine forgets it, so a
+// watchdog running for weeks over an autoscaled app does not grow.
+func TestDestroyedMachineIsForgotten(t *testing.T) {
+	r := newRig(t, "db-boot-hang")
+	fly := &listing{Client: r.fly, gone: map[string]bool{}}
+	rec := &recorder{}
+	w, err := New(Config{App: r.sim.App(), Runbook: runbook.Default(), Fly: fly, Now: r.sim.Clock().Now, Send: rec.send})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, _, err := w.Once(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ids := r.sim.MachineIDs()
+	if n := w.eng.Machines(); n != len(ids) {
+		t.Fatalf("engine holds %d machines, want %d", n, len(ids))
+	}
+	rec.take()
+	fly.mu.Lock()
+	fly.gone[ids[0]] = true
+	fly.mu.Unlock()
+	r.sim.Clock().Advance(10 * time.Second)
+	if _, _, err := w.Once(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := w.eng.Machines(); n != len(ids)-1 {
+		t.Errorf("engine holds %d machines after one was destroyed, want %d", n, len(ids)-1)
+	}
+	want := []string{"recovery/" + ids[0] + "/checks", "recovery/" + ids[0] + "/integrity_check"}
+	if k := keys(rec.take()); !slices.Equal(k, want) {
+		t.Errorf("alerts %v, want %v", k, want)
+	}
+}
