@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -192,6 +193,41 @@ func TestMappedScanTruncated(t *testing.T) {
 		}
 		unmap(data)
 		f.Close()
+	}
+}
+
+// A fault inside the vector kernel, on a mapping whose file was truncated
+// under it, must become the same error as anywhere else: the runtime can
+// turn a fault in assembly into a panic only if the kernel keeps to Go's
+// conventions (a frame it knows, no fault in a non-Go stack).
+func TestMappedFaultInPackedKernel(t *testing.T) {
+	if packedKernel == nil {
+		t.Skip("this CPU has no AVX2: no kernel to fault in")
+	}
+	var buf bytes.Buffer
+	genLog(&buf, 60_000)
+	path := writeTemp(t, buf.Bytes())
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	data, err := mapFile(f, buf.Len())
+	if err != nil {
+		t.Skipf("mapping files is not supported here: %v", err)
+	}
+	defer unmap(data)
+	if err := f.Truncate(0); err != nil {
+		t.Fatal(err)
+	}
+	pf := packedPlan(t, buf.Bytes(), packedKernel)
+	func() {
+		defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+		defer catchFault(&err)
+		pf.linesCount(data, nil)
+	}()
+	if err == nil || !strings.Contains(err.Error(), "shrank") {
+		t.Errorf("err = %v, want a file-shrank error", err)
 	}
 }
 
