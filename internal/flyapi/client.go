@@ -141,12 +141,15 @@ func (c *HTTPClient) ListMachines(ctx context.Context, app string) ([]Machine, e
 	if err := checkName("app", app); err != nil {
 		return nil, err
 	}
-	body, err := c.get(ctx, o, c.machinesBase+"/v1/apps/"+url.PathEscape(app)+"/machines", c.timeout)
+	var ms []Machine
+	err := c.get(ctx, o, c.machinesBase+"/v1/apps/"+url.PathEscape(app)+"/machines", c.timeout, func(body []byte) (err error) {
+		ms, err = DecodeMachines(body)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
-	ms, err := DecodeMachines(body)
-	return ms, c.withOp(o, err)
+	return ms, nil
 }
 
 // GetMachine gets one machine.
@@ -155,12 +158,15 @@ func (c *HTTPClient) GetMachine(ctx context.Context, app, id string) (*Machine, 
 	if err := errors.Join(checkName("app", app), checkName("machine id", id)); err != nil {
 		return nil, err
 	}
-	body, err := c.get(ctx, o, c.machineURL(app, id), c.timeout)
+	var m *Machine
+	err := c.get(ctx, o, c.machineURL(app, id), c.timeout, func(body []byte) (err error) {
+		m, err = DecodeMachine(body)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
-	m, err := DecodeMachine(body)
-	return m, c.withOp(o, err)
+	return m, nil
 }
 
 // WaitMachine blocks until the machine reaches state ("started" when empty)
@@ -180,7 +186,9 @@ func (c *HTTPClient) WaitMachine(ctx context.Context, app, id, state string, tim
 		secs = min(max(secs, 1), maxWaitPerRequest)
 		q := url.Values{"state": {state}, "timeout": {strconv.Itoa(secs)}}
 		began := time.Now()
-		_, err := c.get(ctx, o, c.machineURL(app, id)+"/wait?"+q.Encode(), time.Duration(secs)*time.Second+c.timeout)
+		// The answer is {"ok": true}; the status says it all, so the body is
+		// not decoded (fly-go does not either).
+		err := c.get(ctx, o, c.machineURL(app, id)+"/wait?"+q.Encode(), time.Duration(secs)*time.Second+c.timeout, nil)
 		if !errors.Is(err, ErrWaitTimeout) || time.Until(deadline) < time.Second {
 			return err
 		}
@@ -205,12 +213,15 @@ func (c *HTTPClient) GetLogs(ctx context.Context, app string, q LogQuery) (LogPa
 	} else if q.Region != "" {
 		v.Set("region", q.Region)
 	}
-	body, err := c.get(ctx, o, c.logsBase+"/api/v1/apps/"+url.PathEscape(app)+"/logs?"+v.Encode(), c.timeout)
+	var page LogPage
+	err := c.get(ctx, o, c.logsBase+"/api/v1/apps/"+url.PathEscape(app)+"/logs?"+v.Encode(), c.timeout, func(body []byte) (err error) {
+		page, err = DecodeLogs(body)
+		return err
+	})
 	if err != nil {
 		return LogPage{}, err
 	}
-	page, err := DecodeLogs(body)
-	return page, c.withOp(o, err)
+	return page, nil
 }
 
 func (c *HTTPClient) machineURL(app, id string) string {
@@ -227,18 +238,22 @@ func checkName(what, v string) error {
 	return nil
 }
 
-// withOp adds the operation and the client's redaction to a decode error.
-func (c *HTTPClient) withOp(o op, err error) error {
+// withOp adds the operation, the attempts and the client's redaction to a
+// decode error.
+func (c *HTTPClient) withOp(o op, err error, attempts int) error {
 	var de *DecodeError
 	if errors.As(err, &de) {
-		de.Op, de.red = o.String(), c.red
+		de.Op, de.red, de.Attempts = o.String(), c.red, attempts
 		de.Snippet = c.red.String(de.Snippet)
 	}
 	return err
 }
 
-// get makes one GET with retries and returns the 2xx body.
-func (c *HTTPClient) get(ctx context.Context, o op, u string, timeout time.Duration) ([]byte, error) {
+// get makes one GET with retries and hands the 2xx body to decode (nil: the
+// body is not needed). A body that does not decode is retried like a 502:
+// jpops only reads, so asking again is safe, and a cut or replaced answer
+// is usually a passing fault of a proxy on the way.
+func (c *HTTPClient) get(ctx context.Context, o op, u string, timeout time.Duration, decode func([]byte) error) error {
 	host := u
 	if pu, err := url.Parse(u); err == nil {
 		host = pu.Host
@@ -246,7 +261,7 @@ func (c *HTTPClient) get(ctx context.Context, o op, u string, timeout time.Durat
 	for attempt := 1; ; attempt++ {
 		status, hdr, body, err := c.once(ctx, u, timeout)
 		if ctx.Err() != nil {
-			return nil, fmt.Errorf("%s: %w", o, ctx.Err())
+			return fmt.Errorf("%s: %w", o, ctx.Err())
 		}
 		var failure error
 		var wait time.Duration
@@ -254,23 +269,30 @@ func (c *HTTPClient) get(ctx context.Context, o op, u string, timeout time.Durat
 		case err != nil:
 			failure = &NetError{Op: o.String(), Host: host, Attempts: attempt, Err: err, red: c.red}
 		case status >= 200 && status < 300:
-			return body, nil
+			if decode == nil {
+				return nil
+			}
+			if err := decode(body); err != nil {
+				failure = c.withOp(o, err, attempt)
+				break
+			}
+			return nil
 		case status == http.StatusTooManyRequests:
 			wait = retryAfter(hdr.Get("Retry-After"), time.Now())
 			failure = c.apiError(o, status, hdr, body, attempt)
 		case status == http.StatusBadGateway || status == http.StatusServiceUnavailable:
 			failure = c.apiError(o, status, hdr, body, attempt)
 		default:
-			return nil, c.apiError(o, status, hdr, body, attempt)
+			return c.apiError(o, status, hdr, body, attempt)
 		}
 		if attempt > c.maxRetries {
-			return nil, failure
+			return failure
 		}
 		if wait <= 0 {
 			wait = c.backoff(attempt - 1)
 		}
 		if err := c.sleep(ctx, wait); err != nil {
-			return nil, fmt.Errorf("%s: %w", o, err)
+			return fmt.Errorf("%s: %w", o, err)
 		}
 	}
 }

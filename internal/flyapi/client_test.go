@@ -475,6 +475,83 @@ func TestBadBodies(t *testing.T) {
 	}
 }
 
+// A 2xx body that does not decode is retried like a 502; when the attempts
+// run out the error is the redacted DecodeError, saying how many were made.
+func TestUndecodableBodyRetried(t *testing.T) {
+	fixture := string(machineFixture(t))
+	good := map[string]string{"list": "[" + fixture + "]", "get": fixture, "logs": logsBody("1"), "wait": `{"ok": true}`}
+	garbage := "<html><body>upstream hiccup " + testToken + "</body></html>"
+	tests := []struct {
+		name, call string
+		answers    []string // status:body per request; the last one repeats
+		maxRetries int
+		wantCalls  int32
+		wantDecode bool // else success, or an APIError when wantStatus is set
+		wantStatus int
+		wantSleeps []time.Duration
+	}{
+		{"truncated list once", "list", []string{"200:" + good["list"][:len(good["list"])/2], "200:GOOD"}, 0, 2, false, 0, []time.Duration{time.Millisecond}},
+		{"garbage machine once", "get", []string{"200:" + garbage, "200:GOOD"}, 0, 2, false, 0, []time.Duration{time.Millisecond}},
+		{"garbage logs twice", "logs", []string{"200:" + garbage, "200:data: nope", "200:GOOD"}, 0, 3, false, 0, []time.Duration{time.Millisecond, 2 * time.Millisecond}},
+		{"machine without id", "get", []string{"200:{}", "200:GOOD"}, 0, 2, false, 0, []time.Duration{time.Millisecond}},
+		{"garbage forever", "list", []string{"200:" + garbage}, 0, 4, true, 0, []time.Duration{time.Millisecond, 2 * time.Millisecond, 3 * time.Millisecond}},
+		{"garbage logs forever", "logs", []string{"200:" + garbage}, 2, 3, true, 0, []time.Duration{time.Millisecond, 2 * time.Millisecond}},
+		{"garbage without retries", "get", []string{"200:" + garbage}, -1, 1, true, 0, nil},
+		{"garbage then 404", "get", []string{"200:" + garbage, `404:{"error":"machine not found"}`}, 0, 2, false, 404, []time.Duration{time.Millisecond}},
+		{"4xx with garbage", "list", []string{"422:" + garbage}, 0, 1, false, 422, nil},
+		{"wait body not needed", "wait", []string{"200:" + garbage}, 0, 1, false, 0, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var calls atomic.Int32
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				n := min(int(calls.Add(1)), len(tt.answers)) - 1
+				status, body, _ := strings.Cut(tt.answers[n], ":")
+				code, _ := strconv.Atoi(status)
+				w.WriteHeader(code)
+				io.WriteString(w, strings.ReplaceAll(body, "GOOD", good[tt.call]))
+			}))
+			defer srv.Close()
+			c, sleeps := newClient(t, srv, Config{MaxRetries: tt.maxRetries})
+			var err error
+			if tt.call == "wait" {
+				err = c.WaitMachine(context.Background(), "autonomath-api", "148ed726c1e589", "", time.Second)
+			} else {
+				err = call(c, tt.call)
+			}
+			if calls.Load() != tt.wantCalls {
+				t.Errorf("%d requests, want %d", calls.Load(), tt.wantCalls)
+			}
+			if fmt.Sprint(*sleeps) != fmt.Sprint(tt.wantSleeps) {
+				t.Errorf("sleeps = %v, want %v", *sleeps, tt.wantSleeps)
+			}
+			var de *DecodeError
+			var ae *APIError
+			switch {
+			case tt.wantDecode:
+				if !errors.As(err, &de) || de.Attempts != int(tt.wantCalls) || de.Op == "" {
+					t.Fatalf("err = %#v, want a DecodeError after %d attempts", err, tt.wantCalls)
+				}
+				if tt.wantCalls > 1 && !strings.Contains(err.Error(), fmt.Sprintf("(after %d attempts)", tt.wantCalls)) {
+					t.Errorf("message = %q, want the attempts", err)
+				}
+				if strings.Contains(err.Error(), testToken) || strings.Contains(de.Snippet, testToken) {
+					t.Errorf("the token reached the error: %v", err)
+				}
+			case tt.wantStatus != 0:
+				if !errors.As(err, &ae) || ae.Status != tt.wantStatus {
+					t.Fatalf("err = %v, want an APIError %d", err, tt.wantStatus)
+				}
+				if strings.Contains(err.Error(), testToken) {
+					t.Errorf("the token reached the error: %v", err)
+				}
+			case err != nil:
+				t.Fatalf("err = %v, want success", err)
+			}
+		})
+	}
+}
+
 // A body cut short by the connection is a network failure, retried.
 func TestBodyCutShort(t *testing.T) {
 	var calls atomic.Int32

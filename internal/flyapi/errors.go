@@ -101,7 +101,10 @@ type DecodeError struct {
 	Want    string // "machine JSON", "log JSON"
 	Snippet string // start of the body, redacted
 	Err     error
-	red     *redact.Redactor // the client's, which also knows its token
+	// Attempts is the requests made, retries included; 0 when a decoder is
+	// called directly.
+	Attempts int
+	red      *redact.Redactor // the client's, which also knows its token
 }
 
 func (e *DecodeError) Error() string {
@@ -112,6 +115,9 @@ func (e *DecodeError) Error() string {
 	fmt.Fprintf(&b, "%s API returned a body that is not %s: %v", e.API, e.Want, e.Err)
 	if e.Snippet != "" {
 		fmt.Fprintf(&b, " (body starts %q)", e.Snippet)
+	}
+	if e.Attempts > 1 {
+		fmt.Fprintf(&b, " (after %d attempts)", e.Attempts)
 	}
 	return redactWith(e.red, b.String())
 }

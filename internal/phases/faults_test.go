@@ -154,28 +154,43 @@ func TestFault_ConnectionReset(t *testing.T) {
 	})
 }
 
+// A 2xx body that does not decode is retried like a 502: once, the walk
+// goes on; sustained, the decode error stops it after every attempt.
 func TestFault_TruncatedBody(t *testing.T) {
-	t.Parallel()
-	r := newRig(t, "db-boot-hang")
-	res, got, err := faultRun(t, r, flysim.Faults{Truncate: true, Count: 1})
-	wantExit(t, res, err, 1)
-	var de *flyapi.DecodeError
-	if !errors.As(err, &de) {
-		t.Errorf("err %v, want a DecodeError", err)
-	}
-	wantStoppedByError(t, got, "diagnose")
+	testUndecodableBody(t, flysim.Faults{Truncate: true}, "unexpected end of JSON input")
 }
 
 func TestFault_GarbageBody(t *testing.T) {
-	t.Parallel()
-	r := newRig(t, "db-boot-hang")
-	res, got, err := faultRun(t, r, flysim.Faults{Garbage: true, Count: 1})
-	wantExit(t, res, err, 1)
-	var de *flyapi.DecodeError
-	if !errors.As(err, &de) {
-		t.Errorf("err %v, want a DecodeError", err)
-	}
-	wantStoppedByError(t, got, "diagnose")
+	testUndecodableBody(t, flysim.Faults{Garbage: true}, "upstream hiccup")
+}
+
+func testUndecodableBody(t *testing.T, fault flysim.Faults, wantInMsg string) {
+	t.Run("once", func(t *testing.T) {
+		t.Parallel()
+		r := newRig(t, "db-boot-hang")
+		once := fault
+		once.Count = 1
+		res, got, err := faultRun(t, r, once)
+		wantExit(t, res, err, 0)
+		wantSkeleton(t, got, recoveredWalk)
+	})
+	t.Run("sustained", func(t *testing.T) {
+		t.Parallel()
+		r := newRig(t, "db-boot-hang")
+		res, got, err := faultRun(t, r, fault)
+		wantExit(t, res, err, 1)
+		var de *flyapi.DecodeError
+		if !errors.As(err, &de) || de.Attempts != flyapi.DefaultMaxRetries+1 {
+			t.Errorf("err %v, want a DecodeError after %d attempts", err, flyapi.DefaultMaxRetries+1)
+		}
+		if msg := fmt.Sprint(err); !strings.Contains(msg, wantInMsg) || !strings.Contains(msg, fmt.Sprintf("after %d attempts", flyapi.DefaultMaxRetries+1)) {
+			t.Errorf("message %q, want %q and the attempts", msg, wantInMsg)
+		}
+		if strings.Contains(fmt.Sprint(err, got), testToken) {
+			t.Errorf("the token reached the error or the journal")
+		}
+		wantStoppedByError(t, got, "diagnose")
+	})
 }
 
 func TestFault_UnauthorizedMidRun(t *testing.T) {
