@@ -113,6 +113,10 @@ type chunker struct {
 	skipping   bool
 	err        error
 	st         *Stats
+	// fill is how many bytes a chunk waits for before it is cut, unless
+	// the buffer is full or the input ended: from a pipe a read returns at
+	// most 64 KiB, and every chunk costs a hand-off between goroutines.
+	fill int
 }
 
 func newChunker(r io.Reader, st *Stats) *chunker {
@@ -129,7 +133,7 @@ func (c *chunker) next() ([]byte, bool) {
 				c.start, c.end = 0, 0
 			}
 		}
-		if !c.skipping {
+		if !c.skipping && (c.end-c.start >= c.fill || c.end == len(c.buf) || c.err != nil) {
 			if i := bytes.LastIndexByte(c.buf[c.start:c.end], '\n'); i >= 0 {
 				chunk := c.buf[c.start : c.start+i+1]
 				c.start += i + 1

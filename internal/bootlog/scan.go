@@ -73,7 +73,9 @@ func (s *readSource) err() error { return s.c.readErr() }
 func (e *Engine) scanText(r io.Reader) (Stats, error) {
 	var readSt Stats // the chunker's counts, owned by the reader until it is done
 	ahead := scanAhead()
-	src := &readSource{c: newChunker(r, &readSt), free: make(chan []byte, ahead+1), ahead: ahead}
+	c := newChunker(r, &readSt)
+	c.fill = scanBuf / 2
+	src := &readSource{c: c, free: make(chan []byte, ahead+1), ahead: ahead}
 	st, err := e.scanChunks(src, false)
 	st.Lines += readSt.Lines
 	st.Overlong += readSt.Overlong
