@@ -61,24 +61,52 @@ func (r *Redactor) String(s string) string {
 }
 
 // tokenMarks are what every match of tokenPattern contains, lower-cased.
+// Case folding of them is ASCII only: none holds a letter (k, s) that
+// (?i) also folds to a non-ASCII rune.
 var tokenMarks = []string{"fm1r_", "fm1a_", "fm2_", "fo1_", "flyv1", "bearer"}
+
+// markStart holds the bytes a token mark can begin with, in either case.
+var markStart = func() (t [256]bool) {
+	for _, m := range tokenMarks {
+		t[m[0]], t[m[0]-'a'+'A'] = true, true
+	}
+	return t
+}()
 
 // mayHoldToken is a cheap test that spares most lines the regular
 // expression: a flood of build output must not cost a regexp per line.
+// It allocates nothing: lower-casing each line first cost more than the
+// regexp it spared.
 func mayHoldToken(s string) bool {
-	lower := s
 	for i := 0; i < len(s); i++ {
-		if c := s[i]; 'A' <= c && c <= 'Z' {
-			lower = strings.ToLower(s)
-			break
+		if !markStart[s[i]] {
+			continue
 		}
-	}
-	for _, m := range tokenMarks {
-		if strings.Contains(lower, m) {
-			return true
+		for _, m := range tokenMarks {
+			if hasLowerPrefixFold(s[i:], m) {
+				return true
+			}
 		}
 	}
 	return false
+}
+
+// hasLowerPrefixFold reports whether s begins with the lower-case ASCII
+// prefix, ignoring the case of s.
+func hasLowerPrefixFold(s, prefix string) bool {
+	if len(s) < len(prefix) {
+		return false
+	}
+	for i := 0; i < len(prefix); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != prefix[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // secretName reports whether an environment variable's name says its value is secret.
