@@ -380,8 +380,7 @@ func redactorFor(spec Spec) func(string) string {
 	if spec.Env == nil {
 		return base.String
 	}
-	extra := redact.New(redact.SecretsFromEnv(spec.Env)...)
-	return func(s string) string { return base.String(extra.String(s)) }
+	return base.With(redact.SecretsFromEnv(spec.Env)...).String
 }
 
 // child tracks the exit of a started command.

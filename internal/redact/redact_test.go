@@ -91,3 +91,28 @@ func BenchmarkStringToken(b *testing.B) {
 		_ = String(line)
 	}
 }
+
+func TestWithMasksBothSetsAndLeavesTheBaseAlone(t *testing.T) {
+	base := New("base-secret-value", "extra-secret-and-more")
+	r := base.With("extra-secret", "base-secret-value-and-more")
+	tests := []struct{ in, want string }{
+		{"a base-secret-value b", "a " + Mask + " b"},
+		{"a extra-secret b", "a " + Mask + " b"},
+		// A secret of one set contains one of the other: masked whole
+		// either way round, leaving no tail of it in clear.
+		{"x base-secret-value-and-more y", "x " + Mask + " y"},
+		{"x extra-secret-and-more y", "x " + Mask + " y"},
+	}
+	for _, tt := range tests {
+		if got := r.String(tt.in); got != tt.want {
+			t.Errorf("With: String(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+	if got := base.String("extra-secret"); got != "extra-secret" {
+		t.Errorf("With changed its base: it masks %q", got)
+	}
+	var none *Redactor
+	if got := none.With("extra-secret").String("extra-secret!"); got != Mask+"!" {
+		t.Errorf("nil.With: got %q", got)
+	}
+}
