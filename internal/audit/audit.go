@@ -16,11 +16,23 @@
 //   - python/perl/ruby/node/php one-liners (-c/-e or a here-doc) whose text
 //     has an upper-case SQL keyword or hashlib plus a DB reference.
 //   - ops inside $(...), <(...), subshells, blocks, loops and case arms.
+//   - ops in strings run as code: the arguments of eval, the action of a
+//     trap on EXIT (or ERR, DEBUG, RETURN), and the string after -c of
+//     sh/bash/dash/ash/zsh/ksh, su and runuser. The string is parsed as
+//     shell and audited where the command stands (guarded if it is); a
+//     finding points at the outer command and shows the inner one. Command
+//     substitutions in the string are audited where they stand, not again;
+//     a string that does not parse is skipped.
 //
 // What counts as "at boot": top-level code, and functions called from it,
-// directly or through other functions. A function nobody calls is not
-// reported (a sourced library is audited through the script that calls it).
-// A function called only from guarded code is guarded.
+// directly, through other functions, or through code strings as above. A
+// function nobody calls is not reported (a sourced library is audited
+// through the script that calls it). A function called only from guarded
+// code is guarded. An indirect call whose command word is a variable ($fn,
+// "${steps[@]}") runs every value the script assigns to that variable
+// literally (fn=check_db, steps=(a b), for fn in a b, ${fn:-a}); a variable
+// with no such value (read from the environment or computed) is not
+// followed.
 //
 // What counts as a guard (best effort, either direction of the test):
 //   - a size test: -ge/-gt/-lt/-le (or (( > >= < <= ))) where one side is a
@@ -68,7 +80,7 @@ type Finding struct {
 	Line       int    `json:"line"`
 	Col        int    `json:"col"`
 	Op         string `json:"op"`
-	Command    string `json:"command"` // the source line, trimmed
+	Command    string `json:"command"` // the source line, trimmed; "[runs: …]" adds the command a code string runs
 	Why        string `json:"why"`
 	InFunction string `json:"in_function,omitempty"`
 }
@@ -104,7 +116,11 @@ func Script(name string, src io.Reader) ([]Finding, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := &walker{name: name, src: data, funcs: map[string]*syntax.FuncDecl{}, visited: map[string]bool{}}
+	w := &walker{src: data, state: &state{
+		name: name, funcs: map[string]funcDef{}, visited: map[string]bool{},
+		values: map[string][]string{}, aliases: map[string][]string{}, seen: map[codeKey]bool{}, reported: map[Finding]bool{},
+		codeBytes: codeBudget + 2*len(data), codeStrings: maxCodeStrings,
+	}}
 	w.run(file)
 	slices.SortStableFunc(w.findings, func(a, b Finding) int {
 		if a.Line != b.Line {
@@ -167,28 +183,114 @@ type input struct {
 	hasInput bool
 }
 
+// walker audits one piece of shell text: the script, or a string in it that
+// runs as code.
 type walker struct {
-	name     string
-	src      []byte
-	funcs    map[string]*syntax.FuncDecl
-	visited  map[string]bool // functions already walked as reachable unguarded
-	queue    []string
-	findings []Finding
+	*state
+	src   []byte  // the text that node positions refer to
+	from  *origin // where that text runs in the script; nil for the script itself
+	depth int     // how many code strings deep
 }
 
+// state is shared by the script's walker and those of its code strings.
+type state struct {
+	name        string
+	funcs       map[string]funcDef
+	visited     map[string]bool // functions already walked as reachable unguarded
+	queue       []string
+	findings    []Finding
+	values      map[string][]string // literal values assigned to each variable
+	aliases     map[string][]string // variables assigned from another: a=$b
+	seen        map[codeKey]bool    // code strings already audited
+	reported    map[Finding]bool    // findings from code strings
+	codeBytes   int                 // bytes of code strings still to be parsed
+	codeStrings int                 // code strings still to be parsed
+}
+
+type funcDef struct {
+	decl *syntax.FuncDecl
+	w    *walker // the walker of the text it is defined in
+}
+
+// origin is the command in the script that runs a code string.
+type origin struct {
+	pos  syntax.Pos
+	line string
+	via  string // "eval", "bash -c", "trap on EXIT", "the indirect call $fn (fn=f)"
+}
+
+type codeKey struct {
+	at   uint
+	fn   string
+	code string
+}
+
+const (
+	// Bounds on the work of code strings, which variables holding code can
+	// multiply: a real boot script has a handful.
+	maxDepth       = 4        // eval "sh -c '…'" and so on; deeper strings are skipped
+	codeBudget     = 64 << 10 // bytes parsed beyond twice the script's size
+	maxCodeStrings = 512
+	maxValues      = 64 // values of one variable followed by an indirect call
+)
+
 func (w *walker) run(f *syntax.File) {
-	syntax.Walk(f, func(n syntax.Node) bool {
-		if fd, ok := n.(*syntax.FuncDecl); ok && fd.Name != nil {
-			w.funcs[fd.Name.Value] = fd
-		}
-		return true
-	})
+	w.collect(f, true)
 	w.stmts(f.Stmts, ctx{})
 	for len(w.queue) > 0 {
 		name := w.queue[0]
 		w.queue = w.queue[1:]
-		w.stmt(w.funcs[name].Body, ctx{fn: name}, input{})
+		fd := w.funcs[name]
+		fd.w.stmt(fd.decl.Body, ctx{fn: name}, input{})
 	}
+}
+
+// collect records the functions and the literal variable values of f. A
+// code string's functions do not replace the script's.
+func (w *walker) collect(f *syntax.File, replace bool) {
+	syntax.Walk(f, func(n syntax.Node) bool {
+		switch n := n.(type) {
+		case *syntax.FuncDecl:
+			if n.Name == nil {
+				break
+			}
+			if _, ok := w.funcs[n.Name.Value]; replace || !ok {
+				w.funcs[n.Name.Value] = funcDef{decl: n, w: w}
+			}
+		case *syntax.Assign:
+			if n.Name == nil {
+				break
+			}
+			if n.Value != nil {
+				w.assign(n.Name.Value, n.Value)
+			}
+			if n.Array != nil {
+				for _, e := range n.Array.Elems {
+					if e.Value != nil {
+						w.assign(n.Name.Value, e.Value)
+					}
+				}
+			}
+		case *syntax.ForClause:
+			if it, ok := n.Loop.(*syntax.WordIter); ok && it.Name != nil {
+				for _, item := range it.Items {
+					w.assign(it.Name.Value, item)
+				}
+			}
+		}
+		return true
+	})
+}
+
+func (w *walker) assign(name string, value *syntax.Word) {
+	if pe := paramWord(value); pe != nil {
+		w.aliases[name] = append(w.aliases[name], pe.Param.Value)
+		if d := paramDefault(pe); d != nil {
+			w.values[name] = append(w.values[name], w.code(d))
+		}
+		return
+	}
+	w.values[name] = append(w.values[name], w.code(value))
 }
 
 func (w *walker) stmts(list []*syntax.Stmt, c ctx) {
@@ -280,7 +382,7 @@ func (w *walker) nested(n syntax.Node, c ctx) {
 var wrappers = map[string]bool{
 	"command": true, "exec": true, "nice": true, "ionice": true, "nohup": true, "sudo": true,
 	"env": true, "timeout": true, "time": true, "su-exec": true, "gosu": true, "chronic": true,
-	"setsid": true, "stdbuf": true, "chpst": true, "s6-setuidgid": true,
+	"setsid": true, "stdbuf": true, "chpst": true, "s6-setuidgid": true, "runuser": true,
 }
 
 // command returns the index and base name of the command a call runs,
@@ -309,6 +411,10 @@ const (
 	toolSQLite
 	toolHash
 	toolScript
+	toolShell // sh -c '…'
+	toolSu    // su -c '…', runuser -l app -c '…'
+	toolEval
+	toolTrap
 )
 
 var tools = map[string]toolKind{
@@ -317,6 +423,9 @@ var tools = map[string]toolKind{
 	"b2sum": toolHash, "md5sum": toolHash, "cksum": toolHash, "openssl": toolHash,
 	"python": toolScript, "python3": toolScript, "python2": toolScript, "perl": toolScript,
 	"ruby": toolScript, "node": toolScript, "php": toolScript,
+	"sh": toolShell, "bash": toolShell, "dash": toolShell, "ash": toolShell, "zsh": toolShell,
+	"ksh": toolShell, "mksh": toolShell, "su": toolSu, "runuser": toolSu,
+	"eval": toolEval, "trap": toolTrap,
 }
 
 var (
@@ -354,7 +463,7 @@ func (w *walker) call(s *syntax.Stmt, call *syntax.CallExpr, c ctx, in input) {
 	if i < 0 {
 		return
 	}
-	if fd, ok := w.funcs[name]; ok && i == 0 && fd != nil {
+	if _, ok := w.funcs[name]; ok && i == 0 {
 		if !c.guarded && !w.visited[name] {
 			w.visited[name] = true
 			w.queue = append(w.queue, name)
@@ -364,9 +473,29 @@ func (w *walker) call(s *syntax.Stmt, call *syntax.CallExpr, c ctx, in input) {
 	if c.guarded {
 		return
 	}
+	if pe := paramWord(call.Args[0]); pe != nil && i == 0 {
+		w.indirect(call, pe, c)
+		return
+	}
 	args := call.Args[i+1:]
 	var ops []string
 	switch tools[name] {
+	case toolEval:
+		codes := make([]string, len(args))
+		for j, a := range args {
+			codes[j] = w.code(a)
+		}
+		w.runCode(call.Args[i], "eval", strings.Join(codes, " "), c)
+	case toolTrap:
+		if action, on := trapAction(args); action != nil {
+			w.runCode(call.Args[i], "trap on "+on, w.code(action), c)
+		}
+	case toolShell:
+		if str := shellString(args); str != nil {
+			w.runCode(call.Args[i], name+" -c", w.code(str), c)
+		}
+	case toolSu:
+		w.runCode(call.Args[i], name+" -c", w.suCommand(args), c)
 	case toolSQLite:
 		sql := w.sqliteSQL(args) + w.heredocs(s) + in.text
 		ops = match(sqlOps, reSQLComment.ReplaceAllString(sql, " "))
@@ -407,10 +536,279 @@ func (w *walker) report(s *syntax.Stmt, at syntax.Node, op string, c ctx) {
 		why = fmt.Sprintf("in function %s, called at boot with no size gate or override: a full scan of a multi-GB DB wedges the boot past the health-check grace", c.fn)
 	}
 	pos := at.Pos()
-	w.findings = append(w.findings, Finding{
+	f := Finding{
 		File: w.name, Line: int(pos.Line()), Col: int(pos.Col()), Op: op,
 		Command: w.line(pos), Why: why, InFunction: c.fn,
+	}
+	if w.from != nil {
+		// Positions in a code string mean nothing in the script: point at
+		// the command that runs the string, and show what it runs.
+		inner := f.Command
+		f.Line, f.Col, f.Command = int(w.from.pos.Line()), int(w.from.pos.Col()), w.from.line
+		if !strings.Contains(f.Command, inner) {
+			f.Command = shorten(f.Command+" [runs: "+inner+"]", 240)
+		}
+		f.Why = "in code run by " + w.from.via + ": " + why
+		if w.reported[f] {
+			return // one op reached through two code strings reports once
+		}
+		w.reported[f] = true
+	}
+	w.findings = append(w.findings, f)
+}
+
+// runCode audits code, a string that the command at runs as shell code, as if
+// it stood where that command stands.
+func (w *walker) runCode(at syntax.Node, via, code string, c ctx) {
+	if w.depth >= maxDepth || strings.TrimSpace(code) == "" || len(code) > w.codeBytes || w.codeStrings == 0 {
+		return
+	}
+	from := &origin{pos: at.Pos(), line: w.line(at.Pos()), via: via}
+	if w.from != nil {
+		from = &origin{pos: w.from.pos, line: w.from.line, via: w.from.via + ", then " + via}
+	}
+	key := codeKey{at: from.pos.Offset(), fn: c.fn, code: code}
+	if w.seen[key] {
+		return
+	}
+	w.seen[key] = true
+	w.codeBytes -= len(code)
+	w.codeStrings--
+	f, err := parse("", []byte(code))
+	if err != nil {
+		return // the shell would fail on it too; there is nothing to audit
+	}
+	inner := &walker{state: w.state, src: []byte(code), from: from, depth: w.depth + 1}
+	inner.collect(f, false)
+	inner.stmts(f.Stmts, c)
+}
+
+// indirect audits a call whose command word is a variable ($fn "$DB") as
+// each literal value assigned to it, followed by the call's arguments.
+func (w *walker) indirect(call *syntax.CallExpr, pe *syntax.ParamExp, c ctx) {
+	var rest strings.Builder
+	for _, a := range call.Args[1:] {
+		rest.WriteByte(' ')
+		if hasSubst(a) {
+			rest.WriteString(placeholder) // audited where it stands
+		} else {
+			rest.WriteString(w.text(a))
+		}
+	}
+	values := w.resolve(pe.Param.Value, map[string]bool{})
+	if d := paramDefault(pe); d != nil {
+		values = append(values, w.code(d))
+	}
+	slices.Sort(values)
+	values = slices.Compact(values)
+	for _, v := range values[:min(len(values), maxValues)] {
+		via := fmt.Sprintf("the indirect call %s (%s=%s)", shorten(w.text(call.Args[0]), 40), pe.Param.Value, shorten(v, 40))
+		w.runCode(call.Args[0], via, v+rest.String(), c)
+	}
+}
+
+// resolve returns the literal values a variable may hold, following a=$b.
+func (s *state) resolve(name string, seen map[string]bool) []string {
+	if seen[name] {
+		return nil
+	}
+	seen[name] = true
+	out := slices.Clone(s.values[name])
+	for _, a := range s.aliases[name] {
+		out = append(out, s.resolve(a, seen)...)
+	}
+	return out
+}
+
+// paramWord returns the parameter expansion that is the whole of word ($fn,
+// "${fn}", "${steps[@]}", ${fn:-check}), or nil when the word is anything
+// else or transforms the value (${fn#x}, ${#fn}, ${!fn}).
+func paramWord(word *syntax.Word) *syntax.ParamExp {
+	if word == nil || len(word.Parts) != 1 {
+		return nil
+	}
+	part := word.Parts[0]
+	if dq, ok := part.(*syntax.DblQuoted); ok && len(dq.Parts) == 1 {
+		part = dq.Parts[0]
+	}
+	pe, ok := part.(*syntax.ParamExp)
+	if !ok || pe.Param == nil || !isName(pe.Param.Value) || pe.Excl || pe.Length || pe.Width || pe.IsSet ||
+		pe.Flags != nil || pe.NestedParam != nil || len(pe.Modifiers) > 0 || pe.Slice != nil || pe.Repl != nil || pe.Names != 0 {
+		return nil
+	}
+	if pe.Exp != nil && paramDefault(pe) == nil {
+		return nil
+	}
+	return pe
+}
+
+// paramDefault returns the word of ${a:-word} or ${a:=word}, or nil.
+func paramDefault(pe *syntax.ParamExp) *syntax.Word {
+	if pe.Exp == nil {
+		return nil
+	}
+	switch pe.Exp.Op {
+	case syntax.DefaultUnset, syntax.DefaultUnsetOrNull, syntax.AssignUnset, syntax.AssignUnsetOrNull:
+		return pe.Exp.Word
+	}
+	return nil
+}
+
+// placeholder stands in a code string for a command substitution, whose
+// statements are audited where they stand in the script.
+const placeholder = "_"
+
+// code returns the text a shell runs when word is handed over as code:
+// quotes and escapes removed, parameter expansions kept as written (the
+// inner shell sees the same names), command substitutions replaced.
+func (w *walker) code(word *syntax.Word) string {
+	if word == nil {
+		return ""
+	}
+	var b strings.Builder
+	for _, p := range word.Parts {
+		w.codePart(&b, p, false)
+	}
+	return b.String()
+}
+
+func (w *walker) codePart(b *strings.Builder, part syntax.WordPart, quoted bool) {
+	switch p := part.(type) {
+	case *syntax.Lit:
+		b.WriteString(unescape(p.Value, quoted))
+	case *syntax.SglQuoted:
+		if p.Dollar {
+			b.WriteString(ansiC(p.Value))
+		} else {
+			b.WriteString(p.Value)
+		}
+	case *syntax.DblQuoted:
+		for _, q := range p.Parts {
+			w.codePart(b, q, true)
+		}
+	case *syntax.ParamExp:
+		if hasSubst(p) {
+			b.WriteString(placeholder)
+		} else {
+			b.WriteString(w.nodeText(p))
+		}
+	default:
+		b.WriteString(placeholder)
+	}
+}
+
+// unescape removes the backslashes a shell removes: any in plain text,
+// only before $ ` " \ and newline inside double quotes.
+func unescape(s string, quoted bool) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] != '\\' || i+1 == len(s) {
+			b.WriteByte(s[i])
+			continue
+		}
+		next := s[i+1]
+		switch {
+		case next == '\n':
+		case !quoted || strings.IndexByte("$`\"\\", next) >= 0:
+			b.WriteByte(next)
+		default:
+			b.WriteByte('\\')
+			b.WriteByte(next)
+		}
+		i++
+	}
+	return b.String()
+}
+
+// ansiC decodes the common escapes of $'…'; others stay as written.
+func ansiC(s string) string {
+	return strings.NewReplacer(`\n`, "\n", `\t`, "\t", `\\`, `\`, `\'`, "'", `\"`, `"`).Replace(s)
+}
+
+func hasSubst(n syntax.Node) bool {
+	found := false
+	syntax.Walk(n, func(n syntax.Node) bool {
+		switch n.(type) {
+		case *syntax.CmdSubst, *syntax.ProcSubst:
+			found = true
+		}
+		return !found
 	})
+	return found
+}
+
+// trapAction returns the action of `trap ACTION SIG…` when one of the
+// signals fires during the boot (EXIT, ERR, DEBUG, RETURN; a signal that is
+// not literal may be one), and the signals as written.
+func trapAction(args []*syntax.Word) (*syntax.Word, string) {
+	if len(args) > 0 && args[0].Lit() == "--" {
+		args = args[1:]
+	}
+	if len(args) < 2 {
+		return nil, "" // trap -l, trap SIG: nothing is set
+	}
+	if l := args[0].Lit(); l == "-" || l != "" && strings.Trim(l, "0123456789") == "" {
+		return nil, "" // resets the signals
+	}
+	var names []string
+	atBoot := false
+	for _, a := range args[1:] {
+		l := a.Lit()
+		names = append(names, l)
+		switch strings.TrimPrefix(strings.ToUpper(l), "SIG") {
+		case "", "EXIT", "0", "ERR", "DEBUG", "RETURN":
+			atBoot = true
+		}
+	}
+	if !atBoot {
+		return nil, "" // TERM, INT, HUP: shutdown, not boot
+	}
+	return args[0], strings.Join(names, " ")
+}
+
+// suCommand returns the command string of `su -c STRING` or `runuser -l
+// USER -c STRING` (also -lc, --command STRING, --command=STRING).
+func (w *walker) suCommand(args []*syntax.Word) string {
+	for j, a := range args {
+		l := a.Lit()
+		short := len(l) > 1 && l[0] == '-' && l[1] != '-' && strings.HasSuffix(l, "c")
+		if (short || l == "--command" || l == "--session-command") && j+1 < len(args) {
+			return w.code(args[j+1])
+		}
+		if code, ok := strings.CutPrefix(w.code(a), "--command="); ok {
+			return code
+		}
+	}
+	return ""
+}
+
+// shellString returns the command string of `sh [options] -c STRING`.
+func shellString(args []*syntax.Word) *syntax.Word {
+	sawC := false
+	for i := 0; i < len(args); i++ {
+		l := args[i].Lit()
+		switch {
+		case l == "--":
+			if sawC && i+1 < len(args) {
+				return args[i+1]
+			}
+			return nil
+		case l == "-o" || l == "+o" || l == "-O" || l == "+O" || l == "--rcfile" || l == "--init-file":
+			i++ // the option's argument
+		case strings.HasPrefix(l, "--"):
+		case len(l) > 1 && (l[0] == '-' || l[0] == '+'):
+			sawC = sawC || l[0] == '-' && strings.Contains(l[1:], "c")
+		default:
+			if sawC {
+				return args[i]
+			}
+			return nil // a script file: not audited from here
+		}
+	}
+	return nil
 }
 
 // line returns the source line holding pos, trimmed and kept short.
@@ -423,16 +821,26 @@ func (w *walker) line(pos syntax.Pos) string {
 	} else {
 		end += off
 	}
-	line := strings.TrimSpace(string(w.src[start:end]))
-	if r := []rune(line); len(r) > 160 {
-		line = string(r[:159]) + "…"
+	return shorten(strings.TrimSpace(string(w.src[start:end])), 160)
+}
+
+func shorten(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n-1]) + "…"
 	}
-	return line
+	return s
 }
 
 // text returns the source of n as written.
 func (w *walker) text(n *syntax.Word) string {
-	if n == nil || !n.Pos().IsValid() || !n.End().IsValid() {
+	if n == nil {
+		return ""
+	}
+	return w.nodeText(n)
+}
+
+func (w *walker) nodeText(n syntax.Node) string {
+	if !n.Pos().IsValid() || !n.End().IsValid() {
 		return ""
 	}
 	a, b := int(n.Pos().Offset()), int(n.End().Offset())
@@ -542,7 +950,7 @@ func output(s *syntax.Stmt, src []byte) input {
 	if !ok {
 		return input{}
 	}
-	w := &walker{src: src}
+	w := &walker{src: src, state: &state{}}
 	i, name := command(call)
 	if i < 0 {
 		return input{}

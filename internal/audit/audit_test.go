@@ -256,6 +256,10 @@ func FuzzScript(f *testing.F) {
 	f.Add(`echo 'VACUUM;' | sqlite3 "$DB"`)
 	f.Add("sqlite3 \"$DB\" <<SQL\nPRAGMA quick_check;\nSQL\n")
 	f.Add("f() { f; sqlite3 x.db ANALYZE; }; f")
+	f.Add(`eval "sqlite3 \"$DB\" 'PRAGMA integrity_check'"`)
+	f.Add("check() { sqlite3 \"$DB\" VACUUM; }\ntrap check EXIT\ntrap 'sqlite3 x.db ANALYZE' ERR\n")
+	f.Add(`sudo -u app bash -ec "eval 'sqlite3 \"\$DB\" REINDEX'"; su app -c 'sqlite3 a.db VACUUM'`)
+	f.Add("steps=(migrate check)\nfn=${HOOK:-check}\nfor s in \"${steps[@]}\"; do \"$s\"; $fn; done\ncmd='$cmd $cmd'\neval \"$cmd\"\n")
 	f.Fuzz(func(t *testing.T, src string) {
 		got, err := Script("fuzz.sh", strings.NewReader(src))
 		if err != nil {
@@ -266,9 +270,145 @@ func FuzzScript(f *testing.F) {
 			return
 		}
 		for _, f := range got {
-			if f.Line < 1 || f.Col < 1 || f.Op == "" {
+			if f.Line < 1 || f.Col < 1 || f.Op == "" || strings.Contains(f.Command, "\n") {
 				t.Fatalf("bad finding %+v", f)
 			}
 		}
 	})
+}
+
+// TestCodeStrings covers strings run as code (eval, trap, sh -c, su -c) and
+// indirect calls ($fn): each form found and not found, guarded and not.
+func TestCodeStrings(t *testing.T) {
+	tests := []struct {
+		name     string
+		src      string
+		want     []string
+		evidence string // in the finding's Command, when set
+	}{
+		// eval
+		{"eval of a double-quoted string",
+			`eval "sqlite3 \"$DB\" 'PRAGMA integrity_check'"`,
+			[]string{"integrity_check@1"}, `[runs: sqlite3 "$DB" 'PRAGMA integrity_check']`},
+		{"eval of a multi-line string points at the eval line",
+			"log start\neval '\n  log probing\n  sqlite3 \"$DB\" VACUUM\n'\n",
+			[]string{"vacuum@2"}, `eval ' [runs: sqlite3 "$DB" VACUUM]`},
+		{"eval of unquoted words", `eval sqlite3 /data/app.db REINDEX`, []string{"reindex@1"}, ""},
+		{"eval calls a function", "check() { sqlite3 \"$DB\" 'PRAGMA quick_check'; }\neval check\n",
+			[]string{"quick_check@1 in check"}, ""},
+		{"eval of a variable assigned code", "cmd=\"sqlite3 $DB ANALYZE\"\neval \"$cmd\"\n",
+			[]string{"analyze@2"}, "[runs: sqlite3 $DB ANALYZE]"},
+		{"eval behind a size gate",
+			`[ "$db_size" -lt "$threshold" ] && eval "sqlite3 \"$DB\" VACUUM"`, nil, ""},
+		{"eval guarded inside the string",
+			`eval '[ "${BOOT_ENFORCE_INTEGRITY_CHECK:-0}" = 1 ] || exit 0; sqlite3 "$DB" "PRAGMA integrity_check"'`, nil, ""},
+		{"eval of a string that only mentions an op", `eval "echo 'PRAGMA integrity_check is off'"`, nil, ""},
+		{"eval of a command substitution", `eval "$(ssh-agent -s)"`, nil, ""},
+		{"op in a substitution inside eval reported once",
+			`eval "out=$(sqlite3 "$DB" VACUUM)"`, []string{"vacuum@1"}, ""},
+		{"eval of unquoted words with an escaped separator", `eval echo ok \; sqlite3 /data/x.db VACUUM`, []string{"vacuum@1"}, ""},
+		{"eval of a double-quoted escaped separator", `eval "echo ok \; sqlite3 /data/x.db VACUUM"`, nil, ""},
+		{"op in a default's substitution inside eval reported once",
+			`eval "x=${y:-$(sqlite3 "$DB" VACUUM)}"`, []string{"vacuum@1"}, ""},
+		{"eval of a string that does not parse", `eval "if then fi ((( 'x"`, nil, ""},
+		// trap
+		{"function called only from an EXIT trap",
+			"check() { sqlite3 \"$DB\" 'PRAGMA integrity_check'; }\ntrap check EXIT\n",
+			[]string{"integrity_check@1 in check"}, ""},
+		{"trap action string", `trap 'sqlite3 "$DB" VACUUM' EXIT`, []string{"vacuum@1"}, ""},
+		{"trap on ERR with --", `trap -- 'sqlite3 "$DB" "PRAGMA quick_check"' ERR`, []string{"quick_check@1"}, ""},
+		{"trap on a signal number 0", `trap 'sqlite3 "$DB" ANALYZE' 0`, []string{"analyze@1"}, ""},
+		{"trap on shutdown signals only", `trap 'sqlite3 "$DB" VACUUM' TERM INT`, nil, ""},
+		{"trap reset and listing", "trap - EXIT\ntrap -p EXIT\ntrap 0 1 2\ntrap -l\n", nil, ""},
+		{"trap set behind an override",
+			"if [ \"${BOOT_ENFORCE_VACUUM:-0}\" = 1 ]; then\n  trap 'sqlite3 \"$DB\" VACUUM' EXIT\nfi\n", nil, ""},
+		{"function trapped only behind a size gate",
+			"check() { sqlite3 \"$DB\" VACUUM; }\nif (( db_bytes < threshold )); then trap check EXIT; fi\n", nil, ""},
+		// sh -c and friends
+		{"sh -c", `sh -c 'sqlite3 /data/x.db "PRAGMA integrity_check"'`, []string{"integrity_check@1"}, ""},
+		{"bash -ec double-quoted",
+			`bash -ec "sqlite3 \"$DB\" 'VACUUM'"`, []string{"vacuum@1"}, `[runs: sqlite3 "$DB" 'VACUUM']`},
+		{"wrapper and -o before -c",
+			`gosu app bash -o pipefail -c 'echo VACUUM | sqlite3 "$DB"'`, []string{"vacuum@1"}, ""},
+		{"dash -c --", `dash -c -- 'sqlite3 /data/a.db REINDEX'`, []string{"reindex@1"}, ""},
+		{"su -c", `su app -c 'sqlite3 /data/app.db REINDEX'`, []string{"reindex@1"}, ""},
+		{"su --command=", `su --command='sqlite3 /data/app.db ANALYZE' app`, []string{"analyze@1"}, ""},
+		{"runuser -l -c", `runuser -l app -c "sqlite3 /data/app.db ANALYZE"`, []string{"analyze@1"}, ""},
+		{"runuser -u -- sh -c", `runuser -u app -- sh -c 'sqlite3 /data/app.db VACUUM'`, []string{"vacuum@1"}, ""},
+		{"sh -c in a called function",
+			"maint() {\n  bash -c 'sqlite3 \"$DB\" VACUUM'\n}\nmaint\n", []string{"vacuum@2 in maint"}, ""},
+		{"sh -c size-gated inside the string",
+			`sh -c '[ "$(stat -c %s /data/x.db)" -lt 1000000000 ] || exit 0; sqlite3 /data/x.db VACUUM'`, nil, ""},
+		{"sh -c behind an override",
+			`[ "${SKIP_BOOT_VACUUM:-0}" = 1 ] || sh -c 'sqlite3 /data/x.db VACUUM'`, nil, ""},
+		{"sh running a script file", `sh /app/maintenance.sh VACUUM`, nil, ""},
+		{"sh -c that only mentions an op", `sh -c 'echo "VACUUM disabled at boot"'`, nil, ""},
+		{"sh -c running eval",
+			`sh -c "eval 'sqlite3 /data/x.db VACUUM'"`, []string{"vacuum@1"}, ""},
+		// indirect calls
+		{"indirect call of an assigned function name",
+			"check_db() { sqlite3 \"$DB\" 'PRAGMA integrity_check'; }\nfn=check_db\n$fn\n",
+			[]string{"integrity_check@1 in check_db"}, ""},
+		{"quoted braced indirect call of a local",
+			"check() { sqlite3 \"$DB\" VACUUM; }\nrun() {\n  local fn=check\n  \"${fn}\"\n}\nrun\n",
+			[]string{"vacuum@1 in check"}, ""},
+		{"steps from an array through a for loop",
+			"migrate() { :; }\ncheck() { sqlite3 \"$DB\" VACUUM; }\nsteps=(migrate check)\nfor s in \"${steps[@]}\"; do \"$s\"; done\n",
+			[]string{"vacuum@2 in check"}, ""},
+		{"default value of an indirect call",
+			"check() { sqlite3 \"$DB\" ANALYZE; }\n\"${BOOT_HOOK:-check}\"\n", []string{"analyze@1 in check"}, ""},
+		{"indirect tool with its arguments",
+			"SQLITE=/usr/bin/sqlite3\n$SQLITE \"$DB\" 'PRAGMA quick_check'\n", []string{"quick_check@2"},
+			`[runs: /usr/bin/sqlite3 "$DB" 'PRAGMA quick_check']`},
+		{"indirect call of a variable never assigned", "check() { sqlite3 \"$DB\" VACUUM; }\n$BOOT_HOOK\n", nil, ""},
+		{"indirect call behind a size gate",
+			"check() { sqlite3 \"$DB\" VACUUM; }\nfn=check\nif [ \"$db_size\" -lt \"$threshold\" ]; then $fn; fi\n", nil, ""},
+		{"transformed expansion is not followed", "check() { sqlite3 \"$DB\" VACUUM; }\nfn=xcheck\n${fn#x}\n", nil, ""},
+		{"trimmed expansion is not followed", "check() { sqlite3 \"$DB\" VACUUM; }\nfn=check\n${fn#check}\n", nil, ""},
+		{"op in an argument of an indirect call reported once",
+			"check() { :; }\nfn=check\n\"$fn\" \"$(sqlite3 \"$DB\" VACUUM)\"\n", []string{"vacuum@3"}, ""},
+		{"two ops on one inner line report once",
+			`sh -c 'sqlite3 a.db VACUUM; sqlite3 b.db VACUUM'`, []string{"vacuum@1"}, ""},
+		{"exec of the arguments", `exec "$@"`, nil, ""},
+		{"self-referencing code terminates", "cmd='$cmd $cmd'\n$cmd\neval \"$cmd\"\n", nil, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := Script("entrypoint.sh", strings.NewReader(tt.src))
+			if err != nil {
+				t.Fatalf("Script: %v", err)
+			}
+			if g, w := strings.Join(summarize(got), ", "), strings.Join(tt.want, ", "); g != w {
+				t.Errorf("findings = [%s], want [%s]\n%+v", g, w, got)
+			}
+			for _, f := range got {
+				if f.File != "entrypoint.sh" || f.Col < 1 || f.Command == "" || f.Why == "" || strings.Contains(f.Command, "\n") {
+					t.Errorf("incomplete finding %+v", f)
+				}
+				if tt.evidence != "" && !strings.Contains(f.Command, tt.evidence) {
+					t.Errorf("Command = %q, want it to contain %q", f.Command, tt.evidence)
+				}
+			}
+		})
+	}
+}
+
+// TestCodeStringFields pins where a finding in a code string points and
+// what it says.
+func TestCodeStringFields(t *testing.T) {
+	src := "set -e\nprobe() {\n  sudo -u app bash -c \"eval 'sqlite3 \\\"\\$DB\\\" VACUUM'\"\n}\nprobe\n"
+	got, err := Script("e.sh", strings.NewReader(src))
+	if err != nil || len(got) != 1 {
+		t.Fatalf("Script = %+v, %v; want one finding", got, err)
+	}
+	f := got[0]
+	want := Finding{File: "e.sh", Line: 3, Col: 15, Op: OpVacuum, InFunction: "probe",
+		Command: `sudo -u app bash -c "eval 'sqlite3 \"\$DB\" VACUUM'" [runs: sqlite3 "$DB" VACUUM]`}
+	f.Why = ""
+	if f != want {
+		t.Errorf("finding = %#v\nwant      %#v", f, want)
+	}
+	if w := "in code run by bash -c, then eval: in function probe, called at boot"; !strings.HasPrefix(got[0].Why, w) {
+		t.Errorf("Why = %q, want it to start %q", got[0].Why, w)
+	}
 }
