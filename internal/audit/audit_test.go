@@ -143,20 +143,7 @@ func TestScript(t *testing.T) {
 		{"sqlite .sha3sum", `sqlite3 "$DB" .sha3sum`, []string{"sha256@1"}},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := Script("entrypoint.sh", strings.NewReader(tt.src))
-			if err != nil {
-				t.Fatalf("Script: %v", err)
-			}
-			if g, w := strings.Join(summarize(got), ", "), strings.Join(tt.want, ", "); g != w {
-				t.Errorf("findings = [%s], want [%s]\n%+v", g, w, got)
-			}
-			for _, f := range got {
-				if f.File != "entrypoint.sh" || f.Col < 1 || f.Command == "" || f.Why == "" || strings.Contains(f.Command, "\n") {
-					t.Errorf("incomplete finding %+v", f)
-				}
-			}
-		})
+		t.Run(tt.name, func(t *testing.T) { checkScript(t, tt.src, tt.want, "") })
 	}
 }
 
@@ -373,23 +360,28 @@ func TestCodeStrings(t *testing.T) {
 		{"self-referencing code terminates", "cmd='$cmd $cmd'\n$cmd\neval \"$cmd\"\n", nil, ""},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := Script("entrypoint.sh", strings.NewReader(tt.src))
-			if err != nil {
-				t.Fatalf("Script: %v", err)
-			}
-			if g, w := strings.Join(summarize(got), ", "), strings.Join(tt.want, ", "); g != w {
-				t.Errorf("findings = [%s], want [%s]\n%+v", g, w, got)
-			}
-			for _, f := range got {
-				if f.File != "entrypoint.sh" || f.Col < 1 || f.Command == "" || f.Why == "" || strings.Contains(f.Command, "\n") {
-					t.Errorf("incomplete finding %+v", f)
-				}
-				if tt.evidence != "" && !strings.Contains(f.Command, tt.evidence) {
-					t.Errorf("Command = %q, want it to contain %q", f.Command, tt.evidence)
-				}
-			}
-		})
+		t.Run(tt.name, func(t *testing.T) { checkScript(t, tt.src, tt.want, tt.evidence) })
+	}
+}
+
+// checkScript audits src as entrypoint.sh and wants findings summarized as
+// want, each complete, and each command holding evidence when it is set.
+func checkScript(t *testing.T, src string, want []string, evidence string) {
+	t.Helper()
+	got, err := Script("entrypoint.sh", strings.NewReader(src))
+	if err != nil {
+		t.Fatalf("Script: %v", err)
+	}
+	if g, w := strings.Join(summarize(got), ", "), strings.Join(want, ", "); g != w {
+		t.Errorf("findings = [%s], want [%s]\n%+v", g, w, got)
+	}
+	for _, f := range got {
+		if f.File != "entrypoint.sh" || f.Col < 1 || f.Command == "" || f.Why == "" || strings.Contains(f.Command, "\n") {
+			t.Errorf("incomplete finding %+v", f)
+		}
+		if evidence != "" && !strings.Contains(f.Command, evidence) {
+			t.Errorf("Command = %q, want it to contain %q", f.Command, evidence)
+		}
 	}
 }
 

@@ -15,14 +15,7 @@ import (
 func packedPlan(t testing.TB, sample []byte, kernel func(*packedMasks, []byte, []uint32) (int, int, int)) *prefilter {
 	t.Helper()
 	pf := New(runbook.Default()).pf
-	var freq [256]float64
-	for _, c := range sample {
-		freq[c]++
-	}
-	for c := range freq {
-		freq[c] = (freq[c] + 1) / float64(len(sample)+256)
-	}
-	pf.packed = newPackedFilter(pf.scan, &freq)
+	pf.packed = newPackedFilter(pf.scan, byteFreq(sample))
 	pf.packed.kernel = kernel
 	return pf
 }

@@ -69,18 +69,23 @@ const (
 func (pf *prefilter) plan(sample []byte) {
 	pf.packed = nil
 	if packedKernel != nil && len(pf.scan) > 0 {
-		var freq [256]float64
-		for _, c := range sample {
-			freq[c]++
-		}
-		// One more of every byte, so a short sample rules no byte out.
-		for c := range freq {
-			freq[c] = (freq[c] + 1) / float64(len(sample)+256)
-		}
-		pf.packed = newPackedFilter(pf.scan, &freq)
+		pf.packed = newPackedFilter(pf.scan, byteFreq(sample))
 		return
 	}
 	pf.planStride(sample, -1)
+}
+
+// byteFreq is each byte's share of sample, counting one more of every
+// byte, so a short sample rules no byte out.
+func byteFreq(sample []byte) *[256]float64 {
+	var freq [256]float64
+	for _, c := range sample {
+		freq[c]++
+	}
+	for c := range freq {
+		freq[c] = (freq[c] + 1) / float64(len(sample)+256)
+	}
+	return &freq
 }
 
 // planStride splits the keywords between passes and the bigram scan with
