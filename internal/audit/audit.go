@@ -16,6 +16,10 @@
 //   - python/perl/ruby/node/php one-liners (-c/-e or a here-doc) whose text
 //     has an upper-case SQL keyword or hashlib plus a DB reference.
 //   - ops inside $(...), <(...), subshells, blocks, loops and case arms.
+//   - ops behind wrappers that run the command after them: exec, command,
+//     nice, ionice, timeout, env VAR=x, sudo, gosu, su-exec, setsid,
+//     stdbuf, chpst, busybox, xargs, runuser -u, and find's -exec,
+//     -execdir, -ok and -okdir (a -size test before them is a size gate).
 //   - ops in strings run as code: the arguments of eval, the action of a
 //     trap on EXIT (or ERR, DEBUG, RETURN), and the string after -c of
 //     sh/bash/dash/ash/zsh/ksh, su and runuser. The string is parsed as
@@ -25,14 +29,31 @@
 //     a string that does not parse is skipped.
 //
 // What counts as "at boot": top-level code, and functions called from it,
-// directly, through other functions, or through code strings as above. A
-// function nobody calls is not reported (a sourced library is audited
-// through the script that calls it). A function called only from guarded
-// code is guarded. An indirect call whose command word is a variable ($fn,
-// "${steps[@]}") runs every value the script assigns to that variable
-// literally (fn=check_db, steps=(a b), for fn in a b, ${fn:-a}); a variable
-// with no such value (read from the environment or computed) is not
-// followed.
+// directly, behind a wrapper, through other functions, or through code
+// strings as above. A function nobody calls is not reported. A function
+// called only from guarded code is guarded. An indirect call whose command
+// word is a variable ($fn, "${steps[@]}") runs every value the script
+// assigns to that variable literally (fn=check_db, steps=(a b), for fn in
+// a b, ${fn:-a}); a variable with no such value (read from the environment
+// or computed) is not followed.
+//
+// Sourced files (Files only; Script reads nothing but its reader): the code
+// of `. FILE` or `source FILE` runs where the `.` stands, guarded if it is,
+// and the functions it defines can be called from anywhere. FILE may be
+// literal, or built from $0 or BASH_SOURCE ($(dirname "$0")/x,
+// ${BASH_SOURCE%/*}/x, $(cd "$(dirname …)" && pwd)) directly or through a
+// variable assigned so (SCRIPT_DIR). A relative path is looked for from the
+// sourcing file's directory, then from the audited file's directory and
+// its parents up to the deploy directory, the nearest one holding fly.toml
+// (the audited file's directory alone when there is none). An absolute
+// path is a path in the image: its trailing components (for
+// /app/scripts/db.sh: app/scripts/db.sh, scripts/db.sh, db.sh) are looked
+// for in those directories, since the image's /app is usually the deploy
+// directory. A file that is not found, not regular or does not parse is
+// skipped without a word. Findings in a sourced file point at its own
+// file:line and their reason starts with the `.` that read it ("sourced by
+// entrypoint.sh:3 (. /app/scripts/db.sh)"). Each file's top level is
+// audited once, so files that source themselves or each other end.
 //
 // What counts as a guard (best effort, either direction of the test):
 //   - a size test: -ge/-gt/-lt/-le (or (( > >= < <= ))) where one side is a
@@ -57,6 +78,7 @@ import (
 	"io"
 	"os"
 	"path"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -104,7 +126,43 @@ func (e *ParseError) Error() string {
 const maxScript = 8 << 20
 
 // Script audits one boot script read from src; name is used in findings.
+// It reads nothing else: a `.` or `source` of another file is not followed.
 func Script(name string, src io.Reader) ([]Finding, error) {
+	return script(name, src, false)
+}
+
+// Files audits each file in turn, following the files each one sources; it
+// stops at the first file it cannot read or parse and returns the findings
+// so far with that error. An op reached from two of the files is reported
+// once.
+func Files(paths []string) ([]Finding, error) {
+	var all []Finding
+	seen := map[Finding]bool{}
+	for _, p := range paths {
+		f, err := os.Open(p)
+		if err != nil {
+			return all, fmt.Errorf("audit: %w", err)
+		}
+		found, err := script(p, f, true)
+		f.Close()
+		if err != nil {
+			return all, err
+		}
+		for _, fd := range found {
+			key := Finding{File: filepath.Clean(fd.File), Line: fd.Line, Col: fd.Col, Op: fd.Op}
+			if abs, err := filepath.Abs(fd.File); err == nil {
+				key.File = abs
+			}
+			if !seen[key] {
+				seen[key] = true
+				all = append(all, fd)
+			}
+		}
+	}
+	return all, nil
+}
+
+func script(name string, src io.Reader, follow bool) ([]Finding, error) {
 	data, err := io.ReadAll(io.LimitReader(src, maxScript+1))
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", name, err)
@@ -116,38 +174,26 @@ func Script(name string, src io.Reader) ([]Finding, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := &walker{src: data, state: &state{
-		name: name, funcs: map[string]funcDef{}, visited: map[string]bool{},
+	st := &state{
+		funcs: map[string]funcDef{}, visited: map[string]bool{},
 		values: map[string][]string{}, aliases: map[string][]string{}, seen: map[codeKey]bool{}, reported: map[Finding]bool{},
-		codeBytes: codeBudget + 2*len(data), codeStrings: maxCodeStrings,
-	}}
+		codeBytes: codeBudget + 2*len(data), codeStrings: maxCodeStrings, order: map[string]int{name: 0},
+	}
+	w := &walker{src: data, state: st, file: &scriptFile{name: name}}
+	if follow {
+		st.sources = newSources(name, w, file)
+	}
 	w.run(file)
 	slices.SortStableFunc(w.findings, func(a, b Finding) int {
+		if a.File != b.File {
+			return st.order[a.File] - st.order[b.File]
+		}
 		if a.Line != b.Line {
 			return a.Line - b.Line
 		}
 		return a.Col - b.Col
 	})
 	return w.findings, nil
-}
-
-// Files audits each file in turn; it stops at the first file it cannot read
-// or parse and returns the findings so far with that error.
-func Files(paths []string) ([]Finding, error) {
-	var all []Finding
-	for _, p := range paths {
-		f, err := os.Open(p)
-		if err != nil {
-			return all, fmt.Errorf("audit: %w", err)
-		}
-		found, err := Script(p, f)
-		f.Close()
-		if err != nil {
-			return all, err
-		}
-		all = append(all, found...)
-	}
-	return all, nil
 }
 
 func parse(name string, data []byte) (*syntax.File, error) {
@@ -187,6 +233,7 @@ type input struct {
 // runs as code.
 type walker struct {
 	*state
+	file  *scriptFile
 	src   []byte  // the text that node positions refer to
 	from  *origin // where that text runs in the script; nil for the script itself
 	depth int     // how many code strings deep
@@ -194,7 +241,6 @@ type walker struct {
 
 // state is shared by the script's walker and those of its code strings.
 type state struct {
-	name        string
 	funcs       map[string]funcDef
 	visited     map[string]bool // functions already walked as reachable unguarded
 	queue       []string
@@ -205,6 +251,14 @@ type state struct {
 	reported    map[Finding]bool    // findings from code strings
 	codeBytes   int                 // bytes of code strings still to be parsed
 	codeStrings int                 // code strings still to be parsed
+	order       map[string]int      // files in the order they were read, to sort findings
+	sources     *sources            // nil when sourced files are not followed
+}
+
+// scriptFile is a file the walkers read: the audited script or one it sources.
+type scriptFile struct {
+	name      string // as shown in findings
+	sourcedBy string // "sourced by entrypoint.sh:3 (. lib.sh)"; "" for the audited script
 }
 
 type funcDef struct {
@@ -220,6 +274,7 @@ type origin struct {
 }
 
 type codeKey struct {
+	file *scriptFile
 	at   uint
 	fn   string
 	code string
@@ -236,6 +291,7 @@ const (
 
 func (w *walker) run(f *syntax.File) {
 	w.collect(f, true)
+	w.preload(f)
 	w.stmts(f.Stmts, ctx{})
 	for len(w.queue) > 0 {
 		name := w.queue[0]
@@ -263,6 +319,9 @@ func (w *walker) collect(f *syntax.File, replace bool) {
 			}
 			if n.Value != nil {
 				w.assign(n.Name.Value, n.Value)
+				if w.sources != nil && len(w.sources.vars[n.Name.Value]) < maxValues {
+					w.sources.vars[n.Name.Value] = append(w.sources.vars[n.Name.Value], pathDef{w: w, word: n.Value})
+				}
 			}
 			if n.Array != nil {
 				for _, e := range n.Array.Elems {
@@ -378,30 +437,128 @@ func (w *walker) nested(n syntax.Node, c ctx) {
 	})
 }
 
-// wrappers run the command that follows them.
-var wrappers = map[string]bool{
-	"command": true, "exec": true, "nice": true, "ionice": true, "nohup": true, "sudo": true,
-	"env": true, "timeout": true, "time": true, "su-exec": true, "gosu": true, "chronic": true,
-	"setsid": true, "stdbuf": true, "chpst": true, "s6-setuidgid": true, "runuser": true,
+// wrapper says how a command that runs another one is written: the options
+// that take an argument, and the operands before the command.
+type wrapper struct {
+	optArgs  string   // short options taking an argument (timeout -s SIG)
+	longArgs []string // long options taking a separate argument (--signal SIG)
+	operands int      // operands before the command: timeout's duration, gosu's user
+	assigns  bool     // VAR=value words may come first (env, sudo)
+	query    string   // short options that make it run nothing (command -v)
+	needs    string   // runs a command only with this option (runuser -u)
+}
+
+// wrappers run the command that follows them. A function or an indirect
+// call ($fn) behind one is followed as if called directly, though exec,
+// timeout or env find only programs: one named like the function usually
+// does its work, and a missed scan costs more than a false report.
+var wrappers = map[string]wrapper{
+	"command": {query: "vV"}, "builtin": {}, "exec": {optArgs: "a"},
+	"nice":   {optArgs: "n", longArgs: []string{"--adjustment"}},
+	"ionice": {optArgs: "cnpPu", longArgs: []string{"--class", "--classdata", "--pid", "--pgid", "--uid"}},
+	"nohup":  {}, "time": {}, "chronic": {}, "setsid": {}, "busybox": {},
+	"stdbuf": {optArgs: "ioe", longArgs: []string{"--input", "--output", "--error"}},
+	"sudo": {optArgs: "ugCDhprtTU", assigns: true,
+		longArgs: []string{"--user", "--group", "--chdir", "--close-from", "--host", "--prompt", "--role", "--type", "--command-timeout", "--other-user"}},
+	"doas":         {optArgs: "uC"},
+	"env":          {optArgs: "uCS", longArgs: []string{"--unset", "--chdir", "--split-string"}, assigns: true},
+	"timeout":      {optArgs: "sk", longArgs: []string{"--signal", "--kill-after"}, operands: 1},
+	"su-exec":      {operands: 1},
+	"gosu":         {operands: 1},
+	"s6-setuidgid": {operands: 1},
+	"chpst":        {optArgs: "uUbe/nlLmdopfcrt"},
+	"runuser":      {optArgs: "ugGw", longArgs: []string{"--user", "--group", "--supp-group", "--whitelist-environment"}, needs: "u"},
+	"xargs": {optArgs: "IndPLsaE",
+		longArgs: []string{"--max-args", "--max-procs", "--delimiter", "--max-lines", "--max-chars", "--arg-file"}},
 }
 
 // command returns the index and base name of the command a call runs,
-// looking past wrappers like `timeout 30` or `gosu app`.
+// looking past wrappers like `timeout 30`, `gosu app` or `env A=1`. The
+// name is "" when the command word is not literal ($fn).
 func command(call *syntax.CallExpr) (int, string) {
 	if len(call.Args) == 0 {
 		return -1, ""
 	}
-	first := path.Base(call.Args[0].Lit())
-	if !wrappers[first] {
-		return 0, first
-	}
-	for i := 1; i < len(call.Args) && i < 6; i++ {
-		name := path.Base(call.Args[i].Lit())
-		if tools[name] != 0 {
+	i := 0
+	for {
+		name := baseName(call.Args[i])
+		wr, ok := wrappers[name]
+		if !ok {
 			return i, name
 		}
+		next := wr.command(call.Args, i+1)
+		if next < 0 {
+			return i, name
+		}
+		i = next
 	}
-	return 0, first
+}
+
+func baseName(word *syntax.Word) string {
+	if l := word.Lit(); l != "" {
+		return path.Base(l)
+	}
+	return ""
+}
+
+// command returns the index of the command that the wrapper's arguments
+// from args[j] run, or -1 when they run none.
+func (wr wrapper) command(args []*syntax.Word, j int) int {
+	operands, options, needed := wr.operands, true, wr.needs == ""
+	for ; j < len(args); j++ {
+		l := args[j].Lit()
+		switch {
+		case options && l == "--":
+			options = false
+		case options && strings.HasPrefix(l, "--") && len(l) > 2:
+			if slices.Contains(wr.longArgs, l) {
+				j++
+			}
+			needed = needed || strings.HasPrefix(l, "--user")
+		case options && len(l) > 1 && l[0] == '-':
+			if strings.ContainsAny(l[1:], wr.query) {
+				return -1
+			}
+			if takesArg(l, wr.optArgs) {
+				j++
+			}
+			needed = needed || strings.ContainsAny(l[1:], wr.needs)
+		case wr.assigns && options && isAssignWord(args[j]):
+		case operands > 0:
+			operands--
+			options = false
+		default:
+			if !needed {
+				return -1
+			}
+			return j
+		}
+	}
+	return -1
+}
+
+// takesArg reports whether the short options l (-u, -Eu) end with one that
+// takes the next word as its argument; -n10 carries its own.
+func takesArg(l, optArgs string) bool {
+	for k := 1; k < len(l); k++ {
+		if strings.IndexByte(optArgs, l[k]) >= 0 {
+			return k == len(l)-1
+		}
+	}
+	return false
+}
+
+// isAssignWord reports a VAR=value word, as env and sudo take.
+func isAssignWord(word *syntax.Word) bool {
+	if len(word.Parts) == 0 {
+		return false
+	}
+	lit, ok := word.Parts[0].(*syntax.Lit)
+	if !ok {
+		return false
+	}
+	name, _, found := strings.Cut(lit.Value, "=")
+	return found && isName(name)
 }
 
 type toolKind int
@@ -415,6 +572,8 @@ const (
 	toolSu    // su -c '…', runuser -l app -c '…'
 	toolEval
 	toolTrap
+	toolFind   // find … -exec CMD … \;
+	toolSource // . FILE, source FILE
 )
 
 var tools = map[string]toolKind{
@@ -425,7 +584,7 @@ var tools = map[string]toolKind{
 	"ruby": toolScript, "node": toolScript, "php": toolScript,
 	"sh": toolShell, "bash": toolShell, "dash": toolShell, "ash": toolShell, "zsh": toolShell,
 	"ksh": toolShell, "mksh": toolShell, "su": toolSu, "runuser": toolSu,
-	"eval": toolEval, "trap": toolTrap,
+	"eval": toolEval, "trap": toolTrap, "find": toolFind, ".": toolSource, "source": toolSource,
 }
 
 var (
@@ -463,7 +622,7 @@ func (w *walker) call(s *syntax.Stmt, call *syntax.CallExpr, c ctx, in input) {
 	if i < 0 {
 		return
 	}
-	if _, ok := w.funcs[name]; ok && i == 0 {
+	if _, ok := w.funcs[name]; ok {
 		if !c.guarded && !w.visited[name] {
 			w.visited[name] = true
 			w.queue = append(w.queue, name)
@@ -473,13 +632,19 @@ func (w *walker) call(s *syntax.Stmt, call *syntax.CallExpr, c ctx, in input) {
 	if c.guarded {
 		return
 	}
-	if pe := paramWord(call.Args[0]); pe != nil && i == 0 {
-		w.indirect(call, pe, c)
+	if pe := paramWord(call.Args[i]); pe != nil {
+		w.indirect(call.Args[i:], pe, c)
 		return
 	}
 	args := call.Args[i+1:]
 	var ops []string
 	switch tools[name] {
+	case toolSource:
+		if len(args) > 0 {
+			w.source(call.Args[i], args[0], c)
+		}
+	case toolFind:
+		w.findExec(s, args, c)
 	case toolEval:
 		codes := make([]string, len(args))
 		for j, a := range args {
@@ -537,7 +702,7 @@ func (w *walker) report(s *syntax.Stmt, at syntax.Node, op string, c ctx) {
 	}
 	pos := at.Pos()
 	f := Finding{
-		File: w.name, Line: int(pos.Line()), Col: int(pos.Col()), Op: op,
+		File: w.file.name, Line: int(pos.Line()), Col: int(pos.Col()), Op: op,
 		Command: w.line(pos), Why: why, InFunction: c.fn,
 	}
 	if w.from != nil {
@@ -554,6 +719,9 @@ func (w *walker) report(s *syntax.Stmt, at syntax.Node, op string, c ctx) {
 		}
 		w.reported[f] = true
 	}
+	if w.file.sourcedBy != "" {
+		f.Why = w.file.sourcedBy + ": " + f.Why
+	}
 	w.findings = append(w.findings, f)
 }
 
@@ -567,7 +735,7 @@ func (w *walker) runCode(at syntax.Node, via, code string, c ctx) {
 	if w.from != nil {
 		from = &origin{pos: w.from.pos, line: w.from.line, via: w.from.via + ", then " + via}
 	}
-	key := codeKey{at: from.pos.Offset(), fn: c.fn, code: code}
+	key := codeKey{file: w.file, at: from.pos.Offset(), fn: c.fn, code: code}
 	if w.seen[key] {
 		return
 	}
@@ -578,16 +746,37 @@ func (w *walker) runCode(at syntax.Node, via, code string, c ctx) {
 	if err != nil {
 		return // the shell would fail on it too; there is nothing to audit
 	}
-	inner := &walker{state: w.state, src: []byte(code), from: from, depth: w.depth + 1}
+	inner := &walker{state: w.state, file: w.file, src: []byte(code), from: from, depth: w.depth + 1}
 	inner.collect(f, false)
 	inner.stmts(f.Stmts, c)
 }
 
+// findExec audits the commands of find's -exec, -execdir, -ok and -okdir
+// (up to `;` or `+`) as if they stood where find stands; a -size test
+// before them is a size gate, as in a condition.
+func (w *walker) findExec(s *syntax.Stmt, args []*syntax.Word, c ctx) {
+	for j := 0; j < len(args); j++ {
+		switch args[j].Lit() {
+		case "-size":
+			c.guarded = true
+		case "-exec", "-execdir", "-ok", "-okdir":
+			end := j + 1
+			for end < len(args) && w.code(args[end]) != ";" && w.code(args[end]) != "+" {
+				end++
+			}
+			if end > j+1 {
+				w.call(s, &syntax.CallExpr{Args: args[j+1 : end]}, c, input{})
+			}
+			j = end
+		}
+	}
+}
+
 // indirect audits a call whose command word is a variable ($fn "$DB") as
 // each literal value assigned to it, followed by the call's arguments.
-func (w *walker) indirect(call *syntax.CallExpr, pe *syntax.ParamExp, c ctx) {
+func (w *walker) indirect(call []*syntax.Word, pe *syntax.ParamExp, c ctx) {
 	var rest strings.Builder
-	for _, a := range call.Args[1:] {
+	for _, a := range call[1:] {
 		rest.WriteByte(' ')
 		if hasSubst(a) {
 			rest.WriteString(placeholder) // audited where it stands
@@ -602,8 +791,8 @@ func (w *walker) indirect(call *syntax.CallExpr, pe *syntax.ParamExp, c ctx) {
 	slices.Sort(values)
 	values = slices.Compact(values)
 	for _, v := range values[:min(len(values), maxValues)] {
-		via := fmt.Sprintf("the indirect call %s (%s=%s)", shorten(w.text(call.Args[0]), 40), pe.Param.Value, shorten(v, 40))
-		w.runCode(call.Args[0], via, v+rest.String(), c)
+		via := fmt.Sprintf("the indirect call %s (%s=%s)", shorten(w.text(call[0]), 40), pe.Param.Value, shorten(v, 40))
+		w.runCode(call[0], via, v+rest.String(), c)
 	}
 }
 

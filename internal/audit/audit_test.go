@@ -247,6 +247,9 @@ func FuzzScript(f *testing.F) {
 	f.Add("check() { sqlite3 \"$DB\" VACUUM; }\ntrap check EXIT\ntrap 'sqlite3 x.db ANALYZE' ERR\n")
 	f.Add(`sudo -u app bash -ec "eval 'sqlite3 \"\$DB\" REINDEX'"; su app -c 'sqlite3 a.db VACUUM'`)
 	f.Add("steps=(migrate check)\nfn=${HOOK:-check}\nfor s in \"${steps[@]}\"; do \"$s\"; $fn; done\ncmd='$cmd $cmd'\neval \"$cmd\"\n")
+	f.Add("fn=check\nexec \"$fn\"\ntimeout -s KILL 5 $fn\nnice -n10 ionice -c3 env A=1 -u B \"$fn\"\nsudo -Eu app -- $fn\ncommand -v x\nexec\ntimeout\n")
+	f.Add("busybox sh -c 'sqlite3 a.db VACUUM'\nxargs -I{} sh -c 'sqlite3 \"$1\" ANALYZE' _ {}\nfind / -size +1G -exec sqlite3 {} VACUUM \\; -execdir sh -c 'x' +\nfind -exec\n")
+	f.Add(". /app/scripts/db.sh\nsource \"$(dirname \"$0\")/lib.sh\"\n. \"${BASH_SOURCE%/*}/x\"\ncommand . ./y\n.\n")
 	f.Fuzz(func(t *testing.T, src string) {
 		got, err := Script("fuzz.sh", strings.NewReader(src))
 		if err != nil {
@@ -402,5 +405,48 @@ func TestCodeStringFields(t *testing.T) {
 	}
 	if w := "in code run by bash -c, then eval: in function probe, called at boot"; !strings.HasPrefix(got[0].Why, w) {
 		t.Errorf("Why = %q, want it to start %q", got[0].Why, w)
+	}
+}
+
+// TestWrappers covers commands that run the command after them, in front
+// of tools, functions, indirect calls and code strings.
+func TestWrappers(t *testing.T) {
+	const check = "check() { sqlite3 \"$DB\" VACUUM; }\nfn=check\n"
+	tests := []struct {
+		name string
+		src  string
+		want []string
+	}{
+		{"exec of an indirect call", check + `exec "$fn"`, []string{"vacuum@1 in check"}},
+		{"timeout of an indirect call", check + `timeout 5 $fn`, []string{"vacuum@1 in check"}},
+		{"timeout with a separate signal option", check + `timeout --signal KILL -k 5 30 "${fn}" "$DB"`, []string{"vacuum@1 in check"}},
+		{"nice and ionice nested", check + `nice -n 10 ionice -c3 $fn`, []string{"vacuum@1 in check"}},
+		{"nice with an attached and a numeric option", check + `nice -n10 nice -5 "$fn"`, []string{"vacuum@1 in check"}},
+		{"env with assignments and -u", check + `env -u HOME BOOT=1 PATH="$PATH:/app" "$fn"`, []string{"vacuum@1 in check"}},
+		{"gosu skips the user, a variable", check + `gosu "$APP_USER" "$fn"`, []string{"vacuum@1 in check"}},
+		{"sudo with bundled options", check + `sudo -Eu app "$fn"`, []string{"vacuum@1 in check"}},
+		{"stdbuf and setsid", check + `setsid -w stdbuf -oL $fn`, []string{"vacuum@1 in check"}},
+		{"timeout of a function", "check_db() { sqlite3 \"$DB\" 'PRAGMA integrity_check'; }\ntimeout 600 check_db\n", []string{"integrity_check@1 in check_db"}},
+		{"exec of a tool through its path variable", "SQLITE=/usr/bin/sqlite3\nexec $SQLITE \"$DB\" 'PRAGMA quick_check'\n", []string{"quick_check@2"}},
+		{"busybox sh -c", `busybox sh -c 'sqlite3 /data/app.db VACUUM'`, []string{"vacuum@1"}},
+		{"busybox timeout sh -c", `busybox timeout 5 sh -c 'sqlite3 /data/app.db ANALYZE'`, []string{"analyze@1"}},
+		{"xargs sh -c", `echo /data/app.db | xargs -I{} -n 1 sh -c 'sqlite3 "$1" REINDEX' _ {}`, []string{"reindex@1"}},
+		{"xargs of a tool", `ls /data/*.db | xargs -0 -P 2 sqlite3 -cmd 'PRAGMA quick_check'`, []string{"quick_check@1"}},
+		{"find -exec sh -c", `find /data -name '*.db' -exec sh -c 'sqlite3 "$1" "PRAGMA integrity_check"' _ {} \;`, []string{"integrity_check@1"}},
+		{"find -execdir of a tool with +", `find /data -type f -name '*.db' -execdir sqlite3 {} VACUUM +`, []string{"vacuum@1"}},
+		{"find -exec of a function", "check_db() { sqlite3 \"$DB\" ANALYZE; }\nfind /data -exec check_db {} ';'\n", []string{"analyze@1 in check_db"}},
+		{"find -size before -exec is a size gate", `find "$DB" -size -1G -exec sqlite3 {} VACUUM \;`, nil},
+		{"find without -exec", `find /data -name '*.db' -print`, nil},
+		{"find -exec of something else", `find /data -name '*.tmp' -exec rm -f {} +`, nil},
+		{"wrapped indirect call behind a size gate", check + `[ "$db_size" -lt "$threshold" ] && timeout 5 "$fn"`, nil},
+		{"wrapped function behind an override", "check() { sqlite3 \"$DB\" VACUUM; }\nif [ \"${BOOT_ENFORCE_VACUUM:-0}\" = 1 ]; then nice check; fi\n", nil},
+		{"xargs sh -c guarded inside the string", `echo x | xargs sh -c '[ "${SKIP_BOOT_VACUUM:-0}" = 1 ] || sqlite3 /data/a.db VACUUM'`, nil},
+		{"command -v runs nothing", check + `command -v check >/dev/null`, nil},
+		{"timeout of a variable never assigned", check + `timeout 5 "$BOOT_HOOK"`, nil},
+		{"runuser without -u runs its shell", `runuser -l app -c 'sqlite3 /data/a.db VACUUM'`, []string{"vacuum@1"}},
+		{"wrapper with nothing after it", "exec\nenv\ntimeout 5\nnice -n\nsudo -u\n", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) { checkScript(t, tt.src, tt.want, "") })
 	}
 }

@@ -45,3 +45,37 @@ gosu app bash -ec 'eval "sqlite3 $DB_PATH ANALYZE"'
 		})
 	}
 }
+
+// BenchmarkFiles compares Files on a boot script that sources nothing (the
+// baseline) with the same script sourcing three libraries by an image
+// path, $(dirname "$0") and SCRIPT_DIR, and one file that is not there.
+func BenchmarkFiles(b *testing.B) {
+	plain, err := os.ReadFile(filepath.Join("testdata", "entrypoint-prefix.sh"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	dir := b.TempDir()
+	sourcing := `SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+. /app/scripts/db.sh
+source "$(dirname "$0")/scripts/log.sh"
+. "$SCRIPT_DIR/scripts/env.sh"
+. /app/scripts/missing.sh
+check_db
+` + string(plain)
+	writeTree(b, dir, map[string]string{
+		"fly.toml": "", "plain.sh": string(plain), "entrypoint.sh": sourcing,
+		"scripts/db.sh":  checkDBLib,
+		"scripts/log.sh": "log() { printf '%s\\n' \"$*\" >&2; }\n",
+		"scripts/env.sh": "DB_PATH=${DB_PATH:-/data/app.db}\n. \"${BASH_SOURCE%/*}/log.sh\"\n",
+	})
+	for _, name := range []string{"plain.sh", "entrypoint.sh"} {
+		b.Run(name, func(b *testing.B) {
+			p := filepath.Join(dir, name)
+			for b.Loop() {
+				if _, err := Files([]string{p}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
