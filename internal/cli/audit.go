@@ -24,6 +24,15 @@ REINDEX, ANALYZE, a SHA256 of the DB) that no size gate, override variable
 or trusted stamp guards (post-mortem AI-5). With no FILE it audits the
 runbook's boot scripts (entrypoint.sh) in the current directory.
 
+It follows the code a script runs: functions, strings run by eval, boot-time
+traps and sh/bash/su -c, commands behind wrappers (exec, timeout, nice, env,
+sudo, xargs, find -exec, busybox), functions called through a variable the
+script assigns, and files it sources (. or source). A sourced path is looked
+up from the script's directory and its parents up to the one holding fly.toml;
+an image path such as /app/scripts/db.sh is tried as app/scripts/db.sh, then
+scripts/db.sh, then db.sh there. A sourced file that cannot be found is
+skipped.
+
 Exit codes: 0 clean, 10 findings, 2 a script the shell parser rejects.`,
 		Example: `  jpops audit entrypoint.sh
   jpops audit --json scripts/*.sh`,
