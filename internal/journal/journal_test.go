@@ -342,6 +342,18 @@ func TestCreateRefuses(t *testing.T) {
 	}
 }
 
+// safeID is the regexp it replaced, ^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$.
+func TestSafeIDAgreesWithItsRegexp(t *testing.T) {
+	re := regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
+	ids := []string{"", "a", "20260511T114000Z-autonomath-api-3f9c", "-a", ".a", "_a", "a/b", "../x", "a b", "a\n",
+		"é", strings.Repeat("a", 128), strings.Repeat("a", 129), "a.b_c-d", "A9"}
+	for _, id := range ids {
+		if got, want := safeID(id), re.MatchString(id); got != want {
+			t.Errorf("safeID(%q) = %v, the regexp says %v", id, got, want)
+		}
+	}
+}
+
 func TestNewID(t *testing.T) {
 	at := time.Date(2026, 5, 11, 20, 40, 0, 0, time.FixedZone("JST", 9*3600))
 	tests := []struct{ app, wantPrefix string }{
@@ -351,7 +363,7 @@ func TestNewID(t *testing.T) {
 	}
 	for _, tt := range tests {
 		id := NewID(tt.app, at)
-		if !strings.HasPrefix(id, tt.wantPrefix) || !regexp.MustCompile(`-[0-9a-f]{4}$`).MatchString(id) || !idPattern.MatchString(id) {
+		if !strings.HasPrefix(id, tt.wantPrefix) || !regexp.MustCompile(`-[0-9a-f]{4}$`).MatchString(id) || !safeID(id) {
 			t.Errorf("NewID(%q) = %q, want prefix %q, a 4-hex suffix and a safe name", tt.app, id, tt.wantPrefix)
 		}
 	}
