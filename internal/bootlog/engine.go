@@ -400,7 +400,9 @@ func Verdict(findings []Finding) verdict.Verdict {
 // Stats.Unparsed count only those lines (Lines and Overlong count all). A
 // keyword split by a colour code inside a message is not seen by Scan;
 // Read with Feed sees it. A large regular *os.File is read through a
-// memory mapping, with the same results.
+// memory mapping, with the same results. On JSON it decodes in parallel
+// and skips the full decoding of values that cannot hold a keyword, with
+// the results and Stats of Read with Feed.
 func (e *Engine) Scan(r io.Reader) (Stats, error) {
 	if f, ok := r.(*os.File); ok && e.pf != nil {
 		if st, done, err := e.scanFile(f); done {
@@ -412,6 +414,9 @@ func (e *Engine) Scan(r io.Reader) (Stats, error) {
 		return Stats{}, err
 	}
 	feed := func(en Entry) error { e.Feed(en); return nil }
+	if isJSON && e.pf != nil {
+		return e.scanJSON(br)
+	}
 	if isJSON {
 		return readJSON(br, feed)
 	}

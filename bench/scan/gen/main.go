@@ -1,13 +1,16 @@
 // Command gen writes a deterministic flyctl text log for benchmarking
 // `jpops scan`: many machines, request/proxy/health noise, several boots,
 // completed boot ops and a few hang signatures, with the ANSI colours flyctl
-// always emits.
+// always emits, or with -json the same entries as `flyctl logs --json`
+// writes them: pretty-printed objects, one after another.
 //
 //	go run ./bench/scan/gen -n 1000000 -o app.log
+//	go run ./bench/scan/gen -json -n 200000 -o app.json
 package main
 
 import (
 	"bufio"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -20,7 +23,12 @@ func main() {
 	n := flag.Int("n", 1_000_000, "number of lines")
 	out := flag.String("o", "-", "output file, - for stdout")
 	seed := flag.Uint64("seed", 20260511, "random seed (same seed, same file)")
+	asJSON := flag.Bool("json", false, "write flyctl's logs --json format instead of text")
 	flag.Parse()
+	writeEntry = writeLine
+	if *asJSON {
+		writeEntry = writeJSON
+	}
 	w := io.Writer(os.Stdout)
 	if *out != "-" {
 		f, err := os.Create(*out)
@@ -113,24 +121,27 @@ func Generate(w *bufio.Writer, n int, seed uint64) error {
 		if next < len(script) && script[next].at <= line {
 			s := script[next]
 			next++
-			writeLine(w, t, s.prov, ms[s.m].id, ms[s.m].region, s.lvl, "", s.msg)
+			writeEntry(w, t, s.prov, ms[s.m].id, ms[s.m].region, s.lvl, "", s.msg)
 			continue
 		}
 		m := ms[r.IntN(len(ms))]
 		switch k := r.IntN(100); {
 		case k < 70:
 			p := paths[r.IntN(len(paths))]
-			writeLine(w, t, "app", m.id, m.region, "info", "", fmt.Sprintf("INFO:     172.16.%d.%d:%d - \"GET %s HTTP/1.1\" 200 OK", r.IntN(256), r.IntN(256), 30000+r.IntN(30000), p))
+			writeEntry(w, t, "app", m.id, m.region, "info", "", fmt.Sprintf("INFO:     172.16.%d.%d:%d - \"GET %s HTTP/1.1\" 200 OK", r.IntN(256), r.IntN(256), 30000+r.IntN(30000), p))
 		case k < 85:
-			writeLine(w, t, "proxy", m.id, m.region, "error", "", "[PR04] could not find a good candidate within 40 attempts at load balancing")
+			writeEntry(w, t, "proxy", m.id, m.region, "error", "", "[PR04] could not find a good candidate within 40 attempts at load balancing")
 		case k < 95:
-			writeLine(w, t, "health", m.id, m.region, "error", "", "Health check 'servicecheck-00-http-8080' on port 8080 has failed. Your app is not responding properly.")
+			writeEntry(w, t, "health", m.id, m.region, "error", "", "Health check 'servicecheck-00-http-8080' on port 8080 has failed. Your app is not responding properly.")
 		default:
-			writeLine(w, t, "app", m.id, m.region, "warn", `request.method="GET" response.status=502 `, fmt.Sprintf("upstream timeout after %dms on /v1/programs", 1000+r.IntN(9000)))
+			writeEntry(w, t, "app", m.id, m.region, "warn", `request.method="GET" response.status=502 `, fmt.Sprintf("upstream timeout after %dms on /v1/programs", 1000+r.IntN(9000)))
 		}
 	}
 	return nil
 }
+
+// writeEntry writes one entry: writeLine or writeJSON.
+var writeEntry = writeLine
 
 // writeLine renders like flyctl's render.LogEntry: faint timestamp, green
 // region, coloured level, no space between ] and the message.
@@ -146,4 +157,48 @@ func writeLine(w *bufio.Writer, t time.Time, prov, id, region, level, fields, ms
 	}
 	fmt.Fprintf(w, "\x1b[2m%s\x1b[0m %s[%s] \x1b[32m%s\x1b[0m [\x1b[%sm%s\x1b[0m]%s%s\n",
 		t.Format(time.RFC3339), prov, id, region, colour, level, fields, msg)
+}
+
+// flyctlEntry is flyctl's logs.LogEntry, in its key order.
+type flyctlEntry struct {
+	Level     string `json:"level"`
+	Instance  string `json:"instance"`
+	Message   string `json:"message"`
+	Region    string `json:"region"`
+	Timestamp string `json:"timestamp"`
+	Meta      struct {
+		Instance string
+		Region   string
+		Event    struct{ Provider string }
+		HTTP     struct {
+			Request struct {
+				ID      string
+				Method  string
+				Version string
+			}
+			Response struct {
+				StatusCode int `json:"status_code"`
+			}
+		}
+		Error struct {
+			Code    int
+			Message string
+		}
+		URL struct{ Full string }
+	} `json:"meta"`
+}
+
+// writeJSON renders like `flyctl logs --json`: each entry pretty-printed
+// with four spaces, the text format's extra fields left out.
+func writeJSON(w *bufio.Writer, t time.Time, prov, id, region, level, _, msg string) {
+	var e flyctlEntry
+	e.Level, e.Instance, e.Message, e.Region = level, id, msg, region
+	e.Timestamp = t.Format(time.RFC3339Nano)
+	e.Meta.Instance, e.Meta.Region, e.Meta.Event.Provider = id, region, prov
+	b, err := json.MarshalIndent(&e, "", "    ")
+	if err != nil {
+		panic(err) // a struct of strings and ints always marshals
+	}
+	w.Write(b)
+	w.WriteByte('\n')
 }

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Times `jpops scan` against `grep -c integrity_check` on the same generated
+# `flyctl logs --json` output (pretty-printed objects), side by side.
+#
+#   bench/scan/run-json.sh [DIR] [RUNS] [ENTRIES]
+#
+# DIR holds the log and the binary (a new temporary directory by default,
+# removed afterwards); RUNS defaults to 5, ENTRIES to 200000 (~85 MB).
+set -euo pipefail
+
+cd "$(dirname "$0")/../.."
+dir=${1:-}
+runs=${2:-5}
+lines=${3:-200000}
+if [ -z "$dir" ]; then
+	dir=$(mktemp -d)
+	trap 'rm -rf "$dir"' EXIT
+fi
+log="$dir/app.json"
+now=2026-05-11T12:15:00Z
+
+echo "generating $lines entries into $log"
+go run ./bench/scan/gen -json -n "$lines" -o "$log"
+go build -o "$dir/jpops" ./cmd/jpops
+ls -l "$log" | awk '{printf "log size: %.1f MB\n", $5/1e6}'
+cat "$log" >/dev/null # warm the page cache for both
+
+timer=""
+if [ -x /usr/bin/time ]; then
+	timer="/usr/bin/time -f %e:%M:%U:%S -o $dir/time.out"
+else
+	echo "note: /usr/bin/time not found; peak RSS not measured"
+fi
+
+# measure NAME CMD...: runs CMD, appends "seconds rss_kb" to $dir/NAME.times.
+measure() {
+	local name=$1
+	shift
+	local start end rc=0
+	start=$(date +%s.%N)
+	$timer "$@" >"$dir/$name.out" 2>"$dir/$name.err" || rc=$?
+	end=$(date +%s.%N)
+	local rss=NA cpu=NA
+	if [ -n "$timer" ]; then
+		rss=$(tail -1 "$dir/time.out" | cut -d: -f2)
+		cpu=$(tail -1 "$dir/time.out" | awk -F: '{print $3 + $4}')
+	fi
+	echo "$(echo "$end - $start" | bc) $rss $cpu" >>"$dir/$name.times"
+	echo "$rc" >"$dir/$name.rc"
+}
+
+# Output goes to a file, never /dev/null: GNU grep stops at the first match
+# when it sees its output is /dev/null.
+rm -f "$dir"/*.times
+for _ in $(seq "$runs"); do
+	measure grep grep -c integrity_check "$log"
+	measure jpops "$dir/jpops" scan "$log" --json --now "$now"
+done
+
+median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+g=$(cut -d' ' -f1 "$dir/grep.times" | median)
+j=$(cut -d' ' -f1 "$dir/jpops.times" | median)
+gr=$(cut -d' ' -f2 "$dir/grep.times" | sort -n | tail -1)
+jr=$(cut -d' ' -f2 "$dir/jpops.times" | sort -n | tail -1)
+gc=$(cut -d' ' -f3 "$dir/grep.times" | median)
+jc=$(cut -d' ' -f3 "$dir/jpops.times" | median)
+printf '%-26s %10s %12s %12s %s\n' "" "median s" "median CPU s" "peak RSS KB" "result"
+printf '%-26s %10s %12s %12s %s\n' "grep -c integrity_check" "$g" "$gc" "$gr" "count $(cat "$dir/grep.out")"
+printf '%-26s %10s %12s %12s %s\n' "jpops scan --json" "$j" "$jc" "$jr" "exit $(cat "$dir/jpops.rc") (10 = HANG_CONFIRMED)"
+echo "ratio jpops/grep: wall $(echo "scale=2; $j / $g" | bc)x, CPU $(echo "scale=2; $jc / $gc" | bc)x over $runs runs"

@@ -1,0 +1,246 @@
+package bootlog
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jpops-dev/jpops/runbook"
+)
+
+// flyctlEntry is the shape of `flyctl logs --json` (logs.LogEntry).
+type flyctlEntry struct {
+	Level     string `json:"level"`
+	Instance  string `json:"instance"`
+	Message   string `json:"message"`
+	Region    string `json:"region"`
+	Timestamp string `json:"timestamp"`
+	Meta      struct {
+		Instance string
+		Region   string
+		Event    struct{ Provider string }
+		HTTP     struct {
+			Request struct {
+				ID      string
+				Method  string
+				Version string
+			}
+			Response struct {
+				StatusCode int `json:"status_code"`
+			}
+		}
+		Error struct {
+			Code    int
+			Message string
+		}
+		URL struct{ Full string }
+	} `json:"meta"`
+}
+
+// genJSONLog writes genLog's n lines as `flyctl logs --json` does:
+// pretty-printed objects, one after another.
+func genJSONLog(w io.Writer, n int) {
+	var text bytes.Buffer
+	genLog(&text, n)
+	Read(&text, func(en Entry) error {
+		var j flyctlEntry
+		j.Level, j.Instance, j.Message, j.Region = en.Level, en.Machine, en.Message, en.Region
+		j.Timestamp = en.Time.Format(time.RFC3339Nano)
+		j.Meta.Instance, j.Meta.Region, j.Meta.Event.Provider = en.Machine, en.Region, en.Provider
+		b, _ := json.MarshalIndent(&j, "", "    ")
+		w.Write(append(b, '\n'))
+		return nil
+	})
+}
+
+// agreeJSON scans what open returns with Scan and with Read and Feed and
+// reports any difference in Stats, findings or attempts. Both get the same
+// reads: where a value over MaxLine is cut depends on them.
+func agreeJSON(t *testing.T, open func() io.Reader) {
+	t.Helper()
+	rb := runbook.Default()
+	slow, fast := New(rb), New(rb)
+	want, werr := Read(open(), func(e Entry) error { slow.Feed(e); return nil })
+	got, gerr := fast.Scan(open())
+	if (werr == nil) != (gerr == nil) {
+		t.Fatalf("errors differ: Scan %v, Read %v", gerr, werr)
+	}
+	if got != want {
+		t.Errorf("stats: Scan %+v, Read %+v", got, want)
+	}
+	for _, now := range []time.Time{{}, at(60)} {
+		if a, b := slow.Findings(now), fast.Findings(now); !reflect.DeepEqual(a, b) {
+			t.Errorf("findings as of %v differ:\nScan: %+v\nRead: %+v", now, b, a)
+		}
+		if a, b := slow.Attempts(now), fast.Attempts(now); !reflect.DeepEqual(a, b) {
+			t.Errorf("attempts as of %v differ:\nScan: %+v\nRead: %+v", now, b, a)
+		}
+	}
+}
+
+func isJSONLog(log string) bool {
+	_, js, _ := sniff(strings.NewReader(log))
+	return js
+}
+
+func TestScanJSONAgreesWithFeed(t *testing.T) {
+	var big bytes.Buffer
+	genJSONLog(&big, 4_000) // two batches
+	obj := `{"level":"info","instance":"` + m1 + `","message":"%s","timestamp":"2026-05-11T11:%02d:00Z"}` + "\n"
+	huge := strings.Repeat("x", MaxLine+10)
+	tests := []struct {
+		name string
+		log  string
+	}{
+		{"flyctl fixture", string(readFixture(t, "flyctl-logs.json"))},
+		{"logs API page", string(readFixture(t, "logs-api-page.json"))},
+		{"generated", big.String()},
+		{"overlong line inside an object", `{"message":"running integrity_check on /a.db","instance":"m","timestamp":"2026-05-11T11:00:00Z"}` + "\n{\n\"message\": \"" + huge + "\"}\n" + `{"instance":"m","message":"x","timestamp":"2026-05-11T11:30:00Z"}`},
+		{"object over MaxLine in short lines", "{\n" + strings.Repeat(`"a": "`+strings.Repeat("y", 1000)+"\",\n", 1100) + `"message":"running integrity_check on /b.db","instance":"m"}` + "\n" + big.String()[:50_000]},
+		{"escaped keyword", `{"instance":"m","message":"running integrity\u005fcheck on /c.db","timestamp":"2026-05-11T11:00:00Z"}{"instance":"m","message":"x","timestamp":"2026-05-11T11:50:00Z"}`},
+		{"short escapes", `{"instance":"m","message":"INFO: \"GET /\" running integrity_check on \/f.db\t","timestamp":"2026-05-11T11:00:00Z"}{"instance":"m","message":"\"ok\"\n","timestamp":"2026-05-11T11:58:00Z"}`},
+		{"case-variant and repeated keys", `{"MESSAGE":"running integrity_check on /d.db","Instance":"m","TimeStamp":"2026-05-11T11:00:00Z"}{"instance":"m","instance":"","message":"x","timestamp":"2026-05-11T11:55:00Z","timestamp":"2026-05-11T11:56:00Z"}`},
+		{"type errors are malformed", `{"instance":"m","message":"x","timestamp":5}{"meta":"x","message":"y"}{"message":"z","meta":{"Event":{"Provider":1}}}{"message":"w","timestamp":"2026-05-11T11:10:00Z","meta":null}`},
+		{"garbage and a truncated last value", "[{\"message\":\"a\"},\n{\"message\":\"b\",\"timestamp\":\"2026-05-11T11:20:00Z\"}] nonsense {\"message\": \"running integrity_check on /e.db\""},
+		{"many small", strings.Repeat(strings.ReplaceAll(obj, "%s", "x"), 5000)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if !isJSONLog(tt.log) {
+				t.Fatal("the test log is not read as JSON")
+			}
+			agreeJSON(t, func() io.Reader { return strings.NewReader(tt.log) })
+			agreeJSON(t, func() io.Reader { return smallReads{strings.NewReader(tt.log), 7777} })
+		})
+	}
+}
+
+// quickJSON must accept only what json.Unmarshal decodes, and agree on
+// whether it is an entry and on its timestamp.
+func TestQuickJSON(t *testing.T) {
+	tests := []struct {
+		obj     string
+		ok      bool
+		isEntry bool
+	}{
+		{`{}`, true, false},
+		{`{"region":"nrt"}`, true, false},
+		{`{"LEVEL":"info"}`, true, true},
+		{`{"meta":{"instance":"m"}}`, true, true},
+		{`{"meta":{"Instance":""},"x":[1,-2.5e+3,true,false,null,{"a":[]}]}`, true, false},
+		{`{"message":""}`, true, false},
+		{`{"message":null}`, false, false},
+		{`{"message":5}`, false, false},
+		{`{"meta":[]}`, false, false},
+		{`{"data":[]}`, false, false},
+		{`{"Attributes":{}}`, false, false},
+		{`{"level":"a","Level":"b"}`, false, false},
+		{`{"x":01}`, false, false},
+		{`{"x":1.}`, false, false},
+		{`{"x":-}`, false, false},
+		{`{"x":tru}`, false, false},
+		{`{"x":"a` + "\n" + `"}`, false, false},
+		{`{"x":"a\"b\\\/\b\f\n\r\t"}`, true, false},
+		{`{"message":"\""}`, true, true},
+		{`{"message":"a\u0041"}`, false, false},
+		{`{"message":"a\x"}`, false, false},
+		{`{"message":"a\`, false, false},
+		{`{"timestamp":"2026-05-11T11:00:00\/Z"}`, false, false},
+		{`{"mess\/age":"x"}`, false, false},
+		{`{"x":1,}`, false, false},
+		{`{"x" 1}`, false, false},
+		{`{"ſevel":"a"}`, false, false},
+		{`{"a":1}}`, false, false},
+		{`{"a":[1 2]}`, false, false},
+		{`{"timestamp":"2026-05-11T11:00:00Z","x":"` + "\xff" + `"}`, true, true},
+	}
+	var q quickJSON
+	for _, tt := range tests {
+		isEntry, _, ok := q.entry([]byte(tt.obj))
+		if ok != tt.ok || isEntry != tt.isEntry {
+			t.Errorf("entry(%s) = %v, ok %v; want %v, ok %v", tt.obj, isEntry, ok, tt.isEntry, tt.ok)
+		}
+		checkQuick(t, []byte(tt.obj))
+	}
+}
+
+// checkQuick holds quickJSON to json.Unmarshal on obj.
+func checkQuick(t *testing.T, obj []byte) {
+	t.Helper()
+	var q quickJSON
+	isEntry, ts, ok := q.entry(obj)
+	if !ok {
+		return
+	}
+	var doc jsonDoc
+	if err := json.Unmarshal(obj, &doc); err != nil {
+		t.Fatalf("quickJSON accepted %q, json.Unmarshal: %v", obj, err)
+	}
+	if doc.Data != nil || doc.Attributes != nil || doc.isEntry() != isEntry || doc.Timestamp != string(ts) {
+		t.Fatalf("quickJSON on %q: entry %v, timestamp %q; json.Unmarshal: %+v", obj, isEntry, ts, doc)
+	}
+}
+
+// FuzzScanJSONAgreesWithFeed holds Scan's JSON fast path to Read with Feed.
+// When long&3 is 1, "LONG" in the log becomes a run of bytes near MaxLine,
+// for values and lines around the overlong limits.
+func FuzzScanJSONAgreesWithFeed(f *testing.F) {
+	f.Add([]byte(readFixtureF(f, "flyctl-logs.json")), uint8(0))
+	f.Add([]byte(readFixtureF(f, "logs-api-page.json")), uint8(0))
+	f.Add([]byte(`{"instance":"m","message":"running integrity\u005fcheck on /c.db","timestamp":"2026-05-11T11:00:00Z"}{"message":"x","timestamp":"2026-05-11T11:50:00Z"}`), uint8(0))
+	f.Add([]byte(`{"MESSAGE":"running integrity_check on /d.db","Instance":"m","timeStamp":"2026-05-11T11:00:00Z","meta":{"event":{"provider":"app"}},"meta":{"Region":"x"}}`), uint8(0))
+	f.Add([]byte(`[{"message":"ok","instance":"m"},{"message":"b"}] {"data":[{"attributes":{"message":"running vacuum on /x.db","instance":"m"}}]} {"attributes":{"message":"ok"}}`), uint8(0))
+	f.Add([]byte(`{"instance":"m","message":"x","timestamp":5}{"meta":"x","message":"y"}{"message":"z\\\"","meta":null}garbage{"message":"running analyze on /t.db"`), uint8(0))
+	f.Add([]byte("{\"message\":\"running integrity_check on /d.db\",\"instance\":\"m\"}\n{\"message\":\"LONG\"}\n{\"message\":\"  ok\",\"instance\":\"m\"}"), uint8(1))
+	f.Add([]byte("{\"instance\":\"m\",\"message\":\"running integrity_check on /d.db\",\n\"x\":\"LONG\",\n\"y\":\"LONG\"}\n{\"message\":\"ok\",\"instance\":\"m\",\"timestamp\":\"2026-05-11T11:59:00Z\"}"), uint8(5))
+	f.Fuzz(func(t *testing.T, data []byte, long uint8) {
+		log := string(data)
+		if long&3 == 1 {
+			log = strings.ReplaceAll(log, "LONG", strings.Repeat("a", MaxLine/2-64+int(long>>2)*4))
+		}
+		if !isJSONLog(log) {
+			return
+		}
+		if len(data) < 4096 {
+			checkQuick(t, data)
+		}
+		agreeJSON(t, func() io.Reader { return strings.NewReader(log) })
+	})
+}
+
+func benchJSON(b *testing.B, n int) []byte {
+	var buf bytes.Buffer
+	genJSONLog(&buf, n)
+	b.SetBytes(int64(buf.Len()))
+	b.ReportAllocs()
+	b.ResetTimer()
+	return buf.Bytes()
+}
+
+// BenchmarkScanJSON is `jpops scan` on `flyctl logs --json` output, against
+// the plain path (Read with Feed) on the same input.
+func BenchmarkScanJSON(b *testing.B) {
+	data := benchJSON(b, 50_000)
+	rb := runbook.Default()
+	b.Run("scan", func(b *testing.B) {
+		b.SetBytes(int64(len(data)))
+		for b.Loop() {
+			if _, err := New(rb).Scan(bytes.NewReader(data)); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("read+feed", func(b *testing.B) {
+		b.SetBytes(int64(len(data)))
+		for b.Loop() {
+			e := New(rb)
+			if _, err := Read(bytes.NewReader(data), func(en Entry) error { e.Feed(en); return nil }); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
