@@ -10,6 +10,11 @@ for b in scan diagnose startup size drill watch; do
 	echo
 	echo "== $b"
 	"bench/$b/run.sh" || echo "bench/$b/run.sh failed (exit $?)"
+	if [ "$b" = scan ]; then
+		echo
+		echo "== scan (flyctl logs --json)"
+		bench/scan/run.sh "" 5 "" json || echo "bench/scan/run.sh json failed (exit $?)"
+	fi
 done
 echo
 echo "load at the end: $(cut -d' ' -f1-3 /proc/loadavg)"

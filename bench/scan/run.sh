@@ -1,26 +1,38 @@
 #!/usr/bin/env bash
 # Times `jpops scan` against `grep -c integrity_check` on the same generated
-# flyctl text log, side by side.
+# log, side by side: flyctl's text format, or with FORMAT json the output of
+# `flyctl logs --json` (pretty-printed objects) for the same kind of lines.
 #
-#   bench/scan/run.sh [DIR] [RUNS] [LINES]
+#   bench/scan/run.sh [DIR] [RUNS] [LINES] [FORMAT]
 #
 # DIR holds the log and the binary (a new temporary directory by default,
-# removed afterwards); RUNS defaults to 5, LINES to 1000000 (~150 MB).
+# removed afterwards; created if missing); RUNS defaults to 5, LINES to
+# 1000000 (~150 MB of text) or 200000 for json (~144 MB); FORMAT is text
+# (the default) or json.
 set -euo pipefail
 
 cd "$(dirname "$0")/../.."
 dir=${1:-}
 runs=${2:-5}
-lines=${3:-1000000}
+format=${4:-text}
+case "$format" in
+text) lines=${3:-1000000} gen="" log=app.log ;;
+json) lines=${3:-200000} gen="-json" log=app.json ;;
+*)
+	echo "FORMAT must be text or json, not $format" >&2
+	exit 2
+	;;
+esac
 if [ -z "$dir" ]; then
 	dir=$(mktemp -d)
 	trap 'rm -rf "$dir"' EXIT
 fi
-log="$dir/app.log"
+mkdir -p "$dir"
+log="$dir/$log"
 now=2026-05-11T12:15:00Z
 
-echo "generating $lines lines into $log"
-go run ./bench/scan/gen -n "$lines" -o "$log"
+echo "generating $lines $format lines into $log"
+go run ./bench/scan/gen $gen -n "$lines" -o "$log"
 go build -o "$dir/jpops" ./cmd/jpops
 ls -l "$log" | awk '{printf "log size: %.1f MB\n", $5/1e6}'
 cat "$log" >/dev/null # warm the page cache for both

@@ -97,8 +97,8 @@ func (e *Engine) scanJSON(r io.Reader) (Stats, error) {
 	return st, readErr
 }
 
-// splitJSON is readJSON's splitter, handing out batches of values instead
-// of decoding them; keep the two in step.
+// splitJSON splits the stream into values as readJSON does and hands
+// them out in batches of about jsonBatchSize bytes.
 func splitJSON(r io.Reader, st *Stats, free chan []byte, send func(*jsonBatch)) error {
 	c := newChunker(r, st)
 	newBatch := func() *jsonBatch {
@@ -111,100 +111,19 @@ func splitJSON(r io.Reader, st *Stats, free chan []byte, send func(*jsonBatch)) 
 		return b
 	}
 	b := newBatch()
-	var (
-		start     int // start of the current value in b.data
-		depth     int
-		inStr     bool
-		esc       bool
-		discard   bool // the current value is longer than MaxLine
-		inGarbage bool
-	)
-	for {
-		overlong := st.Overlong
-		chunk, ok := c.next()
-		if st.Overlong != overlong && depth > 0 {
-			// The chunker dropped part of the current value: start afresh.
-			depth, discard, b.data = 0, false, b.data[:start]
+	buf := b.data
+	err := splitJSONValues(c, st, &buf, func() error {
+		b.data = buf
+		b.ends = append(b.ends, len(buf))
+		if len(buf) >= jsonBatchSize {
+			send(b)
+			b = newBatch()
+			buf = b.data
 		}
-		if !ok {
-			break
-		}
-		st.Lines += bytes.Count(chunk, []byte{'\n'})
-		if chunk[len(chunk)-1] != '\n' {
-			st.Lines++
-		}
-		from := 0
-		for i := 0; i < len(chunk); i++ {
-			ch := chunk[i]
-			if depth == 0 {
-				switch ch {
-				case ' ', '\t', '\r', '\n', ',', '[', ']':
-					continue
-				case '{':
-					depth, inStr, esc, inGarbage, from = 1, false, false, false, i
-				default:
-					if !inGarbage {
-						st.Malformed++
-						inGarbage = true
-					}
-				}
-				continue
-			}
-			if inStr {
-				if esc {
-					esc = false
-					continue
-				}
-				// Jump to the string's next quote or backslash.
-				j := i
-				for j < len(chunk) && chunk[j] != '"' && chunk[j] != '\\' {
-					j++
-				}
-				if j == len(chunk) {
-					i = j
-					break
-				}
-				i = j
-				if chunk[j] == '\\' {
-					esc = true
-				} else {
-					inStr = false
-				}
-				continue
-			}
-			switch ch {
-			case '"':
-				inStr = true
-			case '{', '[':
-				depth++
-			case '}', ']':
-				depth--
-				if depth > 0 {
-					continue
-				}
-				if discard {
-					st.Overlong++
-					discard = false
-					continue
-				}
-				b.data = append(b.data, chunk[from:i+1]...)
-				b.ends = append(b.ends, len(b.data))
-				start = len(b.data)
-				if len(b.data) >= jsonBatchSize {
-					send(b)
-					b, start = newBatch(), 0
-				}
-			}
-		}
-		if depth > 0 && !discard {
-			b.data = append(b.data, chunk[from:]...)
-			if len(b.data)-start > MaxLine {
-				discard, b.data = true, b.data[:start]
-			}
-		}
-	}
-	if depth > 0 { // a truncated last value
-		st.Malformed++
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	if len(b.ends) > 0 {
 		send(b)

@@ -234,26 +234,14 @@ func (j *jsonEntry) isEntry() bool {
 	return j.Timestamp != "" || j.Message != "" || j.Instance != "" || j.Level != "" || j.Meta.Instance != ""
 }
 
-// readJSON splits the stream into top-level JSON values by tracking
-// brackets and strings, so a bad value is skipped and the next one read.
-// Top-level arrays are looked through: each element is a value.
+// readJSON reads the JSON values of the stream (see splitJSONValues) and
+// hands the log entries they hold to fn.
 func readJSON(r io.Reader, fn func(Entry) error) (Stats, error) {
 	var st Stats
 	c := newChunker(r, &st)
-	var (
-		obj       []byte
-		depth     int
-		inStr     bool
-		esc       bool
-		discard   bool // the current value is longer than MaxLine
-		inGarbage bool
-	)
-	emit := func() error {
-		defer func() { obj, discard = obj[:0], false }()
-		if discard {
-			st.Overlong++
-			return nil
-		}
+	var obj []byte
+	err := splitJSONValues(c, &st, &obj, func() error {
+		defer func() { obj = obj[:0] }()
 		var doc jsonDoc
 		if err := json.Unmarshal(obj, &doc); err != nil {
 			st.Malformed++
@@ -277,13 +265,36 @@ func readJSON(r io.Reader, fn func(Entry) error) (Stats, error) {
 			}
 		}
 		return nil
+	})
+	if err != nil {
+		return st, err
 	}
+	return st, c.readErr()
+}
+
+// splitJSONValues splits what c reads into top-level JSON values by
+// tracking brackets and strings, so a bad value is skipped and the next one
+// read; top-level arrays are looked through, each element a value. It
+// appends each value's bytes to *buf and calls done once the value is
+// whole; done may cut *buf back or replace it. A value longer than MaxLine,
+// or one the chunker cut into, is dropped (counted overlong) and *buf cut
+// back to where the value began. It counts lines, stray bytes and a
+// truncated last value (malformed), and stops at done's first error.
+func splitJSONValues(c *chunker, st *Stats, buf *[]byte, done func() error) error {
+	var (
+		mark      = len(*buf) // where the current value begins in *buf
+		depth     int
+		inStr     bool
+		esc       bool
+		discard   bool // the current value is longer than MaxLine
+		inGarbage bool
+	)
 	for {
 		overlong := st.Overlong
 		chunk, ok := c.next()
 		if st.Overlong != overlong && depth > 0 {
 			// The chunker dropped part of the current value: start afresh.
-			depth, obj, discard = 0, obj[:0], false
+			depth, discard, *buf = 0, false, (*buf)[:mark]
 		}
 		if !ok {
 			break
@@ -294,9 +305,9 @@ func readJSON(r io.Reader, fn func(Entry) error) (Stats, error) {
 		}
 		from := 0 // start of the current value's bytes in chunk
 		for i := 0; i < len(chunk); i++ {
-			b := chunk[i]
+			ch := chunk[i]
 			if depth == 0 {
-				switch b {
+				switch ch {
 				case ' ', '\t', '\r', '\n', ',', '[', ']':
 					continue
 				case '{':
@@ -310,42 +321,57 @@ func readJSON(r io.Reader, fn func(Entry) error) (Stats, error) {
 				continue
 			}
 			if inStr {
-				switch {
-				case esc:
+				if esc {
 					esc = false
-				case b == '\\':
+					continue
+				}
+				// Jump to the string's next quote or backslash.
+				j := i
+				for j < len(chunk) && chunk[j] != '"' && chunk[j] != '\\' {
+					j++
+				}
+				if j == len(chunk) {
+					break
+				}
+				i = j
+				if chunk[j] == '\\' {
 					esc = true
-				case b == '"':
+				} else {
 					inStr = false
 				}
 				continue
 			}
-			switch b {
+			switch ch {
 			case '"':
 				inStr = true
 			case '{', '[':
 				depth++
 			case '}', ']':
 				depth--
-				if depth == 0 {
-					if !discard {
-						obj = append(obj, chunk[from:i+1]...)
-					}
-					if err := emit(); err != nil {
-						return st, err
-					}
+				if depth > 0 {
+					continue
 				}
+				if discard {
+					st.Overlong++
+					discard = false
+					continue
+				}
+				*buf = append(*buf, chunk[from:i+1]...)
+				if err := done(); err != nil {
+					return err
+				}
+				mark = len(*buf)
 			}
 		}
 		if depth > 0 && !discard {
-			obj = append(obj, chunk[from:]...)
-			if len(obj) > MaxLine {
-				discard, obj = true, obj[:0]
+			*buf = append(*buf, chunk[from:]...)
+			if len(*buf)-mark > MaxLine {
+				discard, *buf = true, (*buf)[:mark]
 			}
 		}
 	}
 	if depth > 0 { // a truncated last value
 		st.Malformed++
 	}
-	return st, c.readErr()
+	return nil
 }
