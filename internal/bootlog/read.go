@@ -117,6 +117,9 @@ type chunker struct {
 	// the buffer is full or the input ended: from a pipe a read returns at
 	// most 64 KiB, and every chunk costs a hand-off between goroutines.
 	fill int
+	// clean is how many bytes from start are known to hold no newline, so
+	// a long line arriving in small reads is searched once, not once a read.
+	clean int
 }
 
 func newChunker(r io.Reader, st *Stats) *chunker {
@@ -132,18 +135,22 @@ func (c *chunker) next() ([]byte, bool) {
 			} else {
 				c.start, c.end = 0, 0
 			}
+			c.clean = 0
 		}
 		if !c.skipping && (c.end-c.start >= c.fill || c.end == len(c.buf) || c.err != nil) {
-			if i := bytes.LastIndexByte(c.buf[c.start:c.end], '\n'); i >= 0 {
-				chunk := c.buf[c.start : c.start+i+1]
-				c.start += i + 1
+			from := c.start + c.clean
+			if i := bytes.LastIndexByte(c.buf[from:c.end], '\n'); i >= 0 {
+				chunk := c.buf[c.start : from+i+1]
+				c.start = from + i + 1
+				c.clean = c.end - c.start // what follows the last newline
 				return chunk, true
 			}
+			c.clean = c.end - c.start
 		}
 		if c.err != nil {
 			if !c.skipping && c.start < c.end { // the last line, without a newline
 				chunk := c.buf[c.start:c.end]
-				c.start = c.end
+				c.start, c.clean = c.end, 0
 				return chunk, true
 			}
 			return nil, false
@@ -160,7 +167,7 @@ func (c *chunker) next() ([]byte, bool) {
 			c.st.Overlong++
 			c.st.Lines++
 			c.skipping = true
-			c.start, c.end = 0, 0
+			c.start, c.end, c.clean = 0, 0, 0
 			continue
 		}
 		n, err := c.r.Read(c.buf[c.end:])
@@ -272,6 +279,9 @@ func readJSON(r io.Reader, fn func(Entry) error) (Stats, error) {
 	return st, c.readErr()
 }
 
+// jsonStructural marks the bytes the splitter acts on inside a value.
+var jsonStructural = [256]bool{'"': true, '{': true, '}': true, '[': true, ']': true}
+
 // splitJSONValues splits what c reads into top-level JSON values by
 // tracking brackets and strings, so a bad value is skipped and the next one
 // read; top-level arrays are looked through, each element a value. It
@@ -340,6 +350,18 @@ func splitJSONValues(c *chunker, st *Stats, buf *[]byte, done func() error) erro
 					inStr = false
 				}
 				continue
+			}
+			if !jsonStructural[ch] {
+				// Skip to the next quote or bracket: in pretty-printed
+				// objects most bytes are indentation, keys and values.
+				i++
+				for i < len(chunk) && !jsonStructural[chunk[i]] {
+					i++
+				}
+				if i == len(chunk) {
+					break
+				}
+				ch = chunk[i]
 			}
 			switch ch {
 			case '"':
