@@ -63,6 +63,7 @@ var rules = []rule{
 	{"internal/tui", false, []string{module + "/internal/flyapi", module + "/internal/flysim", module + "/internal/flyctl", module + "/internal/cli", "net/http", "github.com/spf13/cobra"}, "the UI renders engine events and never calls Fly"},
 	{"internal/flysim", false, []string{module + "/internal/flyapi", module + "/internal/phases"}, "the simulator is an independent stand-in for Fly"},
 	{"runbook", true, []string{module + "/internal/", "net/http", "charm.land/", "github.com/spf13/cobra"}, "runbook is pure data and imports nothing internal"},
+	{"cmd/jpops", true, []string{"github.com/spf13/cobra/doc", "github.com/russross/blackfriday", "github.com/cpuguy83/go-md2man", module + "/internal/gendocs"}, "the docs renderers stay out of the shipped binary (cmd/gen-docs runs them)"},
 }
 
 func TestImportRules(t *testing.T) {

@@ -1,4 +1,9 @@
-package cli
+// Package gendocs writes the CLI reference (Markdown) and the man pages
+// from the command tree, so they cannot drift from the code. It lives
+// outside the CLI so the markdown and man-page renderers stay out of the
+// shipped binary; cmd/gen-docs runs it and a test checks the committed
+// pages are current.
+package gendocs
 
 import (
 	"fmt"
@@ -11,33 +16,10 @@ import (
 	"github.com/spf13/cobra/doc"
 )
 
-func init() { register(newGenDocsCmd) }
-
-// newGenDocsCmd writes the CLI reference (Markdown) and man pages from the
-// command tree, so they cannot drift from the code (a test checks that the
-// committed ones are current).
-func newGenDocsCmd(env *Env, _ *globalFlags) *cobra.Command {
-	var md, man string
-	cmd := &cobra.Command{
-		Use:    "gen-docs",
-		Short:  "Write the CLI reference (Markdown) and man pages",
-		Hidden: true,
-		Args:   cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if md == "" && man == "" {
-				return usageError("pass --md DIR and/or --man DIR")
-			}
-			return GenDocs(cmd.Root(), md, man)
-		},
-	}
-	cmd.Flags().StringVar(&md, "md", "", "write the Markdown reference into DIR")
-	cmd.Flags().StringVar(&man, "man", "", "write man pages into DIR")
-	return cmd
-}
-
-// GenDocs writes the reference for root's visible commands. The output is
-// deterministic: no dates, and the auto-generated footer is disabled.
-func GenDocs(root *cobra.Command, mdDir, manDir string) error {
+// Write writes the reference for root's visible commands into mdDir and
+// the man pages into manDir (either may be empty to skip it). The output
+// is deterministic: no dates, and the auto-generated footer is disabled.
+func Write(root *cobra.Command, mdDir, manDir string) error {
 	root.DisableAutoGenTag = true
 	for _, c := range root.Commands() {
 		c.DisableAutoGenTag = true
@@ -66,8 +48,8 @@ func GenDocs(root *cobra.Command, mdDir, manDir string) error {
 	return nil
 }
 
-// docFiles lists the files GenDocs writes into dir, for the staleness test.
-func docFiles(dir string) ([]string, error) {
+// Files lists the pages Write wrote into dir.
+func Files(dir string) ([]string, error) {
 	var out []string
 	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
 		if err != nil {
