@@ -128,25 +128,56 @@ const maxScript = 8 << 20
 // Script audits one boot script read from src; name is used in findings.
 // It reads nothing else: a `.` or `source` of another file is not followed.
 func Script(name string, src io.Reader) ([]Finding, error) {
-	return script(name, src, false)
+	found, _, err := script(name, src, false)
+	return found, err
 }
 
-// Files audits each file in turn, following the files each one sources; it
-// stops at the first file it cannot read or parse and returns the findings
-// so far with that error. An op reached from two of the files is reported
-// once.
+// Unread is a file a script sources that the audit could not read, so
+// its code was not audited: an op in it would go unreported.
+type Unread struct {
+	File   string `json:"file"` // the script with the `.` or `source`
+	Line   int    `json:"line"`
+	Source string `json:"source"` // that line
+	Why    string `json:"why"`
+}
+
+func (u Unread) String() string {
+	return fmt.Sprintf("%s:%d: %s: not audited: %s", u.File, u.Line, u.Source, u.Why)
+}
+
+// Report is what Audit found in a set of boot scripts.
+type Report struct {
+	Findings []Finding
+	Unread   []Unread
+}
+
+// Files is Audit's findings alone.
 func Files(paths []string) ([]Finding, error) {
-	var all []Finding
+	r, err := Audit(paths)
+	return r.Findings, err
+}
+
+// Audit audits each file in turn, following the files each one sources,
+// and lists the sourced files it could not read. It stops at the first
+// file it cannot read or parse and returns what it found so far with that
+// error. An op reached from two of the files is reported once.
+func Audit(paths []string) (Report, error) {
+	var r Report
 	seen := map[Finding]bool{}
 	for _, p := range paths {
 		f, err := os.Open(p)
 		if err != nil {
-			return all, fmt.Errorf("audit: %w", err)
+			return r, fmt.Errorf("audit: %w", err)
 		}
-		found, err := script(p, f, true)
+		found, unread, err := script(p, f, true)
 		f.Close()
 		if err != nil {
-			return all, err
+			return r, err
+		}
+		for _, u := range unread {
+			if !slices.Contains(r.Unread, u) {
+				r.Unread = append(r.Unread, u)
+			}
 		}
 		for _, fd := range found {
 			key := Finding{File: filepath.Clean(fd.File), Line: fd.Line, Col: fd.Col, Op: fd.Op}
@@ -155,24 +186,24 @@ func Files(paths []string) ([]Finding, error) {
 			}
 			if !seen[key] {
 				seen[key] = true
-				all = append(all, fd)
+				r.Findings = append(r.Findings, fd)
 			}
 		}
 	}
-	return all, nil
+	return r, nil
 }
 
-func script(name string, src io.Reader, follow bool) ([]Finding, error) {
+func script(name string, src io.Reader, follow bool) ([]Finding, []Unread, error) {
 	data, err := io.ReadAll(io.LimitReader(src, maxScript+1))
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", name, err)
+		return nil, nil, fmt.Errorf("read %s: %w", name, err)
 	}
 	if len(data) > maxScript {
-		return nil, fmt.Errorf("read %s: larger than %d MiB, not a boot script", name, maxScript>>20)
+		return nil, nil, fmt.Errorf("read %s: larger than %d MiB, not a boot script", name, maxScript>>20)
 	}
 	file, err := parse(name, data)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	st := &state{
 		funcs: map[string]funcDef{}, visited: map[string]bool{},
@@ -193,7 +224,7 @@ func script(name string, src io.Reader, follow bool) ([]Finding, error) {
 		}
 		return a.Col - b.Col
 	})
-	return w.findings, nil
+	return w.findings, st.unread, nil
 }
 
 func parse(name string, data []byte) (*syntax.File, error) {
@@ -253,6 +284,7 @@ type state struct {
 	codeStrings int                 // code strings still to be parsed
 	order       map[string]int      // files in the order they were read, to sort findings
 	sources     *sources            // nil when sourced files are not followed
+	unread      []Unread            // sourced files that could not be audited
 }
 
 // scriptFile is a file the walkers read: the audited script or one it sources.

@@ -17,6 +17,7 @@ type sources struct {
 	top     *walker            // the audited script: $0
 	dirs    []string           // its directory up to the deploy directory
 	files   map[string]*loaded // by absolute path; nil when looked for and not read
+	present map[string]bool    // regular files looked for, read or not
 	vars    map[string][]pathDef
 	lookups int // files still to look for
 	bytes   int // bytes still to read
@@ -55,7 +56,7 @@ const (
 
 func newSources(name string, w *walker, f *syntax.File) *sources {
 	s := &sources{top: w, dirs: deployDirs(filepath.Dir(name)), files: map[string]*loaded{},
-		vars: map[string][]pathDef{}, lookups: maxLookups, bytes: maxSourced, evals: maxEvals}
+		present: map[string]bool{}, vars: map[string][]pathDef{}, lookups: maxLookups, bytes: maxSourced, evals: maxEvals}
 	if abs, err := filepath.Abs(name); err == nil {
 		s.files[abs] = &loaded{w: w, f: f, walked: true} // sourcing itself runs nothing new
 	}
@@ -135,18 +136,43 @@ func (w *walker) sourcedBy(at *syntax.Word) string {
 // directory.
 func (w *walker) sourced(at, word *syntax.Word) []*loaded {
 	var out []*loaded
-	for _, v := range w.evalPath(word, 0) {
-		for _, p := range w.candidates(v) {
+	vals := w.evalPath(word, 0)
+	if !slices.ContainsFunc(vals, func(v pathVal) bool { return v.p != "" }) {
+		w.unreadAt(at, "its path is known only when the script runs")
+	}
+	for _, v := range vals {
+		cands := w.candidates(v)
+		found := false
+		for _, p := range cands {
 			l, exists := w.load(p, at)
 			if l != nil && !slices.Contains(out, l) {
 				out = append(out, l)
 			}
 			if exists {
+				found = true
+				if l == nil {
+					w.unreadAt(at, p+" is too large, unreadable or not shell the parser reads")
+				}
 				break
 			}
 		}
+		if !found && len(cands) > 0 {
+			w.unreadAt(at, "not found (looked for "+strings.Join(cands[:min(len(cands), 3)], ", ")+")")
+		}
 	}
 	return out
+}
+
+// unreadAt notes that the file the `.` at at reads was not audited.
+func (w *walker) unreadAt(at *syntax.Word, why string) {
+	line, text := int(at.Pos().Line()), w.line(at.Pos())
+	if w.from != nil {
+		line, text = int(w.from.pos.Line()), w.from.line
+	}
+	u := Unread{File: w.file.name, Line: line, Source: shorten(text, 120), Why: why}
+	if !slices.Contains(w.unread, u) {
+		w.unread = append(w.unread, u)
+	}
 }
 
 // candidates returns where a sourced path may be on this machine, best
@@ -197,7 +223,7 @@ func (w *walker) load(p string, at *syntax.Word) (l *loaded, exists bool) {
 		return nil, false
 	}
 	if l, ok := s.files[abs]; ok {
-		return l, l != nil
+		return l, s.present[abs] || l != nil
 	}
 	if s.lookups <= 0 {
 		return nil, false
@@ -208,6 +234,7 @@ func (w *walker) load(p string, at *syntax.Word) (l *loaded, exists bool) {
 	if err != nil || !info.Mode().IsRegular() {
 		return nil, false // a FIFO or device would block the read
 	}
+	s.present[abs] = true
 	if info.Size() > int64(min(maxScript, s.bytes)) {
 		return nil, true
 	}

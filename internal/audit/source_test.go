@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -281,4 +282,54 @@ func FuzzSources(f *testing.F) {
 			}
 		}
 	})
+}
+
+// A sourced file the audit cannot read is named, so a clean result is not
+// mistaken for a clean boot: its code was not audited.
+func TestUnreadSources(t *testing.T) {
+	tests := []struct {
+		name  string
+		entry string
+		files map[string]string
+		want  []string // "line: why prefix"
+	}{
+		{"found and read", ". /app/scripts/db.sh\n", map[string]string{"scripts/db.sh": "true\n"}, nil},
+		{"not in the deploy directory", "set -e\n. /app/scripts/db.sh\n", nil, []string{"2: not found (looked for "}},
+		{"path from the environment", "source \"$LIB_PATH\"\n", nil, []string{"1: its path is known only when the script runs"}},
+		{"not shell", ". ./lib.sh\n", map[string]string{"lib.sh": "if then fi (((\n"}, []string{"1: " + "lib.sh is too large, unreadable or not shell"}},
+		{"reported once though preloaded and walked", "f() { . ./gone.sh; }\nf\nf\n", nil, []string{"1: not found (looked for "}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			files := map[string]string{"fly.toml": "app = \"x\"\n", "entrypoint.sh": tt.entry}
+			for k, v := range tt.files {
+				files[k] = v
+			}
+			writeTree(t, dir, files)
+			r, err := Audit([]string{filepath.Join(dir, "entrypoint.sh")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, u := range r.Unread {
+				if u.File != filepath.Join(dir, "entrypoint.sh") || u.Source == "" || !strings.Contains(u.String(), "not audited") {
+					t.Errorf("incomplete %+v", u)
+				}
+				got = append(got, strconv.Itoa(u.Line)+": "+strings.ReplaceAll(u.Why, dir+string(filepath.Separator), ""))
+			}
+			if len(got) != len(tt.want) {
+				t.Fatalf("unread %q, want %q", got, tt.want)
+			}
+			for i := range got {
+				if !strings.HasPrefix(got[i], tt.want[i]) {
+					t.Errorf("unread %q, want it to start %q", got[i], tt.want[i])
+				}
+			}
+		})
+	}
+	// Script reads nothing but its reader, so it reports no unread source.
+	if found, err := Script("entrypoint.sh", strings.NewReader(". /app/scripts/db.sh\n")); err != nil || len(found) != 0 {
+		t.Errorf("Script: %v, %v", found, err)
+	}
 }

@@ -30,8 +30,9 @@ sudo, xargs, find -exec, busybox), functions called through a variable the
 script assigns, and files it sources (. or source). A sourced path is looked
 up from the script's directory and its parents up to the one holding fly.toml;
 an image path such as /app/scripts/db.sh is tried as app/scripts/db.sh, then
-scripts/db.sh, then db.sh there. A sourced file that cannot be found is
-skipped.
+scripts/db.sh, then db.sh there. A sourced file it cannot find or read is
+named in a warning (and under "unread" with --json): its code was not
+audited.
 
 Exit codes: 0 clean, 10 findings, 2 a script the shell parser rejects.`,
 		Example: `  jpops audit entrypoint.sh
@@ -44,7 +45,8 @@ Exit codes: 0 clean, 10 findings, 2 a script the shell parser rejects.`,
 				}
 				args = rb.Escape.BootScripts
 			}
-			findings, err := audit.Files(args)
+			rep, err := audit.Audit(args)
+			findings := rep.Findings
 			var pe *audit.ParseError
 			if errors.As(err, &pe) {
 				return &ExitError{Code: verdict.ExitUsage, Err: err}
@@ -55,11 +57,18 @@ Exit codes: 0 clean, 10 findings, 2 a script the shell parser rejects.`,
 			if findings == nil {
 				findings = []audit.Finding{}
 			}
+			unread := rep.Unread
+			if unread == nil {
+				unread = []audit.Unread{}
+			}
 			if jsonOut {
-				_ = report.JSON(env.IO.Out, map[string]any{"files": args, "clean": len(findings) == 0, "findings": findings})
+				_ = report.JSON(env.IO.Out, map[string]any{"files": args, "clean": len(findings) == 0, "findings": findings, "unread": unread})
 			} else {
 				for _, f := range findings {
 					fmt.Fprintf(env.IO.Out, "%s:%d:%d: %s: %s\n    %s\n", f.File, f.Line, f.Col, f.Op, f.Why, f.Command)
+				}
+				for _, u := range unread {
+					fmt.Fprintf(env.IO.ErrOut, "warning: %s\n", u)
 				}
 				if len(findings) == 0 {
 					fmt.Fprintf(env.IO.ErrOut, "clean: no unguarded full-scan op in %d file(s)\n", len(args))

@@ -385,3 +385,36 @@ func TestMissingApp(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A boot script that sources a file not in the deploy directory still
+// passes the audit (a venv's activate script is not there either), but
+// the journaled precondition says what was not read, and the deploy runs.
+func TestUnreadSourceIsJournaled(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, "db-boot-hang")
+	r.opts.Dir = deployDir(t, "entrypoint.sh")
+	p := filepath.Join(r.opts.Dir, "entrypoint.sh")
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, append([]byte(". /app/venv/bin/activate\n"), b...), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	res, err := phases.Run(r.ctx(), r.opts)
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if res.Verdict != verdict.Recovered {
+		t.Fatalf("verdict %s (%s), want RECOVERED", res.Verdict, res.Reason)
+	}
+	var detail string
+	for _, e := range kinds(r.readBack(), journal.KindPrecondition) {
+		if e.Data["name"] == "boot_script" && e.Data["ok"] == true {
+			detail, _ = e.Data["detail"].(string)
+		}
+	}
+	if !strings.Contains(detail, "1 sourced file(s) not audited") || !strings.Contains(detail, "/app/venv/bin/activate") {
+		t.Errorf("boot_script precondition detail %q does not name the unread source", detail)
+	}
+}
