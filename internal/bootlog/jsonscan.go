@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // jsonBatchSize is how many bytes of whole JSON values a batch of the JSON
@@ -23,7 +25,7 @@ type jsonBatch struct {
 	last               time.Time // the latest entry time of the batch
 	feed               []Entry   // the entries holding a keyword, in order
 	done               chan struct{}
-	packed             *packedFilter // the keyword search, where the CPU can run it
+	filter             *prefilter // finds the lines holding a keyword or an escape that can hide one
 }
 
 // scanJSON is Scan's fast path on JSON input. It splits the stream into
@@ -46,31 +48,25 @@ func (e *Engine) scanJSON(r io.Reader) (Stats, error) {
 	go func() {
 		defer close(work)
 		defer close(ordered)
-		var packed *packedFilter
+		var filter *prefilter
 		readErr = splitJSON(r, &readSt, free, func(b *jsonBatch) {
-			if packed == nil && packedKernel != nil {
-				packed = newPackedFilter(keys, byteFreq(b.data[:min(len(b.data), planSample)]))
+			if filter == nil { // planned on the first batch, before any worker reads it
+				filter = &prefilter{scan: keys}
+				filter.plan(b.data[:min(len(b.data), planSample)])
 			}
-			b.packed = packed
+			b.filter = filter
 			ordered <- b
 			work <- b
 		})
 	}()
-	// A non-ASCII keyword could appear where invalid UTF-8 is replaced; one
-	// with a byte that has a short escape (\" \\ \/ \n ...) could be
-	// written with it.
-	mayHide, anyEscapable := false, false
-	for _, k := range e.pf.keys {
-		for i := 0; i < len(k.s); i++ {
-			c := k.s[i]
-			mayHide = mayHide || c >= 0x80
-			anyEscapable = anyEscapable || c < 0x20 || c == '"' || c == '\\' || c == '/'
-		}
-	}
+	// A non-ASCII keyword could appear where invalid UTF-8 is replaced.
+	mayHide := slices.ContainsFunc(e.pf.keys, func(k literal) bool {
+		return strings.ContainsFunc(k.s, func(r rune) bool { return r >= utf8.RuneSelf })
+	})
 	for range workers {
 		go func() {
 			for b := range work {
-				e.decodeBatch(b, mayHide, anyEscapable)
+				e.decodeBatch(b, mayHide)
 			}
 		}()
 	}
@@ -134,9 +130,9 @@ func splitJSON(r io.Reader, st *Stats, free chan []byte, send func(*jsonBatch)) 
 // decodeBatch works out what readJSON would hand Feed for b's values:
 // how many entries and malformed values, the latest time, and the entries
 // whose message holds a keyword.
-func (e *Engine) decodeBatch(b *jsonBatch, mayHide, anyEscapable bool) {
+func (e *Engine) decodeBatch(b *jsonBatch, mayHide bool) {
 	defer close(b.done)
-	full := e.markJSON(b, mayHide, anyEscapable)
+	full := markJSON(b, mayHide)
 	var q quickJSON
 	start := 0
 	for k, end := range b.ends {
@@ -181,15 +177,11 @@ func (e *Engine) decodeBatch(b *jsonBatch, mayHide, anyEscapable bool) {
 	}
 }
 
-// markJSON marks the values of b that must be decoded in full: those
-// holding a keyword in their raw bytes, a \u escape (which can hide any
-// byte), any backslash when a keyword has a byte with a short escape, and
-// all of them when a keyword is not ASCII. Other short escapes decode to
-// bytes no keyword holds, so they cannot hide one. It searches the
-// whole batch once per keyword; a hit across two values marks both sides
-// safely, since it marks the one it starts in and the search goes on from
-// the next.
-func (e *Engine) markJSON(b *jsonBatch, mayHide, anyEscapable bool) []bool {
+// markJSON marks the values of b that must be decoded in full: every value
+// with a byte in a line where the filter finds a keyword or an escape that
+// can hide one (see jsonKeys), and all of them when a keyword is not ASCII.
+// Other values cannot hold a keyword once decoded.
+func markJSON(b *jsonBatch, mayHide bool) []bool {
 	full := make([]bool, len(b.ends))
 	if mayHide {
 		for k := range full {
@@ -197,45 +189,14 @@ func (e *Engine) markJSON(b *jsonBatch, mayHide, anyEscapable bool) []bool {
 		}
 		return full
 	}
-	if b.packed != nil {
-		lines, _ := b.packed.lines(b.data, nil)
-		for _, l := range lines {
-			eol := len(b.data)
-			if i := bytes.IndexByte(b.data[l:], '\n'); i >= 0 {
-				eol = l + i
-			}
-			// Every value with a byte in the line.
-			for k := sort.SearchInts(b.ends, l+1); k < len(b.ends) && (k == 0 || b.ends[k-1] < eol); k++ {
-				full[k] = true
-			}
+	lines, _ := b.filter.lines(b.data, nil)
+	for _, l := range lines {
+		eol := len(b.data)
+		if i := bytes.IndexByte(b.data[l:], '\n'); i >= 0 {
+			eol = l + i
 		}
-		return full
-	}
-	s := string(b.data)
-	mark := func(find func(string) int) {
-		for pos := 0; pos < len(s); {
-			i := find(s[pos:])
-			if i < 0 {
-				return
-			}
-			k := sort.SearchInts(b.ends, pos+i+1) // the value holding byte pos+i
-			if k == len(b.ends) {
-				return
-			}
+		for k := sort.SearchInts(b.ends, l+1); k < len(b.ends) && (k == 0 || b.ends[k-1] < eol); k++ {
 			full[k] = true
-			pos = b.ends[k]
-		}
-	}
-	if anyEscapable {
-		mark(func(s string) int { return strings.IndexByte(s, '\\') })
-	} else {
-		mark(func(s string) int { return strings.Index(s, `\u`) })
-	}
-	for _, key := range e.pf.keys {
-		if key.fold {
-			mark(func(s string) int { return indexFold(s, key.s) })
-		} else {
-			mark(func(s string) int { return strings.Index(s, key.s) })
 		}
 	}
 	return full

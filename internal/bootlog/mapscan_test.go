@@ -224,7 +224,7 @@ func TestMappedFaultInPackedKernel(t *testing.T) {
 	func() {
 		defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 		defer catchFault(&err)
-		pf.linesCount(data, nil)
+		pf.lines(data, nil)
 	}()
 	if err == nil || !strings.Contains(err.Error(), "shrank") {
 		t.Errorf("err = %v, want a file-shrank error", err)

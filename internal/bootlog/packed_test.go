@@ -156,7 +156,7 @@ func TestPackedFindsKeywordsAtEveryAlignment(t *testing.T) {
 					for pad := range 70 {
 						for _, end := range []string{"", "!", "\n", "!!\r\n", "\x1b[0m\n", "\nnext line\n"} {
 							chunk := []byte(strings.Repeat("-", pad) + form + end)
-							got, newlines := pf.linesCount(chunk, nil)
+							got, newlines := pf.lines(chunk, nil)
 							want := oracleLines(pf, chunk)
 							if !slices.Equal(got, want) || len(want) == 0 && (k.after == nil || end != "!" && end != "!!\r\n") {
 								t.Fatalf("%s kernel: %q: lines %v, want %v", name, chunk, got, want)

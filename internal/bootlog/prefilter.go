@@ -233,14 +233,8 @@ func pairVariants(lit literal, off int) []uint16 {
 }
 
 // lines appends to dst the start offsets of chunk's lines that may matter,
-// in order and without repeats.
-func (pf *prefilter) lines(chunk []byte, dst []int) []int {
-	dst, _ = pf.linesCount(chunk, dst)
-	return dst
-}
-
-// linesCount is lines, also returning the number of newlines in chunk.
-func (pf *prefilter) linesCount(chunk []byte, dst []int) ([]int, int) {
+// in order and without repeats, and returns the number of newlines in chunk.
+func (pf *prefilter) lines(chunk []byte, dst []int) ([]int, int) {
 	if pf.packed != nil {
 		return pf.packed.lines(chunk, dst)
 	}

@@ -169,7 +169,7 @@ func (e *Engine) prefilterJob(j *scanJob, p *textParser, mapped bool) {
 	if mapped {
 		defer catchFault(&j.err)
 	}
-	j.starts, j.lines = e.pf.linesCount(j.chunk, nil)
+	j.starts, j.lines = e.pf.lines(j.chunk, nil)
 	if j.chunk[len(j.chunk)-1] != '\n' {
 		j.lines++
 	}
