@@ -154,7 +154,7 @@ func (e *Engine) decodeBatch(b *jsonBatch, mayHide bool) {
 			b.malformed++
 			continue
 		}
-		add := func(j *jsonEntry) {
+		for _, j := range doc.entries() {
 			b.entries++
 			en := j.entry()
 			if en.Time.After(b.last) {
@@ -163,16 +163,6 @@ func (e *Engine) decodeBatch(b *jsonBatch, mayHide bool) {
 			if e.pf.any(en.Message) {
 				b.feed = append(b.feed, en)
 			}
-		}
-		switch {
-		case doc.Data != nil:
-			for i := range doc.Data {
-				add(&doc.Data[i].Attributes)
-			}
-		case doc.Attributes != nil:
-			add(doc.Attributes)
-		case doc.jsonEntry.isEntry():
-			add(&doc.jsonEntry)
 		}
 	}
 }

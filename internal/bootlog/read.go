@@ -237,6 +237,24 @@ func indexESC(s string) int {
 	return -1
 }
 
+// entries are the log entries a JSON value holds: a logs API page's, a
+// single page item's, or the value itself when it is an entry.
+func (d *jsonDoc) entries() []*jsonEntry {
+	switch {
+	case d.Data != nil:
+		list := make([]*jsonEntry, len(d.Data))
+		for i := range d.Data {
+			list[i] = &d.Data[i].Attributes
+		}
+		return list
+	case d.Attributes != nil:
+		return []*jsonEntry{d.Attributes}
+	case d.jsonEntry.isEntry():
+		return []*jsonEntry{&d.jsonEntry}
+	}
+	return nil
+}
+
 func (j *jsonEntry) isEntry() bool {
 	return j.Timestamp != "" || j.Message != "" || j.Instance != "" || j.Level != "" || j.Meta.Instance != ""
 }
@@ -254,18 +272,7 @@ func readJSON(r io.Reader, fn func(Entry) error) (Stats, error) {
 			st.Malformed++
 			return nil
 		}
-		var list []*jsonEntry
-		switch {
-		case doc.Data != nil:
-			for i := range doc.Data {
-				list = append(list, &doc.Data[i].Attributes)
-			}
-		case doc.Attributes != nil:
-			list = append(list, doc.Attributes)
-		case doc.jsonEntry.isEntry():
-			list = append(list, &doc.jsonEntry)
-		}
-		for _, j := range list {
+		for _, j := range doc.entries() {
 			st.Entries++
 			if err := fn(j.entry()); err != nil {
 				return err
