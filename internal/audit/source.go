@@ -117,12 +117,18 @@ func (w *walker) source(at, word *syntax.Word, c ctx) {
 	}
 }
 
+// sourceLine is the line number and text of the `.` at at in the file,
+// or, when at is inside a code string, of the command that runs it.
+func (w *walker) sourceLine(at *syntax.Word) (int, string) {
+	if w.from != nil {
+		return int(w.from.pos.Line()), w.from.line
+	}
+	return int(at.Pos().Line()), w.line(at.Pos())
+}
+
 // sourcedBy says which `.` reads a file, and how that one was reached.
 func (w *walker) sourcedBy(at *syntax.Word) string {
-	line, text := int(at.Pos().Line()), w.line(at.Pos())
-	if w.from != nil {
-		line, text = int(w.from.pos.Line()), w.from.line
-	}
+	line, text := w.sourceLine(at)
 	by := fmt.Sprintf("sourced by %s:%d (%s)", w.file.name, line, shorten(text, 80))
 	if w.file.sourcedBy != "" {
 		by += ", " + w.file.sourcedBy
@@ -165,10 +171,7 @@ func (w *walker) sourced(at, word *syntax.Word) []*loaded {
 
 // unreadAt notes that the file the `.` at at reads was not audited.
 func (w *walker) unreadAt(at *syntax.Word, why string) {
-	line, text := int(at.Pos().Line()), w.line(at.Pos())
-	if w.from != nil {
-		line, text = int(w.from.pos.Line()), w.from.line
-	}
+	line, text := w.sourceLine(at)
 	u := Unread{File: w.file.name, Line: line, Source: shorten(text, 120), Why: why}
 	if !slices.Contains(w.unread, u) {
 		w.unread = append(w.unread, u)
