@@ -1,0 +1,187 @@
+package audit
+
+import (
+	"regexp"
+	"strings"
+
+	"mvdan.cc/sh/v3/syntax"
+)
+
+type toolKind int
+
+const (
+	toolNone toolKind = iota
+	toolSQLite
+	toolHash
+	toolScript
+	toolShell // sh -c '…'
+	toolSu    // su -c '…', runuser -l app -c '…'
+	toolEval
+	toolTrap
+	toolFind   // find … -exec CMD … \;
+	toolSource // . FILE, source FILE
+)
+
+var tools = map[string]toolKind{
+	"sqlite3": toolSQLite, "sqlite": toolSQLite,
+	"sha256sum": toolHash, "shasum": toolHash, "sha1sum": toolHash, "sha512sum": toolHash,
+	"b2sum": toolHash, "md5sum": toolHash, "cksum": toolHash, "openssl": toolHash,
+	"python": toolScript, "python3": toolScript, "python2": toolScript, "perl": toolScript,
+	"ruby": toolScript, "node": toolScript, "php": toolScript,
+	"sh": toolShell, "bash": toolShell, "dash": toolShell, "ash": toolShell, "zsh": toolShell,
+	"ksh": toolShell, "mksh": toolShell, "su": toolSu, "runuser": toolSu,
+	"eval": toolEval, "trap": toolTrap, "find": toolFind, ".": toolSource, "source": toolSource,
+}
+
+var (
+	reSQLComment = regexp.MustCompile(`(?s)--[^\n]*|/\*.*?\*/`)
+	sqlOps       = []struct {
+		op string
+		re *regexp.Regexp
+	}{
+		{OpIntegrityCheck, regexp.MustCompile(`(?i)\bpragma\s+(?:["\w]+\.)?integrity_check\b`)},
+		{OpQuickCheck, regexp.MustCompile(`(?i)\bpragma\s+(?:["\w]+\.)?quick_check\b`)},
+		{OpVacuum, regexp.MustCompile(`(?i)\bvacuum\b`)},
+		{OpReindex, regexp.MustCompile(`(?i)\breindex\b`)},
+		{OpAnalyze, regexp.MustCompile(`(?i)\banalyze\b`)},
+		{OpSHA256, regexp.MustCompile(`(?i)(?:^|\s|['"])\.sha3sum\b`)},
+	}
+	// In a script one-liner only upper-case SQL counts: "analyze" is an
+	// ordinary word in code.
+	scriptOps = []struct {
+		op string
+		re *regexp.Regexp
+	}{
+		{OpIntegrityCheck, regexp.MustCompile(`(?i:pragma)\s+(?:["\w]+\.)?integrity_check\b`)},
+		{OpQuickCheck, regexp.MustCompile(`(?i:pragma)\s+(?:["\w]+\.)?quick_check\b`)},
+		{OpVacuum, regexp.MustCompile(`\bVACUUM\b`)},
+		{OpReindex, regexp.MustCompile(`\bREINDEX\b`)},
+		{OpAnalyze, regexp.MustCompile(`\bANALYZE\b`)},
+		{OpSHA256, regexp.MustCompile(`\bhashlib\b|Digest::SHA|createHash\(`)},
+	}
+	reDBRef = regexp.MustCompile(`(?i)\.(?:db|sqlite|sqlite3|db3)\b|\$\{?#?\w*db|sqlite3?\b`)
+	reDBArg = regexp.MustCompile(`(?i)\.(?:db|sqlite|sqlite3|db3)\b|\$\{?\w*db`)
+)
+
+func match(ops []struct {
+	op string
+	re *regexp.Regexp
+}, text string) []string {
+	var out []string
+	for _, o := range ops {
+		if o.re.MatchString(text) {
+			out = append(out, o.op)
+		}
+	}
+	return out
+}
+
+// sqliteSQL returns the SQL among sqlite3's arguments: -cmd values and
+// everything after the DB file.
+func (w *walker) sqliteSQL(args []*syntax.Word) string {
+	var b strings.Builder
+	sawDB := false
+	for i := 0; i < len(args); i++ {
+		lit := args[i].Lit()
+		switch {
+		case lit == "-cmd" || lit == "--cmd":
+			if i+1 < len(args) {
+				i++
+				b.WriteString(w.text(args[i]) + "\n")
+			}
+		case strings.HasPrefix(lit, "-") && !sawDB:
+		case !sawDB:
+			sawDB = true
+		default:
+			b.WriteString(w.text(args[i]) + "\n")
+		}
+	}
+	return b.String()
+}
+
+// scriptText returns the program text of an interpreter one-liner.
+func (w *walker) scriptText(args []*syntax.Word) string {
+	for i, a := range args {
+		if l := a.Lit(); (l == "-c" || l == "-e" || l == "-E") && i+1 < len(args) {
+			return w.words(args[i+1:])
+		}
+	}
+	return ""
+}
+
+// heredocs returns the bodies of a statement's here-docs and here-strings.
+func (w *walker) heredocs(s *syntax.Stmt) string {
+	var b strings.Builder
+	for _, r := range s.Redirs {
+		switch r.Op {
+		case syntax.Hdoc, syntax.DashHdoc:
+			b.WriteString(w.text(r.Hdoc) + "\n")
+		case syntax.WordHdoc:
+			b.WriteString(w.text(r.Word) + "\n")
+		}
+	}
+	return b.String()
+}
+
+// stdinFile returns the file a statement redirects into stdin (< "$DB").
+func (w *walker) stdinFile(s *syntax.Stmt) string {
+	for _, r := range s.Redirs {
+		if r.Op == syntax.RdrIn {
+			return w.text(r.Word)
+		}
+	}
+	return ""
+}
+
+func hasFileArg(args []*syntax.Word) bool {
+	for _, a := range args {
+		if l := a.Lit(); l == "" || !strings.HasPrefix(l, "-") {
+			if l != "256" && l != "dgst" && l != "sha256" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func opensslDigest(args []*syntax.Word) bool {
+	if len(args) == 0 {
+		return false
+	}
+	switch args[0].Lit() {
+	case "dgst", "sha256", "sha1", "sha512", "md5", "blake2b512":
+		return true
+	}
+	return false
+}
+
+// output is what the producer side of a pipeline writes into the next command.
+func output(s *syntax.Stmt, src []byte) input {
+	if s == nil {
+		return input{}
+	}
+	if b, ok := s.Cmd.(*syntax.BinaryCmd); ok && (b.Op == syntax.Pipe || b.Op == syntax.PipeAll) {
+		return output(b.Y, src)
+	}
+	call, ok := s.Cmd.(*syntax.CallExpr)
+	if !ok {
+		return input{}
+	}
+	w := &walker{src: src, state: &state{}}
+	i, name := command(call)
+	if i < 0 {
+		return input{}
+	}
+	args := w.words(call.Args[i+1:])
+	switch name {
+	case "echo", "printf", "print":
+		return input{text: args, hasInput: true}
+	case "cat":
+		return input{text: args + w.heredocs(s), readsDB: reDBArg.MatchString(args + w.stdinFile(s)), hasInput: true}
+	case "pv", "dd":
+		return input{readsDB: reDBArg.MatchString(args + w.stdinFile(s)), hasInput: true}
+	}
+	return input{}
+}
+
+func (k toolKind) isTool() bool { return k != toolNone }
