@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -109,32 +110,35 @@ func Create(dir, id, mode string) (*Journal, error) {
 // Open reopens an existing journal to resume it. It returns the events
 // already recorded; appends continue their sequence. A torn last line
 // (a crash mid-append) is cut away first, keeping every complete line.
+//
+// The file is opened O_APPEND, so every write lands at the end of the file
+// as it is then, never over a line another process wrote: a resume racing
+// the run it resumes can add lines but never tear or overwrite one.
 func Open(path string) (*Journal, []Event, error) {
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_APPEND, 0)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, nil, fmt.Errorf("journal: %s does not exist; list journals with `jpops journal`", path)
 		}
 		return nil, nil, writeErr("open journal "+path, err)
 	}
-	log, err := ReadFrom(f)
+	unlock, locked := lockFile(f)
+	log, err := ReadFrom(io.NewSectionReader(f, 0, 1<<62))
+	if err == nil && log.Torn && locked {
+		err = f.Truncate(log.Size)
+		if err == nil {
+			err = f.Sync()
+		}
+		if err != nil {
+			err = writeErr("repair torn last line of "+path, err)
+		}
+	} else if err != nil {
+		err = fmt.Errorf("journal %s: %w", path, err)
+	}
+	unlock()
 	if err != nil {
 		f.Close()
-		return nil, nil, fmt.Errorf("journal %s: %w", path, err)
-	}
-	if log.Torn {
-		if err := f.Truncate(log.Size); err != nil {
-			f.Close()
-			return nil, nil, writeErr("repair torn last line of "+path, err)
-		}
-		if err := f.Sync(); err != nil {
-			f.Close()
-			return nil, nil, writeErr("repair torn last line of "+path, err)
-		}
-	}
-	if _, err := f.Seek(log.Size, 0); err != nil {
-		f.Close()
-		return nil, nil, writeErr("open journal "+path, err)
+		return nil, nil, err
 	}
 	j := &Journal{f: f, path: path, size: log.Size, now: time.Now}
 	for _, e := range log.Events {
@@ -169,13 +173,26 @@ func (j *Journal) ID() string { return j.id }
 func (j *Journal) Mode() string { return j.mode }
 
 // Append stamps e (TS in UTC, the next Seq, Incident and Mode when empty),
-// redacts every string in it, writes it as one line in one write call and
-// fsyncs before returning the event as written.
+// redacts every string in it, writes it as one line in one write(2) call on
+// an O_APPEND file and fsyncs before returning the event as written.
+//
+// Another process may hold the same journal open (a resume started while
+// the run it resumes is still alive). The append-only file keeps each line
+// whole whatever happens; an advisory lock held for the append keeps the
+// sequence whole too: lines another writer added since our last append are
+// read first, so Seq continues after theirs and never repeats.
 func (j *Journal) Append(e Event) (Event, error) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if j.f == nil {
 		return Event{}, fmt.Errorf("journal %s is closed", j.path)
+	}
+	unlock, locked := lockFile(j.f)
+	defer unlock()
+	if locked {
+		if err := j.catchUp(); err != nil {
+			return Event{}, err
+		}
 	}
 	e.TS = j.now().UTC()
 	e.Seq = j.seq + 1
@@ -192,20 +209,56 @@ func (j *Journal) Append(e Event) (Event, error) {
 	}
 	line = append(line, '\n')
 	n, err := j.f.Write(line)
+	if err == nil && n < len(line) {
+		err = io.ErrShortWrite
+	}
 	if err == nil {
 		err = j.f.Sync()
 	}
 	if err != nil {
-		if n > 0 {
-			// Leave no partial line for the next append to glue onto.
+		if n > 0 && locked {
+			// Leave no partial line for the next append to glue onto. The
+			// lock is held, so the end of the file is still ours.
 			j.f.Truncate(j.size)
-			j.f.Seek(j.size, 0)
 		}
 		return Event{}, writeErr("append to journal "+j.path, err)
 	}
 	j.seq = e.Seq
 	j.size += int64(n)
 	return e, nil
+}
+
+// catchUp reads what other writers appended since this one last wrote, so
+// the next Seq follows theirs, and cuts away a torn line one of them left
+// when it died mid-write (under the lock, no live writer is mid-line).
+// It is called with the file locked.
+func (j *Journal) catchUp() error {
+	fi, err := j.f.Stat()
+	if err != nil {
+		return writeErr("append to journal "+j.path, err)
+	}
+	end := fi.Size()
+	if end == j.size {
+		return nil
+	}
+	if end < j.size {
+		// Cut back by someone else: trust what is there now.
+		j.size = 0
+	}
+	log, err := ReadFrom(io.NewSectionReader(j.f, j.size, end-j.size))
+	if err != nil {
+		return fmt.Errorf("journal %s: another process wrote to it: %w", j.path, err)
+	}
+	for _, e := range log.Events {
+		j.seq = max(j.seq, e.Seq)
+	}
+	if log.Torn {
+		if err := j.f.Truncate(j.size + log.Size); err != nil {
+			return writeErr("repair torn last line of "+j.path, err)
+		}
+	}
+	j.size += log.Size
+	return nil
 }
 
 // Close closes the file. Every appended event is already on disk.
@@ -309,3 +362,9 @@ func redactValue(v any) any {
 	}
 	return redactValue(generic)
 }
+
+// lockFile locks a journal for one append or repair and reports whether it
+// holds the lock; without it nothing is cut back or read ahead, since another
+// writer may be mid-line. A variable so a test can prove lines stay whole
+// with no lock at all.
+var lockFile = flockFile
