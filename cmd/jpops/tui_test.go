@@ -8,20 +8,36 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
 
-// tmuxSession runs jpops drill in a detached tmux session on its own
-// server, as a person at a 100×30 terminal would.
+// tmuxSession runs jpops in a detached tmux session on its own server, as a
+// person at a terminal would.
 type tmuxSession struct {
 	t        *testing.T
 	socket   string
+	session  string
 	exitfile string
 	env      []string // the tmux server's environment: the test's clean one
 }
 
+// termOpts shape the terminal: its size, and whether the shell around jpops
+// survives the terminal going away, to record jpops's exit code after a
+// hang-up (jpops itself still receives SIGHUP).
+type termOpts struct {
+	cols, rows int
+	outlive    bool
+}
+
+// startTmux runs jpops at 100×30.
 func startTmux(t *testing.T, e *tenv, args ...string) *tmuxSession {
+	t.Helper()
+	return startTerm(t, e, termOpts{cols: 100, rows: 30}, args...)
+}
+
+func startTerm(t *testing.T, e *tenv, o termOpts, args ...string) *tmuxSession {
 	t.Helper()
 	if _, err := exec.LookPath("tmux"); err != nil {
 		if os.Getenv("JPOPS_REQUIRE_TMUX") == "1" {
@@ -29,7 +45,7 @@ func startTmux(t *testing.T, e *tenv, args ...string) *tmuxSession {
 		}
 		t.Skip("tmux is not installed: the TUI test drives jpops through a real terminal (set JPOPS_REQUIRE_TMUX=1 to make this a failure)")
 	}
-	s := &tmuxSession{t: t, socket: fmt.Sprintf("jpops-e2e-%d-%d", os.Getpid(), time.Now().UnixNano()), exitfile: filepath.Join(t.TempDir(), "exit")}
+	s := &tmuxSession{t: t, socket: fmt.Sprintf("jpops-e2e-%d-%d", os.Getpid(), time.Now().UnixNano()), session: "jpops", exitfile: filepath.Join(t.TempDir(), "exit")}
 	e.set("TERM", "xterm-256color")
 	s.env = e.environ()
 	quoted := []string{strconv.Quote(jpopsBin)}
@@ -37,7 +53,22 @@ func startTmux(t *testing.T, e *tenv, args ...string) *tmuxSession {
 		quoted = append(quoted, strconv.Quote(a))
 	}
 	inner := strings.Join(quoted, " ") + "; echo $? > " + strconv.Quote(s.exitfile) + "; sleep 30"
-	tmuxArgs := []string{"-L", s.socket, "-f", "/dev/null", "new-session", "-d", "-x", "100", "-y", "30"}
+	if o.outlive {
+		// The shell passes the hang-up on to jpops, as a login shell does to
+		// its jobs, and outlives it to record its exit code.
+		exit := "echo $? > " + strconv.Quote(s.exitfile)
+		inner = "trap 'kill -HUP $pid; wait $pid; " + exit + "; exit' HUP; " + strings.Join(quoted, " ") + " </dev/tty & pid=$!; wait $pid; " + exit
+	}
+	// The pane's shell records its pid: its process group (it and jpops)
+	// must not outlive the test, whatever the test did to the terminal.
+	shellPid := filepath.Join(t.TempDir(), "shell.pid")
+	inner = "echo $$ > " + strconv.Quote(shellPid) + "; " + inner
+	t.Cleanup(func() {
+		if pid := readPid(shellPid); pid > 0 {
+			_ = syscall.Kill(-pid, syscall.SIGKILL)
+		}
+	})
+	tmuxArgs := []string{"-L", s.socket, "-f", "/dev/null", "new-session", "-d", "-s", s.session, "-x", strconv.Itoa(o.cols), "-y", strconv.Itoa(o.rows)}
 	for k, v := range e.vars {
 		tmuxArgs = append(tmuxArgs, "-e", k+"="+v)
 	}
@@ -62,6 +93,12 @@ func (s *tmuxSession) tmux(args ...string) string {
 		s.t.Fatalf("tmux %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
 	return string(out)
+}
+
+// hangUp closes the terminal under jpops: tmux kill-session closes the
+// pane's terminal, and the kernel sends SIGHUP to its processes.
+func (s *tmuxSession) hangUp() {
+	s.tmux("-L", s.socket, "kill-session", "-t", s.session)
 }
 
 func (s *tmuxSession) screen() string {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -32,6 +33,20 @@ type Env struct {
 
 	mu          sync.Mutex
 	onInterrupt func()
+	onHangup    func()
+}
+
+// takeHangups routes every SIGHUP (the terminal went away) to f until the
+// returned func is called. Without a taker a hang-up is an interrupt.
+func (e *Env) takeHangups(f func()) (release func()) {
+	e.mu.Lock()
+	e.onHangup = f
+	e.mu.Unlock()
+	return func() {
+		e.mu.Lock()
+		e.onHangup = nil
+		e.mu.Unlock()
+	}
 }
 
 // takeInterrupts routes every interrupt to f until the returned func is called.
@@ -57,14 +72,16 @@ func (e *Env) watchSignals(ctx context.Context, cancel context.CancelFunc) {
 			if !cancelled {
 				return
 			}
-		case _, ok := <-e.Signals:
+		case sig, ok := <-e.Signals:
 			if !ok {
 				return
 			}
 			e.mu.Lock()
-			f := e.onInterrupt
+			f, hangup := e.onInterrupt, e.onHangup
 			e.mu.Unlock()
 			switch {
+			case sig == syscall.SIGHUP && hangup != nil:
+				hangup()
 			case f != nil:
 				f()
 			case !cancelled:

@@ -55,18 +55,61 @@ func (w *walk) start(env *Env, mode string) error {
 	return nil
 }
 
+// errHangUp ends a walk whose terminal went away before the gate was
+// passed: nobody is left to answer it, and nothing has been deployed.
+var errHangUp = fmt.Errorf("the terminal hung up before the deploy; nothing was deployed: %w", context.Canceled)
+
+// walkState is what the signal handlers and the faces share while a walk runs.
+type walkState struct {
+	mu        sync.Mutex
+	deploying bool // flyctl runs: Ctrl-C goes to it
+	committed bool // the gate was passed (or resume skips the deploy): a hang-up must not stop the walk
+	headless  bool // the terminal is gone: nothing is shown any more
+	phase     string
+	face      func(journal.Event)
+}
+
+func (s *walkState) track(ev journal.Event) {
+	s.mu.Lock()
+	switch ev.Kind {
+	case journal.KindCommandStart:
+		s.deploying = true
+	case journal.KindCommandExit:
+		s.deploying = false
+	case journal.KindGate:
+		if ok, _ := ev.Data["ok"].(bool); ok {
+			s.committed = true
+		}
+	}
+	if ev.Phase != "" && ev.Phase != journal.PhaseIncident {
+		s.phase = ev.Phase
+	}
+	face := s.face
+	s.mu.Unlock()
+	face(ev)
+}
+
+func (s *walkState) setFace(f func(journal.Event)) {
+	s.mu.Lock()
+	s.face = f
+	s.mu.Unlock()
+}
+
 // run walks the runbook and returns its outcome. Interrupts are routed to
-// flyctl while it deploys and cancel the walk otherwise.
+// flyctl while it deploys and cancel the walk otherwise. A hang-up (SIGHUP,
+// or the TUI losing its terminal) before the gate ends the walk; after it,
+// the walk goes on without a face and journals to the end, because stopping
+// a rolling deploy halfway is worse than finishing it unwatched.
 func (w *walk) run(ctx context.Context, env *Env) (walkOutcome, error) {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	ctx, cancelCause := context.WithCancelCause(ctx)
+	defer cancelCause(nil)
+	cancel := func() { cancelCause(context.Canceled) }
 	interrupts := make(chan struct{}, 2)
-	var mu sync.Mutex
-	deploying := false
+	st := &walkState{committed: w.opts.SkipDeploy, face: func(journal.Event) {}}
 	interrupt := func() {
-		mu.Lock()
-		d := deploying
-		mu.Unlock()
+		st.mu.Lock()
+		d := st.deploying
+		st.mu.Unlock()
 		if d {
 			select {
 			case interrupts <- struct{}{}:
@@ -76,6 +119,37 @@ func (w *walk) run(ctx context.Context, env *Env) (walkOutcome, error) {
 		}
 		cancel()
 	}
+	var program *tea.Program    // set before any hang-up can reach it
+	done := make(chan struct{}) // closed when the engine returns
+	hangUp := func() {
+		select {
+		case <-done: // the walk is over: only the screen is left to close
+			if program != nil {
+				go program.Kill()
+			}
+			return
+		default:
+		}
+		st.mu.Lock()
+		if st.headless {
+			st.mu.Unlock()
+			return
+		}
+		st.headless, st.face = true, func(journal.Event) {}
+		committed, phase := st.committed, st.phase
+		st.mu.Unlock()
+		text := fmt.Sprintf("the terminal hung up during phase %s, after the gate: jpops goes on without a screen and journals to the end", orDash(phase))
+		if !committed {
+			text = fmt.Sprintf("the terminal hung up during phase %s, before the gate: the walk ends here and nothing is deployed", orDash(phase))
+		}
+		_, _ = w.journal.Append(journal.Event{TS: w.opts.Now().UTC(), Phase: journal.PhaseIncident, Kind: journal.KindNote, Mode: w.journal.Mode(), Data: map[string]any{"text": text, "hangup": true}})
+		if !committed {
+			cancelCause(errHangUp)
+		}
+		if program != nil {
+			go program.Kill()
+		}
+	}
 	release := env.takeInterrupts(interrupt)
 	defer release()
 
@@ -83,21 +157,7 @@ func (w *walk) run(ctx context.Context, env *Env) (walkOutcome, error) {
 	o.Journal = w.journal
 	o.Mode = w.journal.Mode()
 	o.Interrupts = interrupts
-	face := func(journal.Event) {}
-	track := func(ev journal.Event) {
-		switch ev.Kind {
-		case journal.KindCommandStart:
-			mu.Lock()
-			deploying = true
-			mu.Unlock()
-		case journal.KindCommandExit:
-			mu.Lock()
-			deploying = false
-			mu.Unlock()
-		}
-		face(ev)
-	}
-	o.Report = track
+	o.Report = st.track
 	out := walkOutcome{incident: w.journal.ID(), path: w.journal.Path()}
 	engine := func() (phases.Result, error) {
 		if w.resume {
@@ -111,10 +171,13 @@ func (w *walk) run(ctx context.Context, env *Env) (walkOutcome, error) {
 		if w.drill {
 			prefix = "DRILL\t" // a rehearsal must never be mistaken for the real thing
 		}
-		face = plainFace(env, w.jsonOut, prefix)
+		st.setFace(plainFace(env, w.jsonOut, prefix))
+		releaseHangups := env.takeHangups(hangUp)
+		defer releaseHangups()
 		res, err := engine()
+		close(done)
 		out.result = res
-		return out, err
+		return out, hangUpCause(ctx, err)
 	}
 
 	model := tui.New(tui.Options{
@@ -122,7 +185,10 @@ func (w *walk) run(ctx context.Context, env *Env) (walkOutcome, error) {
 		Interrupt: interrupt, Quit: cancel,
 	})
 	p := tea.NewProgram(model, tea.WithContext(context.WithoutCancel(ctx)), tea.WithInput(env.IO.In), tea.WithOutput(env.IO.Out))
-	face = func(ev journal.Event) { p.Send(tui.EventMsg{Event: ev}) }
+	program = p
+	releaseHangups := env.takeHangups(hangUp)
+	defer releaseHangups()
+	st.setFace(func(ev journal.Event) { p.Send(tui.EventMsg{Event: ev}) })
 	if !o.Yes {
 		o.Confirm = func(ctx context.Context, g phases.Gate) (bool, error) {
 			reply := make(chan bool, 1)
@@ -131,13 +197,12 @@ func (w *walk) run(ctx context.Context, env *Env) (walkOutcome, error) {
 			case ok := <-reply:
 				return ok, nil
 			case <-ctx.Done():
-				return false, ctx.Err()
+				return false, context.Cause(ctx)
 			}
 		}
 	}
 	var res phases.Result
 	var runErr error
-	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		res, runErr = engine()
@@ -148,16 +213,39 @@ func (w *walk) run(ctx context.Context, env *Env) (walkOutcome, error) {
 		p.Send(msg)
 	}()
 	final, perr := p.Run()
-	cancel() // the operator left the UI: stop the walk
+	m, _ := final.(tui.Model)
+	if _, finished := m.Done(); !finished && !m.Quitting() {
+		// The UI ended on its own, not by the operator's hand: its terminal
+		// is gone (a hang-up, a closed window, a dropped link).
+		hangUp()
+	}
 	<-done
-	if m, ok := final.(tui.Model); ok {
+	st.mu.Lock()
+	headless := st.headless
+	st.mu.Unlock()
+	if !headless {
 		fmt.Fprint(env.IO.Out, tui.Summary(m))
 	}
 	out.result = res
-	if perr != nil && !errors.Is(perr, tea.ErrProgramKilled) && runErr == nil {
+	if perr != nil && !headless && !errors.Is(perr, tea.ErrProgramKilled) && runErr == nil {
 		return out, fmt.Errorf("terminal UI: %w", perr)
 	}
-	return out, runErr
+	return out, hangUpCause(ctx, runErr)
+}
+
+// hangUpCause names the hang-up as the reason a walk stopped, when it was.
+func hangUpCause(ctx context.Context, err error) error {
+	if err != nil && errors.Is(context.Cause(ctx), errHangUp) && !errors.Is(err, errHangUp) {
+		return errHangUp
+	}
+	return err
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "—"
+	}
+	return s
 }
 
 // finishWalk maps the outcome to the exit code, after telling the operator

@@ -369,5 +369,8 @@ func (m Model) View() tea.View {
 	return v
 }
 
+// Quitting reports whether the operator asked the program to end.
+func (m Model) Quitting() bool { return m.quitting }
+
 // Done reports whether the run finished, and how.
 func (m Model) Done() (DoneMsg, bool) { return m.result, m.done }
