@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"strings"
@@ -131,15 +132,14 @@ func TestCrashDuringHoldThenResume(t *testing.T) {
 	}
 	// The resumed smoke walk checked the image the deploy recorded.
 	exit, _ := lastOf(evs, journal.KindCommandExit)
-	digest, _ := exit.Data["digest"].(string)
+	digest := data[journal.CommandExit](exit).Digest
 	if digest == "" {
 		t.Fatalf("command_exit records no digest: %+v", exit)
 	}
 	var imageChecked bool
 	for _, ev := range evs[len(evs)/2:] {
-		if ev.Kind == journal.KindSmokeResult && ev.Data["check"] == "image" {
-			d, _ := ev.Data["detail"].(string)
-			imageChecked = imageChecked || strings.Contains(d, digest)
+		if d, ok := ev.Data.(journal.SmokeResult); ok && d.Check == "image" {
+			imageChecked = imageChecked || strings.Contains(d.Detail, digest)
 		}
 	}
 	if !imageChecked {
@@ -189,8 +189,8 @@ func TestInterruptForwardedToFlyctl(t *testing.T) {
 				t.Fatalf("no command_exit in the journal after the interrupt:\n%s", r)
 			}
 			if tt.graceful {
-				if code, _ := exit.Data["code"].(float64); code != 127 {
-					t.Errorf("flyctl exit %v, want its Ctrl-C code 127: %+v", exit.Data["code"], exit.Data)
+				if code := data[journal.CommandExit](exit).Code; code != 127 {
+					t.Errorf("flyctl exit %v, want its Ctrl-C code 127: %+v", code, exit.Data)
 				}
 			}
 			text := strings.ToLower(strings.Join(eventTexts(evs[len(evs)-4:]), " "))
@@ -205,13 +205,8 @@ func TestInterruptForwardedToFlyctl(t *testing.T) {
 func eventTexts(evs []journal.Event) []string {
 	var out []string
 	for _, ev := range evs {
-		s := ev.Kind
-		for k, v := range ev.Data {
-			if str, ok := v.(string); ok {
-				s += " " + k + "=" + str
-			}
-		}
-		out = append(out, s)
+		raw, _ := json.Marshal(ev.Data)
+		out = append(out, ev.Kind+" "+string(raw))
 	}
 	return out
 }
@@ -311,7 +306,7 @@ func TestSmokeAfterRun(t *testing.T) {
 	wantCode(t, e.run(append([]string{"run", "--yes"}, deployArgs(s, deployDir(t, "entrypoint-guarded.sh"), flyctl)...)...), 0)
 	_, evs := e.onlyJournal()
 	exit, _ := lastOf(evs, journal.KindCommandExit)
-	digest, _ := exit.Data["digest"].(string)
+	digest := data[journal.CommandExit](exit).Digest
 	tests := []struct {
 		image string
 		code  int

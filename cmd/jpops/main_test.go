@@ -299,8 +299,13 @@ func finalVerdict(t *testing.T, evs []journal.Event) string {
 	if !ok {
 		t.Fatalf("journal has no incident_end (%d events)", len(evs))
 	}
-	v, _ := ev.Data["verdict"].(string)
-	return v
+	return string(data[journal.IncidentEnd](ev).Verdict)
+}
+
+// data is e's payload as a T; the zero T when e is of another kind.
+func data[T journal.Payload](e journal.Event) T {
+	d, _ := e.Data.(T)
+	return d
 }
 
 // strictLines decodes every line of a journal file, failing on any that
@@ -349,7 +354,7 @@ func (e *tenv) journalHas(kind, sub string) bool {
 			if sub == "" {
 				return true
 			}
-			if line, _ := ev.Data["line"].(string); strings.Contains(line, sub) {
+			if strings.Contains(data[journal.CommandOutput](ev).Line, sub) {
 				return true
 			}
 		}

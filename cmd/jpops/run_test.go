@@ -87,7 +87,7 @@ func checkNDJSON(t *testing.T, out, verdict string) {
 		}
 		seen[ev.Kind] = true
 		if ev.Kind == journal.KindIncidentEnd {
-			lastVerdict, _ = ev.Data["verdict"].(string)
+			lastVerdict = string(data[journal.IncidentEnd](ev).Verdict)
 		}
 	}
 	for _, k := range []string{journal.KindIncidentStart, journal.KindVerdict, journal.KindIncidentEnd} {
@@ -136,8 +136,8 @@ func TestRunRefusesUnguardedBootScript(t *testing.T) {
 	_, evs := e.onlyJournal()
 	var found bool
 	for _, ev := range evs {
-		if ev.Kind == journal.KindPrecondition && ev.Data["name"] == "boot_script" && ev.Data["ok"] == false {
-			found = ev.Data["findings"] != nil
+		if d := data[journal.Precondition](ev); d.Name == "boot_script" && !d.OK {
+			found = d.Findings != nil
 		}
 	}
 	if !found {
@@ -175,7 +175,7 @@ func TestRunForce(t *testing.T) {
 			wantCode(t, r, tt.code)
 			_, evs := e.onlyJournal()
 			start := evs[0]
-			if start.Kind != journal.KindIncidentStart || start.Data["force"] != true {
+			if start.Kind != journal.KindIncidentStart || !data[journal.IncidentStart](start).Force {
 				t.Errorf("incident_start does not record --force: %+v", start)
 			}
 			if n := kinds(evs)[journal.KindCommandStart]; n != tt.deploys {
@@ -186,7 +186,7 @@ func TestRunForce(t *testing.T) {
 			}
 			forced := false
 			for _, ev := range evs {
-				if ev.Kind == journal.KindPrecondition && ev.Data["name"] == "verdict" && ev.Data["forced"] == true && ev.Data["confirmed_by"] == "--force" {
+				if d := data[journal.Precondition](ev); d.Name == "verdict" && d.Forced && d.ConfirmedBy == "--force" {
 					forced = true
 				}
 			}

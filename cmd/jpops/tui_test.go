@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/jpops-dev/jpops/internal/journal"
 )
 
 // tmuxSession runs jpops in a detached tmux session on its own server, as a
@@ -166,7 +168,7 @@ func TestTUIDrillConfirmed(t *testing.T) {
 	}
 	_, evs := e.onlyJournal()
 	gate, ok := lastOf(evs, "gate")
-	if !ok || gate.Data["confirmed_by"] != "operator" || gate.Data["ok"] != true {
+	if !ok || data[journal.Gate](gate).ConfirmedBy != "operator" || !data[journal.Gate](gate).OK {
 		t.Errorf("the gate is not journaled as confirmed by the operator: %+v", gate)
 	}
 }

@@ -69,7 +69,7 @@ to the smoke walk.`,
 				wf.interval = st.Interval
 			}
 			if wf.machine == "" {
-				wf.machine, _ = st.Start["machine"].(string)
+				wf.machine = st.Start.Machine
 			}
 			if rbPath := st.Runbook; g.runbook == "" && rbPath != "" && rbPath != runbook.DefaultName {
 				g.runbook = rbPath
@@ -152,10 +152,11 @@ func askRedeploy(env *Env, st journal.ResumeState, yes bool) (bool, error) {
 func imageFromOutput(events []journal.Event) string {
 	var img, digest string
 	for _, ev := range events {
-		if ev.Kind != journal.KindCommandOutput {
+		out, ok := ev.Data.(journal.CommandOutput)
+		if !ok {
 			continue
 		}
-		line, _ := ev.Data["line"].(string)
+		line := out.Line
 		if i, ok := flyctl.ParseImage(line); ok {
 			img = i
 		}

@@ -196,6 +196,9 @@ func (j *Journal) Append(e Event) (Event, error) {
 	}
 	e.TS = j.now().UTC()
 	e.Seq = j.seq + 1
+	if e.Kind == "" && e.Data != nil {
+		e.Kind = e.Data.Kind()
+	}
 	if e.Incident == "" {
 		e.Incident = j.id
 	}
@@ -295,72 +298,60 @@ func syncDir(dir string) {
 	}
 }
 
-// Redacted returns e with every string redacted, as Append writes it; Data
-// is copied, never changed in place. For events shown without a journal.
+// Redacted returns e with every string redacted, as Append writes it; the
+// payload is copied, never changed in place. For events shown without a journal.
 func Redacted(e Event) Event { return redactEvent(e) }
 
-// redactEvent returns e with every string redacted; Data is copied, never
-// changed in place.
+// redactEvent returns e with every string redacted. The payload goes through
+// its JSON form, so every string field of every kind (and any added later)
+// is covered, and comes back as the same typed payload.
 func redactEvent(e Event) Event {
 	e.Incident = redact.String(e.Incident)
 	e.Phase = redact.String(e.Phase)
 	e.Kind = redact.String(e.Kind)
 	if e.Data != nil {
-		e.Data = redactValue(e.Data).(map[string]any)
+		e.Data = redactPayload(e.Kind, e.Data)
 	}
 	return e
 }
 
-// redactValue walks the common shapes directly, keeping their Go types, and
-// anything else (structs, typed maps) through its JSON form.
+func redactPayload(kind string, p Payload) Payload {
+	b, err := json.Marshal(p)
+	if err == nil {
+		dec := json.NewDecoder(bytes.NewReader(b))
+		dec.UseNumber() // keep big integers exact
+		var generic any
+		if err = dec.Decode(&generic); err == nil {
+			b, err = json.Marshal(redactValue(generic))
+		}
+	}
+	if err == nil {
+		var out Payload
+		if out, err = DecodeData(kind, b); err == nil {
+			return out
+		}
+	}
+	return Unknown{Name: kind, Raw: json.RawMessage(fmt.Sprintf("%q", "unencodable "+kind+" data"))}
+}
+
+// redactValue redacts every string (keys included) of a decoded JSON value.
 func redactValue(v any) any {
 	switch v := v.(type) {
-	case nil, bool, int, int64, int32, uint, uint64, uint32, float64, float32, json.Number, time.Time, time.Duration:
-		return v
 	case string:
 		return redact.String(v)
-	case error:
-		return redact.String(v.Error())
-	case fmt.Stringer:
-		return redact.String(v.String())
-	case []byte:
-		return redact.String(string(v))
 	case map[string]any:
 		out := make(map[string]any, len(v))
 		for k, x := range v {
 			out[redact.String(k)] = redactValue(x)
 		}
 		return out
-	case map[string]string:
-		out := make(map[string]any, len(v))
-		for k, x := range v {
-			out[redact.String(k)] = redact.String(x)
-		}
-		return out
 	case []any:
-		out := make([]any, len(v))
 		for i, x := range v {
-			out[i] = redactValue(x)
+			v[i] = redactValue(x)
 		}
-		return out
-	case []string:
-		out := make([]string, len(v))
-		for i, x := range v {
-			out[i] = redact.String(x)
-		}
-		return out
+		return v
 	}
-	b, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Sprintf("unencodable %T", v)
-	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber() // keep big integers exact
-	var generic any
-	if dec.Decode(&generic) != nil {
-		return fmt.Sprintf("unencodable %T", v)
-	}
-	return redactValue(generic)
+	return v // nil, bool, json.Number
 }
 
 // lockFile locks a journal for one append or repair and reports whether it

@@ -3,7 +3,6 @@ package journal
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -44,9 +43,9 @@ func newJournal(t *testing.T) (*Journal, string) {
 func TestAppendReadRoundTrip(t *testing.T) {
 	j, dir := newJournal(t)
 	in := []Event{
-		{Phase: PhaseIncident, Kind: KindIncidentStart, Data: map[string]any{"app": "autonomath-api", "hold_s": 300}},
-		{Phase: "diagnose", Kind: KindMachine, Data: map[string]any{"id": "85e273f4a1b2c3", "checks_passing": 0, "signature": true}},
-		{Phase: PhaseIncident, Kind: KindNote, Mode: ModeDrill, Incident: "other", Data: map[string]any{"text": "explicit fields kept"}},
+		New(PhaseIncident, IncidentStart{App: "autonomath-api", HoldS: 300}),
+		{Phase: "diagnose", Data: Machine{ID: "85e273f4a1b2c3", ChecksPassing: 0, Signature: true}}, // Append fills the kind
+		{Phase: PhaseIncident, Kind: KindNote, Mode: ModeDrill, Incident: "other", Data: Note{Text: "explicit fields kept"}},
 	}
 	for i, e := range in {
 		got, err := j.Append(e)
@@ -87,7 +86,7 @@ func TestAppendReadRoundTrip(t *testing.T) {
 	if got[2].Incident != "other" || got[2].Mode != ModeDrill {
 		t.Errorf("explicit fields overwritten: incident %q mode %q", got[2].Incident, got[2].Mode)
 	}
-	if got[0].Data["hold_s"] != 300.0 || got[1].Data["signature"] != true {
+	if got[0].Data.(IncidentStart).HoldS != 300 || !got[1].Data.(Machine).Signature || got[1].Kind != KindMachine {
 		t.Errorf("data did not round-trip: %v %v", got[0].Data, got[1].Data)
 	}
 	raw, _ := os.ReadFile(j.Path())
@@ -109,7 +108,7 @@ func TestConcurrentAppends(t *testing.T) {
 			defer wg.Done()
 			for i := range each {
 				line := strings.Repeat(fmt.Sprintf("w%d-%d ", w, i), 40) // long lines tear easily
-				if _, err := j.Append(Event{Phase: "escape", Kind: KindCommandOutput, Data: map[string]any{"line": line}}); err != nil {
+				if _, err := j.Append(New("escape", CommandOutput{Line: line})); err != nil {
 					t.Error(err)
 					return
 				}
@@ -136,7 +135,7 @@ func writeEvents(t *testing.T, n int) string {
 	t.Helper()
 	j, _ := newJournal(t)
 	for i := range n {
-		if _, err := j.Append(Event{Phase: "smoke", Kind: KindHold, Data: map[string]any{"elapsed_s": i}}); err != nil {
+		if _, err := j.Append(New("smoke", Hold{ElapsedS: float64(i)})); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -188,7 +187,7 @@ func TestTornTailToleratedAndRepaired(t *testing.T) {
 			if len(events) != 3 {
 				t.Fatalf("Open() returned %d events, want 3", len(events))
 			}
-			e, err := j.Append(Event{Phase: "smoke", Kind: KindNote, Data: map[string]any{"text": "resumed"}})
+			e, err := j.Append(New("smoke", Note{Text: "resumed"}))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -229,38 +228,35 @@ var tokenCorpus = []string{
 
 var tokenFragments = []string{"fm2_l", "fm1r_", "fm1a_", "fo1_", "eyJhbGci", "c2VjcmV0"}
 
-type deployReport struct {
-	Header string   `json:"header"`
-	Argv   []string `json:"argv"`
-}
-
 func TestSecretsNeverReachTheFile(t *testing.T) {
 	j, _ := newJournal(t)
 	for _, tok := range tokenCorpus {
-		data := map[string]any{
-			"line":  "Authorization: " + tok,
-			"argv":  []string{"flyctl", "deploy", "-t", tok},
-			"env":   map[string]string{"FLY_API_TOKEN": tok},
-			"error": errors.New("401 for token " + tok),
-			"nested": map[string]any{
-				"list":   []any{"x", map[string]any{"deep": "export FLY_ACCESS_TOKEN=" + tok}, 3},
-				"report": deployReport{Header: tok, Argv: []string{tok}},
-			},
-			tok: "token as a key",
+		argv := []string{"flyctl", "deploy", "-t", tok}
+		images := map[string]string{tok: "token as a key", "m1": "export FLY_ACCESS_TOKEN=" + tok}
+		payloads := []Payload{
+			CommandOutput{Line: "Authorization: " + tok},
+			CommandStart{Argv: argv, Command: "flyctl deploy -t " + tok},
+			CommandExit{Code: 1, Error: "401 for token " + tok},
+			Precondition{Name: "images_recorded", Images: images, Findings: []string{tok}},
+			Note{Text: tok},
 		}
-		before := fmt.Sprint(data)
-		got, err := j.Append(Event{Phase: "escape", Kind: KindCommandOutput, Data: data})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if fmt.Sprint(data) != before {
-			t.Error("Append changed the caller's data map")
-		}
-		returned, _ := json.Marshal(got)
-		for _, frag := range tokenFragments {
-			if bytes.Contains(returned, []byte(frag)) {
-				t.Errorf("returned event keeps %q: %s", frag, returned)
+		for _, p := range payloads {
+			got, err := j.Append(New("escape", p))
+			if err != nil {
+				t.Fatal(err)
 			}
+			returned, _ := json.Marshal(got)
+			for _, frag := range tokenFragments {
+				if bytes.Contains(returned, []byte(frag)) {
+					t.Errorf("returned event keeps %q: %s", frag, returned)
+				}
+			}
+			if got.Kind != p.Kind() || got.Data.Kind() != p.Kind() {
+				t.Errorf("redaction changed the kind of %T to %s/%T", p, got.Kind, got.Data)
+			}
+		}
+		if argv[3] != tok || images[tok] == "" {
+			t.Error("Append changed the caller's data")
 		}
 	}
 	raw, err := os.ReadFile(j.Path())
@@ -391,9 +387,9 @@ func TestListAndLatest(t *testing.T) {
 			t.Fatal(err)
 		}
 		j.SetClock(func() time.Time { return at })
-		j.Append(Event{Phase: PhaseIncident, Kind: KindIncidentStart, Data: map[string]any{"app": "app-" + name}})
+		j.Append(New(PhaseIncident, IncidentStart{App: "app-" + name}))
 		if name != "mid" {
-			j.Append(Event{Phase: PhaseIncident, Kind: KindIncidentEnd, Data: map[string]any{"verdict": "RECOVERED", "exit_code": 0}})
+			j.Append(New(PhaseIncident, IncidentEnd{Verdict: "RECOVERED", ExitCode: 0}))
 		}
 		j.Close()
 	}

@@ -42,61 +42,53 @@ func Measure(events []Event) Metrics {
 		m.WrongTurnReasons = append(m.WrongTurnReasons, reason)
 	}
 	for i, e := range events {
-		d := e.Data
 		if i == 0 {
 			m.Start = e.TS
 		}
 		m.End = e.TS
-		switch e.Kind {
-		case KindIncidentStart:
+		switch d := e.Data.(type) {
+		case IncidentStart:
 			m.Start = e.TS
-		case KindMachine:
-			if t, ok := timeOf(d, "started_at"); ok {
-				earliest(t)
+		case Machine:
+			if d.Signature && d.SinceS > 0 {
+				earliest(e.TS.Add(-secs(d.SinceS)))
 			}
-			if since, ok := numOK(d, "since_s"); ok && since > 0 && (d["signature"] == nil || boolean(d, "signature")) {
-				earliest(e.TS.Add(-time.Duration(since * float64(time.Second))))
-			}
-		case KindEvidence:
-			if boolean(d, "completed") {
+		case Evidence:
+			if d.Completed() {
 				break // a completion line is recovery, not outage
 			}
-			for _, k := range []string{"timestamp", "started_at", "since"} {
-				if t, ok := timeOf(d, k); ok {
-					earliest(t)
-				}
+			if t, ok := timeOf(d.Timestamp); ok {
+				earliest(t)
 			}
-		case KindVerdict:
+		case Verdict:
 			if e.Phase == runbook.PhaseBootlogs && m.Diagnosed.IsZero() {
 				m.Diagnosed = e.TS
 			}
-		case KindCommandExit:
-			if e.Phase == runbook.PhaseEscape && m.Mitigated.IsZero() {
-				if code, ok := numOK(d, "code"); ok && code == 0 {
-					m.Mitigated = e.TS
-				}
+		case CommandExit:
+			if e.Phase == runbook.PhaseEscape && m.Mitigated.IsZero() && d.Code == 0 && d.Signal == "" {
+				m.Mitigated = e.TS
 			}
-		case KindPhaseEnd:
-			if e.Phase == runbook.PhaseSmoke && str(d, "status") == "passed" && m.Verified.IsZero() {
+		case PhaseEnd:
+			if e.Phase == runbook.PhaseSmoke && d.Status == StatusPassed && m.Verified.IsZero() {
 				m.Verified = e.TS
 			}
-		case KindGate:
-			if _, has := d["ok"]; has && !boolean(d, "ok") {
-				wrong("gate refused: " + orDash(str(d, "command")))
+		case Gate:
+			if !d.OK {
+				wrong("gate refused: " + orDash(d.Command))
 			} else {
 				m.GatesTaken++
 			}
-			if forced(d) {
-				wrong("forced past gate: " + orDash(str(d, "command")))
+			if d.ConfirmedBy == ByForce {
+				wrong("forced past gate: " + orDash(d.Command))
 			}
-		case KindPrecondition:
-			if forced(d) {
-				wrong("forced past precondition: " + orDash(str(d, "name")))
+		case Precondition:
+			if d.Forced || d.ConfirmedBy == ByForce {
+				wrong("forced past precondition: " + orDash(d.Name))
 			}
-		case KindAbort:
-			wrong("aborted: " + orDash(str(d, "reason")))
-		case KindIncidentEnd:
-			if str(d, "verdict") == string(verdict.Recovered) && m.Verified.IsZero() {
+		case Abort:
+			wrong("aborted: " + orDash(d.Reason))
+		case IncidentEnd:
+			if d.Verdict == verdict.Recovered && m.Verified.IsZero() {
 				m.Verified = e.TS
 			}
 		}
@@ -120,10 +112,6 @@ func Measure(events []Event) Metrics {
 		m.Downtime = m.End.Sub(m.Onset)
 	}
 	return m
-}
-
-func forced(d map[string]any) bool {
-	return str(d, "confirmed_by") == "--force" || boolean(d, "forced")
 }
 
 func orDash(s string) string {

@@ -35,7 +35,7 @@ func TestMeasure(t *testing.T) {
 		}},
 		{"evidence timestamp earlier than the machine", join(start,
 			ev("bootlogs", KindEvidence, "timestamp", "2026-05-11T11:40:12Z", "op", "integrity_check"),
-			ev("smoke", KindEvidence, "timestamp", "2026-05-11T09:00:00Z", "completed", true),
+			ev("smoke", KindEvidence, "timestamp", "2026-05-11T09:00:00Z", "status", "completed"),
 			finished), func(t *testing.T, m Metrics) {
 			if want := time.Date(2026, 5, 11, 11, 40, 12, 0, time.UTC); !m.Onset.Equal(want) {
 				t.Errorf("onset = %v, want the first uncompleted evidence %v", m.Onset, want)
@@ -76,9 +76,9 @@ func TestMeasure(t *testing.T) {
 			}
 		}},
 		{"typed data from Append", script(
-			Event{Phase: PhaseIncident, Kind: KindIncidentStart},
-			Event{Phase: "diagnose", Kind: KindMachine, Data: map[string]any{"since_s": 60, "signature": true}},
-			Event{Phase: "escape", Kind: KindCommandExit, Data: map[string]any{"code": 0}},
+			New(PhaseIncident, IncidentStart{}),
+			New("diagnose", Machine{SinceS: 60, Signature: true}),
+			New("escape", CommandExit{Code: 0}),
 		), func(t *testing.T, m Metrics) {
 			if m.Onset != t0.Add(sec(1)-time.Minute) || m.Mitigated.IsZero() {
 				t.Errorf("int-typed data ignored: onset %v mitigated %v", m.Onset, m.Mitigated)

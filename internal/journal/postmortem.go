@@ -57,30 +57,33 @@ func Postmortem(events []Event, opts PostmortemOptions) string {
 	w("\n## Detection\n\n")
 	w("- First noticed by: _(author: uptime alert, customer report, `jpops watch` page?)_\n")
 	for _, e := range p.signature {
-		d := e.Data
-		w("- Machines API at %s: machine `%s` (%s) is `%s` with checks %s/%s passing, image `%s`.\n",
-			hm(e.TS), str(d, "id"), orDash(str(d, "region")), str(d, "state"), orDash(str(d, "checks_passing")), orDash(str(d, "checks_total")), orDash(str(d, "image")))
+		d := e.Data.(Machine)
+		w("- Machines API at %s: machine `%s` (%s) is `%s` with checks %d/%d passing, image `%s`.\n",
+			hm(e.TS), d.ID, orDash(d.Region), d.State, d.ChecksPassing, d.ChecksTotal, orDash(d.Image))
 	}
 	for _, e := range p.evidence {
-		w("- Boot log of machine `%s` at %s: `%s`%s.\n", str(e.Data, "machine"), evidenceTime(e), str(e.Data, "line"), runningFor(e))
+		d := e.Data.(Evidence)
+		w("- Boot log of machine `%s` at %s: `%s`%s.\n", d.Machine, evidenceTime(e), d.Line, runningFor(d))
 	}
 	if p.diagnosis != nil {
-		w("- jpops verdict at %s: **%s**%s (time to diagnose: %s).\n", hm(p.diagnosis.TS), str(p.diagnosis.Data, "verdict"), dashed(str(p.diagnosis.Data, "reason")), dur(p.m.TimeToDiagnose))
+		d := p.diagnosis.Data.(Verdict)
+		w("- jpops verdict at %s: **%s**%s (time to diagnose: %s).\n", hm(p.diagnosis.TS), d.Verdict, dashed(d.Reason), dur(p.m.TimeToDiagnose))
 	}
 
 	w("\n## Mitigation\n\n")
 	for _, e := range p.preconditions {
+		d := e.Data.(Precondition)
 		status := "ok"
-		if !boolean(e.Data, "ok") {
+		if !d.OK {
 			status = "failed"
 		}
-		if forced(e.Data) {
+		if forced(d) {
 			status += ", forced"
 		}
-		w("- Precondition `%s`: %s%s.\n", str(e.Data, "name"), status, dashed(str(e.Data, "detail")))
+		w("- Precondition `%s`: %s%s.\n", d.Name, status, dashed(d.Detail))
 	}
 	for _, e := range p.gates {
-		w("- Gate at %s: %s.\n", hm(e.TS), gateText(e))
+		w("- Gate at %s: %s.\n", hm(e.TS), gateText(e.Data.(Gate)))
 	}
 	if len(p.st.PriorImages) > 0 {
 		ids := make([]string, 0, len(p.st.PriorImages))
@@ -97,20 +100,22 @@ func Postmortem(events []Event, opts PostmortemOptions) string {
 	} else {
 		w("\n```\n")
 		for _, c := range p.commands {
-			w("# %s UTC%s\n%s\n", hm(c.start.TS), inDir(c.start), commandLine(c.start.Data))
+			start := c.start.Data.(CommandStart)
+			w("# %s UTC%s\n%s\n", hm(c.start.TS), inDir(start), commandLine(start))
 			if c.exit == nil {
 				w("# exit not recorded (interrupted?)\n")
 				continue
 			}
-			w("# exit %s at %s UTC", orDash(str(c.exit.Data, "code")), hm(c.exit.TS))
-			if img := str(c.exit.Data, "image"); img != "" {
-				w("; image %s", img)
+			x := c.exit.Data.(CommandExit)
+			w("# exit %d at %s UTC", x.Code, hm(c.exit.TS))
+			if x.Image != "" {
+				w("; image %s", x.Image)
 			}
-			if dg := str(c.exit.Data, "digest"); dg != "" {
-				w(" (%s)", dg)
+			if x.Digest != "" {
+				w(" (%s)", x.Digest)
 			}
-			if msg := str(c.exit.Data, "error"); msg != "" {
-				w("; error: %s", msg)
+			if x.Error != "" {
+				w("; error: %s", x.Error)
 			}
 			w("\n")
 		}
@@ -135,7 +140,8 @@ func Postmortem(events []Event, opts PostmortemOptions) string {
 	} else {
 		w("```\n")
 		for _, e := range p.evidence {
-			w("%s %s %s\n", evidenceTime(e), str(e.Data, "machine"), str(e.Data, "line"))
+			d := e.Data.(Evidence)
+			w("%s %s %s\n", evidenceTime(e), d.Machine, d.Line)
 		}
 		w("```\n\n")
 		w("An unfinished full-scan op says nothing about corruption either way; the question is why the boot ran it at all.\n")
@@ -174,32 +180,32 @@ func (p *pm) collect() {
 	seen := map[string]bool{}
 	for i := range p.events {
 		e := p.events[i]
-		switch e.Kind {
-		case KindMachine:
-			if boolean(e.Data, "signature") && !seen["m"+str(e.Data, "id")] {
-				seen["m"+str(e.Data, "id")] = true
+		switch d := e.Data.(type) {
+		case Machine:
+			if d.Signature && !seen["m"+d.ID] {
+				seen["m"+d.ID] = true
 				p.signature = append(p.signature, e)
 			}
-		case KindEvidence:
-			if !boolean(e.Data, "completed") {
+		case Evidence:
+			if !d.Completed() {
 				p.evidence = append(p.evidence, e)
 			}
-		case KindVerdict:
+		case Verdict:
 			if p.diagnosis == nil || e.Phase == runbook.PhaseBootlogs {
 				p.diagnosis = &p.events[i]
 			}
-		case KindPrecondition:
+		case Precondition:
 			p.preconditions = append(p.preconditions, e)
-		case KindGate:
+		case Gate:
 			p.gates = append(p.gates, e)
-		case KindCommandStart:
+		case CommandStart:
 			p.commands = append(p.commands, command{start: e})
-		case KindCommandExit:
+		case CommandExit:
 			if n := len(p.commands); n > 0 && p.commands[n-1].exit == nil {
 				p.commands[n-1].exit = &p.events[i]
 			}
-		case KindSmokeResult:
-			if !boolean(e.Data, "ok") {
+		case SmokeResult:
+			if !d.OK {
 				p.smokeFails = append(p.smokeFails, e)
 			}
 		}
@@ -211,7 +217,8 @@ func (p *pm) op() (op, db string) {
 	if len(p.evidence) == 0 {
 		return "", ""
 	}
-	return str(p.evidence[0].Data, "op"), str(p.evidence[0].Data, "db")
+	d := p.evidence[0].Data.(Evidence)
+	return d.Op, d.DB
 }
 
 func (p *pm) title() string {
@@ -264,18 +271,19 @@ func (p *pm) tldr() []string {
 	op, db := p.op()
 	if op != "" {
 		e := p.evidence[0]
+		d := e.Data.(Evidence)
 		out = append(out, fmt.Sprintf("Trigger: machine `%s` boot ran `%s` on `%s` (logged `%s` at %s UTC, no completion line).",
-			str(e.Data, "machine"), op, orDash(db), str(e.Data, "line"), evidenceTime(e)))
+			d.Machine, op, orDash(db), d.Line, evidenceTime(e)))
 		out = append(out, fmt.Sprintf("Hang: `%s`%s; %d machine(s) `started` with failing health checks, so the proxy had no healthy candidate.",
-			op, runningFor(e), len(p.signature)))
+			op, runningFor(d), len(p.signature)))
 	} else {
 		out = append(out, "Trigger: no boot-log evidence recorded.")
 	}
 	if n := len(p.commands); n > 0 {
 		c := p.commands[n-1]
-		res := fmt.Sprintf("Resolution: `%s`", commandLine(c.start.Data))
+		res := fmt.Sprintf("Resolution: `%s`", commandLine(c.start.Data.(CommandStart)))
 		if c.exit != nil {
-			res += fmt.Sprintf(" exited %s", orDash(str(c.exit.Data, "code")))
+			res += fmt.Sprintf(" exited %d", c.exit.Data.(CommandExit).Code)
 		} else {
 			res += " (exit not recorded)"
 		}
@@ -298,9 +306,9 @@ func (p *pm) smokeSentence() string {
 	case p.st.Phases[runbook.PhaseSmoke] == "passed" || p.st.HoldMet:
 		return fmt.Sprintf("Smoke walk passed on every machine and the stability hold of %s was met.", dur(p.st.Hold))
 	case len(p.smokeFails) > 0:
-		last := p.smokeFails[len(p.smokeFails)-1]
+		last := p.smokeFails[len(p.smokeFails)-1].Data.(SmokeResult)
 		return fmt.Sprintf("Smoke walk failed (%d failed checks; last: machine `%s` %s%s).",
-			len(p.smokeFails), str(last.Data, "machine"), str(last.Data, "check"), dashed(str(last.Data, "detail")))
+			len(p.smokeFails), last.Machine, last.Check, dashed(last.Detail))
 	case p.st.Phases[runbook.PhaseSmoke] != "":
 		return "Smoke walk " + p.st.Phases[runbook.PhaseSmoke] + "."
 	}
@@ -328,78 +336,69 @@ func (p *pm) timeline() []row {
 		return true
 	}
 	for _, e := range p.events {
-		d := e.Data
-		switch e.Kind {
-		case KindIncidentStart:
-			add(e.TS, "jpops", "Incident opened (app %s, runbook %s, mode %s)", orDash(str(d, "app")), orDash(str(d, "runbook")), orDash(e.Mode))
-		case KindPhaseStart:
-			add(e.TS, "jpops", "Phase %s started%s", e.Phase, dashed(str(d, "title")))
-		case KindPhaseEnd:
-			add(e.TS, "jpops", "Phase %s %s%s", e.Phase, orDash(str(d, "status")), dashed(str(d, "reason")))
-		case KindMachine:
-			id := str(d, "id")
-			if !boolean(d, "signature") || !once("machine "+id) {
+		switch d := e.Data.(type) {
+		case IncidentStart:
+			add(e.TS, "jpops", "Incident opened (app %s, runbook %s, mode %s)", orDash(d.App), orDash(d.Runbook), orDash(e.Mode))
+		case PhaseStart:
+			add(e.TS, "jpops", "Phase %s started%s", e.Phase, dashed(d.Title))
+		case PhaseEnd:
+			add(e.TS, "jpops", "Phase %s %s%s", e.Phase, orDash(d.Status), dashed(d.Reason))
+		case Machine:
+			if !d.Signature || !once("machine "+d.ID) {
 				break
 			}
-			if since, ok := numOK(d, "since_s"); ok && since > 0 {
-				add(e.TS.Add(-time.Duration(since*float64(time.Second))), "machines API", "Machine %s last started; health checks failing since", id)
+			if d.SinceS > 0 {
+				add(e.TS.Add(-secs(d.SinceS)), "machines API", "Machine %s last started; health checks failing since", d.ID)
 			}
-			add(e.TS, "machines API", "Machine %s (%s) `%s` with CHECKS %s/%s: hang signature", id, orDash(str(d, "region")), str(d, "state"), orDash(str(d, "checks_passing")), orDash(str(d, "checks_total")))
-		case KindEvidence:
-			t, ok := timeOf(d, "timestamp")
+			add(e.TS, "machines API", "Machine %s (%s) `%s` with CHECKS %d/%d: hang signature", d.ID, orDash(d.Region), d.State, d.ChecksPassing, d.ChecksTotal)
+		case Evidence:
+			t, ok := timeOf(d.Timestamp)
 			if !ok {
 				t = e.TS
 			}
-			source := str(d, "source")
-			if source == "" {
-				source = "logs API"
+			add(t, "logs API", "Machine %s logs `%s`", d.Machine, d.Line)
+		case Verdict:
+			add(e.TS, "jpops", "Verdict %s%s", d.Verdict, dashed(d.Reason))
+		case Precondition:
+			if !d.OK || forced(d) {
+				add(e.TS, "jpops", "Precondition %s %s%s", d.Name, map[bool]string{true: "forced", false: "failed"}[forced(d)], dashed(d.Detail))
 			}
-			add(t, source, "Machine %s logs `%s`", str(d, "machine"), str(d, "line"))
-		case KindVerdict:
-			add(e.TS, "jpops", "Verdict %s%s", str(d, "verdict"), dashed(str(d, "reason")))
-		case KindPrecondition:
-			if !boolean(d, "ok") || forced(d) {
-				add(e.TS, "jpops", "Precondition %s %s%s", str(d, "name"), map[bool]string{true: "forced", false: "failed"}[forced(d)], dashed(str(d, "detail")))
-			}
-		case KindGate:
-			add(e.TS, gateSource(d), "Gate: %s", gateText(e))
-		case KindCommandStart:
+		case Gate:
+			add(e.TS, gateSource(d), "Gate: %s", gateText(d))
+		case CommandStart:
 			if cmd := strings.Fields(commandLine(d)); len(cmd) > 0 {
 				prog = "`" + cmd[0] + "`"
 			}
 			add(e.TS, "jpops", "Ran `%s`", commandLine(d))
-		case KindCommandOutput:
-			line := str(d, "line")
-			if m := imageLine.FindStringSubmatch(line); m != nil && once("image "+m[1]) {
+		case CommandOutput:
+			if m := imageLine.FindStringSubmatch(d.Line); m != nil && once("image "+m[1]) {
 				add(e.TS, "flyctl output", "New image `%s` built and pushed", m[1])
-			} else if strings.HasPrefix(strings.TrimSpace(line), "Error") {
-				add(e.TS, "flyctl output", "%s", strings.TrimSpace(line))
+			} else if strings.HasPrefix(strings.TrimSpace(d.Line), "Error") {
+				add(e.TS, "flyctl output", "%s", strings.TrimSpace(d.Line))
 			}
-		case KindCommandExit:
-			add(e.TS, "flyctl output", "%s exited %s%s", prog, orDash(str(d, "code")), dashed(str(d, "error")))
-		case KindSmokeResult:
-			m, check := str(d, "machine"), str(d, "check")
-			if !boolean(d, "ok") {
-				if once("fail " + m + check + str(d, "detail")) {
-					add(e.TS, "smoke walk", "Machine %s failed the %s check%s", m, orDash(check), dashed(str(d, "detail")))
+		case CommandExit:
+			add(e.TS, "flyctl output", "%s exited %d%s", prog, d.Code, dashed(d.Error))
+		case SmokeResult:
+			if !d.OK {
+				if once("fail " + d.Machine + d.Check + d.Detail) {
+					add(e.TS, "smoke walk", "Machine %s failed the %s check%s", d.Machine, orDash(d.Check), dashed(d.Detail))
 				}
-			} else if check == "request" && once("pass "+m) {
-				add(e.TS, "smoke walk", "Machine %s answers %s with %s when addressed directly", m, orDash(str(d, "request")), orDash(str(d, "status")))
+			} else if d.Check == "request" && once("pass "+d.Machine) {
+				add(e.TS, "smoke walk", "Machine %s answers %s with %s when addressed directly", d.Machine, orDash(d.Request), orDash(statusText(d.Status)))
 			}
-		case KindHold:
+		case Hold:
 			if once("hold start") {
-				add(e.TS, "smoke walk", "Stability hold of %s started", dur(seconds(d, "hold_s")))
+				add(e.TS, "smoke walk", "Stability hold of %s started", dur(secs(d.HoldS)))
 			}
-			h := seconds(d, "hold_s")
-			if _, has := numOK(d, "remaining_s"); has && seconds(d, "remaining_s") <= 0 && seconds(d, "elapsed_s") >= h && once("hold met") {
-				add(e.TS, "smoke walk", "Stability hold of %s met", dur(h))
+			if d.Met() && once("hold met") {
+				add(e.TS, "smoke walk", "Stability hold of %s met", dur(secs(d.HoldS)))
 			}
-		case KindNote:
-			add(e.TS, "operator", "Note: %s", str(d, "text"))
-		case KindAbort:
-			add(e.TS, "operator", "Aborted%s", dashed(str(d, "reason")))
-		case KindIncidentEnd:
-			add(e.TS, "jpops", "Incident closed: %s (exit %s)", orDash(str(d, "verdict")), orDash(str(d, "exit_code")))
+		case Note:
+			add(e.TS, "operator", "Note: %s", d.Text)
+		case Abort:
+			add(e.TS, "operator", "Aborted%s", dashed(d.Reason))
+		case IncidentEnd:
+			add(e.TS, "jpops", "Incident closed: %s (exit %d)", orDash(string(d.Verdict)), d.ExitCode)
 		}
 	}
 	sort.SliceStable(rows, func(i, j int) bool { return rows[i].t.Before(rows[j].t) })
@@ -422,44 +421,51 @@ func (p *pm) actions() []string {
 	return items
 }
 
-func gateSource(d map[string]any) string {
-	switch str(d, "confirmed_by") {
-	case "--yes":
+func forced(d Precondition) bool { return d.Forced || d.ConfirmedBy == ByForce }
+
+func gateSource(d Gate) string {
+	switch d.ConfirmedBy {
+	case ByYes:
 		return "jpops (--yes)"
-	case "--force":
+	case ByForce:
 		return "operator (--force)"
 	}
 	return "operator"
 }
 
-func gateText(e Event) string {
-	d := e.Data
-	cmd := str(d, "command")
-	if _, has := d["ok"]; has && !boolean(d, "ok") {
-		return fmt.Sprintf("refused `%s`", cmd)
+func gateText(d Gate) string {
+	if !d.OK {
+		return fmt.Sprintf("refused `%s`", d.Command)
 	}
-	return fmt.Sprintf("`%s` confirmed by %s", cmd, orDash(str(d, "confirmed_by")))
+	return fmt.Sprintf("`%s` confirmed by %s", d.Command, orDash(d.ConfirmedBy))
 }
 
-func inDir(e Event) string {
-	if dir := str(e.Data, "dir"); dir != "" {
-		return ", in " + dir
+func inDir(d CommandStart) string {
+	if d.Dir != "" {
+		return ", in " + d.Dir
 	}
 	return ""
 }
 
 func evidenceTime(e Event) string {
-	if t, ok := timeOf(e.Data, "timestamp"); ok {
+	if t, ok := timeOf(e.Data.(Evidence).Timestamp); ok {
 		return hm(t)
 	}
 	return hm(e.TS)
 }
 
-func runningFor(e Event) string {
-	if s := seconds(e.Data, "running_for_s"); s > 0 {
+func runningFor(d Evidence) string {
+	if s := secs(d.RunningForS); s > 0 {
 		return fmt.Sprintf(" still running after %s, no completion line", dur(s))
 	}
 	return ""
+}
+
+func statusText(code int) string {
+	if code == 0 {
+		return ""
+	}
+	return fmt.Sprint(code)
 }
 
 func dashed(s string) string {
@@ -512,9 +518,9 @@ func cell(s string) string {
 
 // commandLine is the command as the runbook names it ("command"), falling
 // back to the argv actually run (which may start with a wrapper, as in drills).
-func commandLine(d map[string]any) string {
-	if c := str(d, "command"); c != "" {
-		return c
+func commandLine(d CommandStart) string {
+	if d.Command != "" {
+		return d.Command
 	}
-	return strings.Join(strs(d, "argv"), " ")
+	return strings.Join(d.Argv, " ")
 }

@@ -110,7 +110,7 @@ func TestDur(t *testing.T) {
 		secs float64
 		want string
 	}{{0, "n/a"}, {45, "45s"}, {60, "1m"}, {583, "9m43s"}, {18720, "5h12m"}} {
-		if got := dur(seconds(map[string]any{"s": tt.secs}, "s")); got != tt.want {
+		if got := dur(secs(tt.secs)); got != tt.want {
 			t.Errorf("dur(%vs) = %q, want %q", tt.secs, got, tt.want)
 		}
 	}

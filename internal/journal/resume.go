@@ -1,16 +1,10 @@
 package journal
 
 import (
-	"encoding/json"
-	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/jpops-dev/jpops/runbook"
 )
-
-// Phase statuses in ResumeState.Phases, beside phase_end's passed|failed|skipped.
-const StatusRunning = "running"
 
 // ResumeState is where an incident stands, computed from its events alone.
 type ResumeState struct {
@@ -28,7 +22,7 @@ type ResumeState struct {
 	Flyctl   string
 	Hold     time.Duration
 	Interval time.Duration
-	Start    map[string]any // all of incident_start's data, for anything else
+	Start    IncidentStart // all of incident_start's data, for anything else
 
 	LastPhase string            // the last phase that started
 	Phases    map[string]string // phase -> running|passed|failed|skipped
@@ -76,7 +70,6 @@ func (s ResumeState) NextPhase() string {
 func State(events []Event) ResumeState {
 	s := ResumeState{Phases: map[string]string{}, PriorImages: map[string]string{}}
 	for _, e := range events {
-		d := e.Data
 		s.LastSeq = max(s.LastSeq, e.Seq)
 		if s.Incident == "" {
 			s.Incident = e.Incident
@@ -84,147 +77,64 @@ func State(events []Event) ResumeState {
 		if s.Mode == "" {
 			s.Mode = e.Mode
 		}
-		switch e.Kind {
-		case KindIncidentStart:
+		switch d := e.Data.(type) {
+		case IncidentStart:
 			s.Started = e.TS
 			s.Start = d
-			s.App = str(d, "app")
-			s.Runbook = str(d, "runbook")
-			s.Dir = str(d, "dir")
-			s.SmokeURL = str(d, "smoke_url")
-			s.Flyctl = str(d, "flyctl")
-			s.Hold = seconds(d, "hold_s")
-			s.Interval = seconds(d, "interval_s")
-		case KindPhaseStart:
+			s.App = d.App
+			s.Runbook = d.Runbook
+			s.Dir = d.Dir
+			s.SmokeURL = d.SmokeURL
+			s.Flyctl = d.Flyctl
+			s.Hold = secs(d.HoldS)
+			s.Interval = secs(d.IntervalS)
+		case PhaseStart:
 			s.LastPhase = e.Phase
 			s.Phases[e.Phase] = StatusRunning
-		case KindPhaseEnd:
-			s.Phases[e.Phase] = str(d, "status")
-		case KindVerdict:
-			s.Verdict = str(d, "verdict")
-		case KindMachine:
-			if !s.DeployStarted {
-				if id, img := str(d, "id"), str(d, "image"); id != "" && img != "" {
-					s.PriorImages[id] = img
-				}
+		case PhaseEnd:
+			s.Phases[e.Phase] = d.Status
+		case Verdict:
+			s.Verdict = string(d.Verdict)
+		case Machine:
+			if !s.DeployStarted && d.ID != "" && d.Image != "" {
+				s.PriorImages[d.ID] = d.Image
 			}
-		case KindCommandStart:
+		case CommandStart:
 			if e.Phase == runbook.PhaseEscape {
 				s.DeployStarted, s.DeployExited = true, false
-				s.DeployArgv = strs(d, "argv")
+				s.DeployArgv = d.Argv
 			}
-		case KindCommandExit:
+		case CommandExit:
 			if e.Phase == runbook.PhaseEscape {
 				s.DeployExited = true
-				s.DeployExitCode = int(num(d, "code"))
-				if img := str(d, "image"); img != "" {
-					s.Image = img
+				s.DeployExitCode = d.Code
+				if d.Image != "" {
+					s.Image = d.Image
 				}
-				if dg := str(d, "digest"); dg != "" {
-					s.Digest = dg
+				if d.Digest != "" {
+					s.Digest = d.Digest
 				}
 			}
-		case KindHold:
-			s.HoldElapsed = seconds(d, "elapsed_s")
-			s.HoldRemaining = seconds(d, "remaining_s")
-			h := seconds(d, "hold_s")
-			_, hasRemaining := numOK(d, "remaining_s")
-			if (h > 0 && s.HoldElapsed >= h) || (hasRemaining && s.HoldRemaining <= 0 && s.HoldElapsed > 0) {
+		case Hold:
+			s.HoldElapsed = secs(d.ElapsedS)
+			s.HoldRemaining = secs(d.RemainingS)
+			if d.Met() {
 				s.HoldMet = true
 			}
-		case KindIncidentEnd:
+		case IncidentEnd:
 			s.Ended = e.TS
-			s.Final = str(d, "verdict")
-			s.ExitCode = int(num(d, "exit_code"))
+			s.Final = string(d.Verdict)
+			s.ExitCode = d.ExitCode
 		}
 	}
 	return s
 }
 
-// Data accessors: events read back from a file carry float64 numbers and
-// []any slices; events from Append keep the caller's Go types.
-
-func str(d map[string]any, k string) string {
-	switch v := d[k].(type) {
-	case string:
-		return v
-	case nil:
-		return ""
-	case json.Number:
-		return v.String()
-	default:
-		return fmt.Sprint(v)
-	}
-}
-
-func num(d map[string]any, k string) float64 {
-	f, _ := numOK(d, k)
-	return f
-}
-
-func numOK(d map[string]any, k string) (float64, bool) {
-	switch v := d[k].(type) {
-	case float64:
-		return v, true
-	case float32:
-		return float64(v), true
-	case int:
-		return float64(v), true
-	case int64:
-		return float64(v), true
-	case int32:
-		return float64(v), true
-	case uint64:
-		return float64(v), true
-	case json.Number:
-		f, err := v.Float64()
-		return f, err == nil
-	case string:
-		f, err := strconv.ParseFloat(v, 64)
-		return f, err == nil
-	}
-	return 0, false
-}
-
-func boolean(d map[string]any, k string) bool {
-	switch v := d[k].(type) {
-	case bool:
-		return v
-	case string:
-		b, _ := strconv.ParseBool(v)
-		return b
-	}
-	return false
-}
-
-func seconds(d map[string]any, k string) time.Duration {
-	return time.Duration(num(d, k) * float64(time.Second))
-}
-
-func strs(d map[string]any, k string) []string {
-	switch v := d[k].(type) {
-	case []string:
-		return v
-	case []any:
-		out := make([]string, 0, len(v))
-		for _, x := range v {
-			out = append(out, fmt.Sprint(x))
-		}
-		return out
-	case string:
-		return []string{v}
-	}
-	return nil
-}
+// secs turns the journal's float seconds into a duration.
+func secs(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
 
 // timeOf parses a timestamp field (RFC 3339, as Fly and the journal write them).
-func timeOf(d map[string]any, k string) (time.Time, bool) {
-	switch v := d[k].(type) {
-	case time.Time:
-		return v, !v.IsZero()
-	case string:
-		t, err := time.Parse(time.RFC3339Nano, v)
-		return t, err == nil
-	}
-	return time.Time{}, false
+func timeOf(v string) (time.Time, bool) {
+	t, err := time.Parse(time.RFC3339Nano, v)
+	return t, err == nil && v != ""
 }

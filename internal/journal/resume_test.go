@@ -1,6 +1,7 @@
 package journal
 
 import (
+	"encoding/json"
 	"testing"
 	"time"
 )
@@ -20,12 +21,22 @@ func script(steps ...Event) []Event {
 	return out
 }
 
+// ev builds an event from its wire form, key by key, through the decoder
+// every reader uses.
 func ev(phase, kind string, kv ...any) Event {
 	d := map[string]any{}
 	for i := 0; i+1 < len(kv); i += 2 {
 		d[kv[i].(string)] = kv[i+1]
 	}
-	return Event{Phase: phase, Kind: kind, Data: d}
+	raw, err := json.Marshal(d)
+	if err != nil {
+		panic(err)
+	}
+	p, err := DecodeData(kind, raw)
+	if err != nil {
+		panic(err)
+	}
+	return Event{Phase: phase, Kind: kind, Data: p}
 }
 
 var (

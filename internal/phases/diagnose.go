@@ -94,10 +94,10 @@ func (e *engine) phase1(ctx context.Context) (Diagnosis, error) {
 		}
 		v := e.view(m, now)
 		d.Machines = append(d.Machines, v)
-		if err := e.emit(id, journal.KindMachine, map[string]any{
-			"id": v.ID, "region": v.Region, "state": v.State, "checks_passing": v.ChecksPassing,
-			"checks_total": v.ChecksTotal, "image": v.Image, "digest": v.Digest, "updated_at": v.UpdatedAt,
-			"signature": v.Signature, "since_s": v.SinceS, "health": v.Health,
+		if err := e.emit(id, journal.Machine{
+			ID: v.ID, Region: v.Region, State: v.State, ChecksPassing: v.ChecksPassing,
+			ChecksTotal: v.ChecksTotal, Image: v.Image, Digest: v.Digest, UpdatedAt: v.UpdatedAt,
+			Signature: v.Signature, SinceS: v.SinceS, Health: v.Health,
 		}); err != nil {
 			return d, err
 		}
@@ -194,9 +194,9 @@ func (e *engine) phase2(ctx context.Context, d Diagnosis) (Diagnosis, error) {
 	for _, f := range all {
 		ev := EvidenceOf(f)
 		d.Evidence = append(d.Evidence, ev)
-		if err := e.emit(id, journal.KindEvidence, map[string]any{
-			"machine": ev.Machine, "timestamp": ev.Timestamp, "op": ev.Op, "db": ev.DB, "line": ev.Line,
-			"running_for_s": ev.RunningForS, "status": ev.Status, "completion": ev.Completion,
+		if err := e.emit(id, journal.Evidence{
+			Machine: ev.Machine, Timestamp: ev.Timestamp, Op: ev.Op, DB: ev.DB, Line: ev.Line,
+			RunningForS: ev.RunningForS, Status: ev.Status, Completion: ev.Completion,
 		}); err != nil {
 			return d, err
 		}

@@ -129,10 +129,11 @@ func newEngine(o Options) (*engine, error) {
 
 // emit journals an event and then reports it. A journal failure is returned:
 // the caller must stop.
-func (e *engine) emit(phase, kind string, data map[string]any) error {
+func (e *engine) emit(phase string, p journal.Payload) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	ev := journal.Event{TS: e.o.Now().UTC(), Phase: phase, Kind: kind, Data: data, Mode: e.o.Mode}
+	ev := journal.New(phase, p)
+	ev.TS, ev.Mode = e.o.Now().UTC(), e.o.Mode
 	if e.o.Journal != nil {
 		written, err := e.o.Journal.Append(ev)
 		if err != nil {
@@ -147,15 +148,15 @@ func (e *engine) emit(phase, kind string, data map[string]any) error {
 }
 
 func (e *engine) phaseStart(id string) error {
-	return e.emit(id, journal.KindPhaseStart, map[string]any{"title": e.o.Runbook.Phase(id).Title})
+	return e.emit(id, journal.PhaseStart{Title: e.o.Runbook.Phase(id).Title})
 }
 
 func (e *engine) phaseEnd(id, status, reason string) error {
-	return e.emit(id, journal.KindPhaseEnd, map[string]any{"status": status, "reason": reason})
+	return e.emit(id, journal.PhaseEnd{Status: status, Reason: reason})
 }
 
 func (e *engine) verdict(phase string, v verdict.Verdict, reason, next string) error {
-	return e.emit(phase, journal.KindVerdict, map[string]any{"verdict": string(v), "reason": reason, "next": next})
+	return e.emit(phase, journal.Verdict{Verdict: v, Reason: reason, Next: next})
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {

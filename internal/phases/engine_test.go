@@ -125,7 +125,7 @@ func TestRunScenarios(t *testing.T) {
 			got := r.readBack()
 			wantSkeleton(t, got, tt.skeleton)
 			end := got[len(got)-1]
-			if end.Kind != journal.KindIncidentEnd || end.Data["exit_code"] != float64(tt.exit) {
+			if end.Kind != journal.KindIncidentEnd || data[journal.IncidentEnd](end).ExitCode != tt.exit {
 				t.Errorf("last event %s %v, want incident_end with exit_code %d", end.Kind, end.Data, tt.exit)
 			}
 			if tt.want == verdict.Recovered && (res.Image == "" || res.Digest == "") {
@@ -174,7 +174,7 @@ func TestGateWithoutConfirmer(t *testing.T) {
 	}
 	got := r.readBack()
 	gates := kinds(got, journal.KindGate)
-	if len(gates) != 1 || gates[0].Data["ok"] != false {
+	if len(gates) != 1 || data[journal.Gate](gates[0]).OK {
 		t.Errorf("gate events %+v, want one refused gate", gates)
 	}
 	if n := len(kinds(got, journal.KindCommandStart)); n != 0 {
@@ -219,14 +219,14 @@ func TestForceOnInconclusive(t *testing.T) {
 	got := r.readBack()
 	var forced bool
 	for _, e := range kinds(got, journal.KindPrecondition) {
-		if e.Data["name"] == "verdict" && e.Data["forced"] == true && e.Data["confirmed_by"] == "--force" {
+		if d := data[journal.Precondition](e); d.Name == "verdict" && d.Forced && d.ConfirmedBy == "--force" {
 			forced = true
 		}
 	}
 	if !forced {
 		t.Errorf("the --force override of an INCONCLUSIVE verdict is not journaled")
 	}
-	if v := kinds(got, journal.KindVerdict); len(v) == 0 || v[0].Data["verdict"] != string(verdict.Inconclusive) {
+	if v := kinds(got, journal.KindVerdict); len(v) == 0 || data[journal.Verdict](v[0]).Verdict != verdict.Inconclusive {
 		t.Errorf("diagnosis verdicts %+v, want INCONCLUSIVE first", v)
 	}
 }
@@ -245,9 +245,8 @@ func TestUnguardedBootScriptRefused(t *testing.T) {
 	got := r.readBack()
 	var finding bool
 	for _, e := range kinds(got, journal.KindPrecondition) {
-		if e.Data["name"] == "boot_script" && e.Data["ok"] == false {
-			fs, _ := e.Data["findings"].([]any)
-			finding = len(fs) > 0
+		if d := data[journal.Precondition](e); d.Name == "boot_script" && !d.OK {
+			finding = len(d.Findings) > 0
 		}
 	}
 	if !finding {
@@ -410,8 +409,8 @@ func TestUnreadSourceIsJournaled(t *testing.T) {
 	}
 	var detail string
 	for _, e := range kinds(r.readBack(), journal.KindPrecondition) {
-		if e.Data["name"] == "boot_script" && e.Data["ok"] == true {
-			detail, _ = e.Data["detail"].(string)
+		if d := data[journal.Precondition](e); d.Name == "boot_script" && d.OK {
+			detail = d.Detail
 		}
 	}
 	if !strings.Contains(detail, "1 sourced file(s) not audited") || !strings.Contains(detail, "/app/venv/bin/activate") {

@@ -44,54 +44,52 @@ func (e *engine) escape(ctx context.Context, d Diagnosis) (escapeOutcome, error)
 		}
 		return out, e.verdict(id, out.verdict, reason, next)
 	}
-	pre := func(name string, ok bool, detail string, extra map[string]any) error {
-		data := map[string]any{"name": name, "ok": ok, "detail": detail}
-		for k, v := range extra {
-			data[k] = v
-		}
-		return e.emit(id, journal.KindPrecondition, data)
+	pre := func(name string, ok bool, detail string, extra journal.Precondition) error {
+		extra.Name, extra.OK, extra.Detail = name, ok, detail
+		return e.emit(id, extra)
 	}
+	none := journal.Precondition{}
 
 	// 1. The diagnosis must have confirmed the hang.
 	if d.Verdict != verdict.HangConfirmed {
 		detail := fmt.Sprintf("phase 2 verdict is %s, not HANG_CONFIRMED", d.Verdict)
 		if !e.o.Force {
-			if err := pre("verdict", false, detail, nil); err != nil {
+			if err := pre("verdict", false, detail, none); err != nil {
 				return escapeOutcome{}, err
 			}
 			return fail("refused: "+detail, fmt.Sprintf("jpops diagnose -a %s   # or jpops run -a %s --force if you are sure", e.o.App, e.o.App))
 		}
-		if err := pre("verdict", true, detail+"; overridden by --force", map[string]any{"forced": true, "confirmed_by": "--force"}); err != nil {
+		if err := pre("verdict", true, detail+"; overridden by --force", journal.Precondition{Forced: true, ConfirmedBy: journal.ByForce}); err != nil {
 			return escapeOutcome{}, err
 		}
-	} else if err := pre("verdict", true, "HANG_CONFIRMED", nil); err != nil {
+	} else if err := pre("verdict", true, "HANG_CONFIRMED", none); err != nil {
 		return escapeOutcome{}, err
 	}
 
 	// 2. flyctl is there.
 	if len(e.o.Flyctl) == 0 {
-		if err := pre("flyctl", false, "flyctl not found", nil); err != nil {
+		if err := pre("flyctl", false, "flyctl not found", none); err != nil {
 			return escapeOutcome{}, err
 		}
 		return fail("flyctl not found: install it (https://fly.io/docs/flyctl/install/), or pass --flyctl PATH / set JPOPS_FLYCTL", "")
 	}
-	if err := pre("flyctl", true, e.o.Flyctl[0], nil); err != nil {
+	if err := pre("flyctl", true, e.o.Flyctl[0], none); err != nil {
 		return escapeOutcome{}, err
 	}
 
 	// 3. Every machine's current image is on record, for rollback and the post-mortem.
-	images := map[string]any{}
+	images := map[string]string{}
 	for _, m := range d.Machines {
 		images[m.ID] = m.Image + digestSuffix(m.Digest)
 	}
-	if err := pre("images_recorded", true, fmt.Sprintf("%d machine image(s) recorded", len(images)), map[string]any{"images": images}); err != nil {
+	if err := pre("images_recorded", true, fmt.Sprintf("%d machine image(s) recorded", len(images)), journal.Precondition{Images: images}); err != nil {
 		return escapeOutcome{}, err
 	}
 
 	// 4. The boot script being deployed no longer runs an unguarded full scan.
 	ok, detail, findings := e.auditBootScripts()
 	if !ok && !e.o.Force {
-		if err := pre("boot_script", false, detail, map[string]any{"findings": findings}); err != nil {
+		if err := pre("boot_script", false, detail, journal.Precondition{Findings: findings}); err != nil {
 			return escapeOutcome{}, err
 		}
 		return fail("refused: "+detail+": deploying it re-arms the trap", fmt.Sprintf("jpops audit %s   # guard the op with a size check, then rerun", filepath.Join(e.o.Dir, e.o.Runbook.Escape.BootScripts[0])))
@@ -99,7 +97,7 @@ func (e *engine) escape(ctx context.Context, d Diagnosis) (escapeOutcome, error)
 	if !ok {
 		detail += "; overridden by --force"
 	}
-	if err := pre("boot_script", true, detail, map[string]any{"findings": findings, "forced": !ok}); err != nil {
+	if err := pre("boot_script", true, detail, journal.Precondition{Findings: findings, Forced: !ok}); err != nil {
 		return escapeOutcome{}, err
 	}
 
@@ -113,12 +111,12 @@ func (e *engine) escape(ctx context.Context, d Diagnosis) (escapeOutcome, error)
 
 	// The gate.
 	gate := Gate{Command: command, Dir: e.o.Dir, Expect: e.o.App}
-	by := "operator"
+	by := journal.ByOperator
 	switch {
 	case e.o.Yes:
-		by = "--yes"
+		by = journal.ByYes
 	case e.o.Confirm == nil:
-		_ = e.emit(id, journal.KindGate, map[string]any{"command": command, "expect": e.o.App, "ok": false, "confirmed_by": "", "reason": "no terminal and no --yes"})
+		_ = e.emit(id, journal.Gate{Command: command, Expect: e.o.App, OK: false, Reason: "no terminal and no --yes"})
 		return escapeOutcome{}, ErrNoConfirmer
 	default:
 		yes, err := e.o.Confirm(ctx, gate)
@@ -126,26 +124,26 @@ func (e *engine) escape(ctx context.Context, d Diagnosis) (escapeOutcome, error)
 			return escapeOutcome{}, err
 		}
 		if !yes {
-			if err := e.emit(id, journal.KindGate, map[string]any{"command": command, "expect": e.o.App, "ok": false, "confirmed_by": "operator"}); err != nil {
+			if err := e.emit(id, journal.Gate{Command: command, Expect: e.o.App, OK: false, ConfirmedBy: journal.ByOperator}); err != nil {
 				return escapeOutcome{}, err
 			}
 			reason := "the operator refused the escape deploy at the gate"
 			if err := e.phaseEnd(id, "failed", reason); err != nil {
 				return escapeOutcome{}, err
 			}
-			if err := e.emit(id, journal.KindAbort, map[string]any{"reason": reason}); err != nil {
+			if err := e.emit(id, journal.Abort{Reason: reason}); err != nil {
 				return escapeOutcome{}, err
 			}
 			return escapeOutcome{verdict: verdict.Aborted, reason: reason, next: fmt.Sprintf("jpops run -a %s   # when ready", e.o.App)}, nil
 		}
 	}
-	if err := e.emit(id, journal.KindGate, map[string]any{"command": command, "expect": e.o.App, "ok": true, "confirmed_by": by}); err != nil {
+	if err := e.emit(id, journal.Gate{Command: command, Expect: e.o.App, OK: true, ConfirmedBy: by}); err != nil {
 		return escapeOutcome{}, err
 	}
 
 	// The deploy.
 	full := append(append([]string{}, e.o.Flyctl...), argv[1:]...)
-	if err := e.emit(id, journal.KindCommandStart, map[string]any{"argv": full, "command": command, "dir": e.o.Dir}); err != nil {
+	if err := e.emit(id, journal.CommandStart{Argv: full, Command: command, Dir: e.o.Dir}); err != nil {
 		return escapeOutcome{}, err
 	}
 	var emitErr error
@@ -166,16 +164,16 @@ func (e *engine) escape(ctx context.Context, d Diagnosis) (escapeOutcome, error)
 			return
 		}
 		journaled++
-		emitErr = e.emit(id, journal.KindCommandOutput, map[string]any{"stream": l.Stream, "line": l.Text})
+		emitErr = e.emit(id, journal.CommandOutput{Stream: l.Stream, Line: l.Text})
 	})
 	if skipped > 0 && emitErr == nil {
-		emitErr = e.emit(id, journal.KindNote, map[string]any{"text": fmt.Sprintf("%d lines of build output after the first %d were not journaled", skipped, outputBudget)})
+		emitErr = e.emit(id, journal.Note{Text: fmt.Sprintf("%d lines of build output after the first %d were not journaled", skipped, outputBudget)})
 	}
-	exit := map[string]any{"code": res.ExitCode, "image": res.Image, "digest": res.Digest}
+	exit := journal.CommandExit{Code: res.ExitCode, Image: res.Image, Digest: res.Digest}
 	if runErr != nil {
-		exit["error"] = runErr.Error()
+		exit.Error = runErr.Error()
 	}
-	if err := e.emit(id, journal.KindCommandExit, exit); err != nil {
+	if err := e.emit(id, exit); err != nil {
 		return escapeOutcome{}, err
 	}
 	if emitErr != nil {
@@ -193,7 +191,7 @@ func (e *engine) escape(ctx context.Context, d Diagnosis) (escapeOutcome, error)
 			return fail(firstLine(runErr.Error()), "install flyctl (https://fly.io/docs/flyctl/install/), or pass --flyctl PATH / set JPOPS_FLYCTL; nothing was deployed")
 		}
 		// The headline is the verdict; flyctl's last lines and advice go on record too.
-		if err := e.emit(id, journal.KindNote, map[string]any{"text": runErr.Error()}); err != nil {
+		if err := e.emit(id, journal.Note{Text: runErr.Error()}); err != nil {
 			return escapeOutcome{}, err
 		}
 		return fail(firstLine(runErr.Error()), fmt.Sprintf("rerun `%s` by hand to see the full output, or check `flyctl releases -a %s`; the machines still run their recorded images", command, e.o.App))

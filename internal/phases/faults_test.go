@@ -54,7 +54,7 @@ func wantStoppedByError(t *testing.T, got []journal.Event, phase string) {
 	t.Helper()
 	var failed bool
 	for _, e := range got {
-		if e.Kind == journal.KindPhaseEnd && e.Phase == phase && e.Data["status"] == "failed" {
+		if e.Kind == journal.KindPhaseEnd && e.Phase == phase && data[journal.PhaseEnd](e).Status == "failed" {
 			failed = true
 		}
 	}
@@ -62,7 +62,7 @@ func wantStoppedByError(t *testing.T, got []journal.Event, phase string) {
 		t.Errorf("phase %s not journaled as failed: %v", phase, skeleton(got))
 	}
 	last := got[len(got)-1]
-	if last.Kind != journal.KindNote || !strings.Contains(str(last.Data["text"]), "stopped by an error") {
+	if last.Kind != journal.KindNote || !strings.Contains(data[journal.Note](last).Text, "stopped by an error") {
 		t.Errorf("last event %s %v, want the stopping error noted", last.Kind, last.Data)
 	}
 }
@@ -209,7 +209,7 @@ func TestFault_UnauthorizedMidRun(t *testing.T) {
 		t.Errorf("%d command_exit events, want the deploy's", n)
 	}
 	last := got[len(got)-1]
-	if last.Kind != journal.KindNote || !strings.Contains(str(last.Data["text"]), "401") {
+	if last.Kind != journal.KindNote || !strings.Contains(data[journal.Note](last).Text, "401") {
 		t.Errorf("last event %s %v, want the 401 noted", last.Kind, last.Data)
 	}
 	if strings.Contains(fmt.Sprint(got), testToken) {
@@ -272,7 +272,7 @@ func TestFault_FlyctlMissing(t *testing.T) {
 	res, got, err := faultRun(t, r, flysim.Faults{})
 	wantExit(t, res, err, 20)
 	exits := kinds(got, journal.KindCommandExit)
-	if len(exits) != 1 || !strings.Contains(str(exits[0].Data["error"]), "no such file") {
+	if len(exits) != 1 || !strings.Contains(data[journal.CommandExit](exits[0]).Error, "no such file") {
 		t.Errorf("command_exit %v, want the start failure", exits)
 	}
 }
@@ -312,7 +312,7 @@ func TestFault_FlyctlKilled(t *testing.T) {
 	}
 	var lines []string
 	for _, e := range kinds(got, journal.KindCommandOutput) {
-		lines = append(lines, str(e.Data["line"]))
+		lines = append(lines, data[journal.CommandOutput](e).Line)
 	}
 	if len(lines) != 2 || strings.Contains(strings.Join(lines, "\n"), "never printed") {
 		t.Errorf("journaled output %q, want the two lines printed before the kill", lines)

@@ -3,7 +3,6 @@ package phases_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -193,11 +192,13 @@ func skeleton(events []journal.Event) []string {
 		s := e.Phase + "/" + e.Kind
 		switch e.Kind {
 		case journal.KindPhaseEnd:
-			s += ":" + str(e.Data["status"])
-		case journal.KindVerdict, journal.KindIncidentEnd:
-			s += ":" + str(e.Data["verdict"])
+			s += ":" + data[journal.PhaseEnd](e).Status
+		case journal.KindVerdict:
+			s += ":" + string(data[journal.Verdict](e).Verdict)
+		case journal.KindIncidentEnd:
+			s += ":" + string(data[journal.IncidentEnd](e).Verdict)
 		case journal.KindGate:
-			s += ":" + str(e.Data["confirmed_by"])
+			s += ":" + data[journal.Gate](e).ConfirmedBy
 		case journal.KindIncidentStart, journal.KindPhaseStart, journal.KindCommandStart,
 			journal.KindCommandExit, journal.KindAbort:
 		default:
@@ -218,11 +219,10 @@ func kinds(events []journal.Event, kind string) []journal.Event {
 	return out
 }
 
-func str(v any) string {
-	if v == nil {
-		return ""
-	}
-	return fmt.Sprint(v)
+// data is e's payload as a T; the zero T when e is of another kind.
+func data[T journal.Payload](e journal.Event) T {
+	d, _ := e.Data.(T)
+	return d
 }
 
 // exitCode is the process exit code the CLI gives a walk's outcome

@@ -19,19 +19,23 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	if err := e.emit(journal.PhaseIncident, journal.KindIncidentStart, e.startData()); err != nil {
+	if err := e.emit(journal.PhaseIncident, e.startData()); err != nil {
 		return Result{}, err
 	}
 	res, err := e.run(ctx)
 	return e.finish(ctx, res, err)
 }
 
-func (e *engine) startData() map[string]any {
-	return map[string]any{
-		"app": e.o.App, "runbook": e.o.Runbook.Source, "version": build.Version, "dir": e.o.Dir,
-		"hold_s": seconds(e.o.Hold), "interval_s": seconds(e.o.Interval), "smoke_url": e.smokeURL(),
-		"machine": e.o.Machine, "force": e.o.Force, "yes": e.o.Yes, "dry_run": e.o.DryRun,
+func (e *engine) startData() journal.IncidentStart {
+	start := journal.IncidentStart{
+		App: e.o.App, Runbook: e.o.Runbook.Source, Version: build.Version, Dir: e.o.Dir,
+		HoldS: seconds(e.o.Hold), IntervalS: seconds(e.o.Interval), SmokeURL: e.smokeURL(),
+		Machine: e.o.Machine, Force: e.o.Force, Yes: e.o.Yes, DryRun: e.o.DryRun,
 	}
+	if len(e.o.Flyctl) == 1 {
+		start.Flyctl = e.o.Flyctl[0] // resume runs the same flyctl; a wrapped one (drills) is not recorded
+	}
+	return start
 }
 
 func (e *engine) run(ctx context.Context) (Result, error) {
@@ -52,7 +56,7 @@ func (e *engine) run(ctx context.Context) (Result, error) {
 		res.Verdict = d.Verdict
 		res.Reason = out.reason
 		res.Next = fmt.Sprintf("jpops run -a %s", e.o.App)
-		return res, e.emit(runbook.PhaseSmoke, journal.KindPhaseEnd, map[string]any{"status": "skipped", "reason": "dry run: after a real deploy, phase 4 verifies every machine runs the new image, is started with all checks passing and answers the smoke requests directly, then holds " + e.o.Hold.String()})
+		return res, e.emit(runbook.PhaseSmoke, journal.PhaseEnd{Status: journal.StatusSkipped, Reason: "dry run: after a real deploy, phase 4 verifies every machine runs the new image, is started with all checks passing and answers the smoke requests directly, then holds " + e.o.Hold.String()})
 	}
 	if out.verdict != "" {
 		res.Verdict, res.Reason, res.Next = out.verdict, out.reason, out.next
@@ -88,21 +92,21 @@ func (e *engine) skipRest(from, reason string) error {
 func (e *engine) finish(ctx context.Context, res Result, err error) (Result, error) {
 	switch {
 	case errors.Is(err, ErrNoConfirmer):
-		_ = e.emit(journal.PhaseIncident, journal.KindNote, map[string]any{"text": err.Error()})
+		_ = e.emit(journal.PhaseIncident, journal.Note{Text: err.Error()})
 		return res, err
 	case err != nil && (ctx.Err() != nil || errors.Is(err, context.Canceled)):
-		_ = e.emit(journal.PhaseIncident, journal.KindAbort, map[string]any{"reason": "interrupted: " + err.Error()})
+		_ = e.emit(journal.PhaseIncident, journal.Abort{Reason: "interrupted: " + err.Error()})
 		return res, err
 	case err != nil:
-		_ = e.emit(journal.PhaseIncident, journal.KindNote, map[string]any{"text": "stopped by an error: " + err.Error()})
+		_ = e.emit(journal.PhaseIncident, journal.Note{Text: "stopped by an error: " + err.Error()})
 		return res, err
 	}
 	if res.Verdict == "" {
 		res.Verdict = verdict.Inconclusive
 	}
-	endErr := e.emit(journal.PhaseIncident, journal.KindIncidentEnd, map[string]any{
-		"verdict": string(res.Verdict), "exit_code": res.ExitCode(), "reason": res.Reason, "next": res.Next,
-		"image": res.Image, "digest": res.Digest,
+	endErr := e.emit(journal.PhaseIncident, journal.IncidentEnd{
+		Verdict: res.Verdict, ExitCode: res.ExitCode(), Reason: res.Reason, Next: res.Next,
+		Image: res.Image, Digest: res.Digest,
 	})
 	return res, endErr
 }
@@ -115,14 +119,14 @@ func Continue(ctx context.Context, o Options) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	if err := e.emit(journal.PhaseIncident, journal.KindNote, map[string]any{"text": "resumed"}); err != nil {
+	if err := e.emit(journal.PhaseIncident, journal.Note{Text: "resumed"}); err != nil {
 		return Result{}, err
 	}
 	if !o.SkipDeploy {
 		res, err := e.run(ctx)
 		return e.finish(ctx, res, err)
 	}
-	if err := e.emit(runbook.PhaseEscape, journal.KindPhaseEnd, map[string]any{"status": "skipped", "reason": "resume: the deploy already ran; not running it twice"}); err != nil {
+	if err := e.emit(runbook.PhaseEscape, journal.PhaseEnd{Status: journal.StatusSkipped, Reason: "resume: the deploy already ran; not running it twice"}); err != nil {
 		return Result{}, err
 	}
 	res, err := e.smoke(ctx, o.ResumeImage)

@@ -61,7 +61,7 @@ func (e *engine) smoke(ctx context.Context, image string) (Result, error) {
 	if image == "" {
 		return e.smokeFailed(res, &SmokeFailure{Check: "image", Detail: "no image to verify against"})
 	}
-	if err := e.emit(id, journal.KindNote, map[string]any{"text": fmt.Sprintf("verifying every machine runs %s and answers at %s, then holding %s", image, e.smokeURL(), e.o.Hold)}); err != nil {
+	if err := e.emit(id, journal.Note{Text: fmt.Sprintf("verifying every machine runs %s and answers at %s, then holding %s", image, e.smokeURL(), e.o.Hold)}); err != nil {
 		return res, err
 	}
 
@@ -97,7 +97,7 @@ func (e *engine) smoke(ctx context.Context, image string) (Result, error) {
 		}
 		if seconds(elapsed) != shown && (elapsed >= nextMark || remaining == 0) {
 			nextMark, shown = elapsed+e.o.Hold/10, seconds(elapsed)
-			if err := e.emit(id, journal.KindHold, map[string]any{"elapsed_s": seconds(elapsed), "remaining_s": seconds(remaining), "hold_s": seconds(e.o.Hold)}); err != nil {
+			if err := e.emit(id, journal.Hold{ElapsedS: seconds(elapsed), RemainingS: seconds(remaining), HoldS: seconds(e.o.Hold)}); err != nil {
 				return res, err
 			}
 		}
@@ -127,7 +127,7 @@ func (e *engine) smoke(ctx context.Context, image string) (Result, error) {
 func (e *engine) smokeFailed(res Result, f *SmokeFailure) (Result, error) {
 	const id = runbook.PhaseSmoke
 	res.Verdict, res.Failure = verdict.SmokeFailed, f
-	if err := e.emit(id, journal.KindSmokeResult, map[string]any{"machine": f.Machine, "check": f.Check, "request": f.Request, "ok": false, "detail": f.Detail}); err != nil {
+	if err := e.emit(id, journal.SmokeResult{Machine: f.Machine, Check: f.Check, Request: f.Request, OK: false, Detail: f.Detail}); err != nil {
 		return res, err
 	}
 	res.Reason = "mitigated, unverified: " + f.String()
@@ -197,8 +197,8 @@ func (e *engine) smokeRound(ctx context.Context, image string, settling bool) (*
 		if !settling && r.ok {
 			continue
 		}
-		if err := e.emit(id, journal.KindSmokeResult, map[string]any{
-			"machine": r.machine, "check": r.check, "request": r.request, "status": r.status, "ok": r.ok, "detail": r.detail,
+		if err := e.emit(id, journal.SmokeResult{
+			Machine: r.machine, Check: r.check, Request: r.request, Status: r.status, OK: r.ok, Detail: r.detail,
 		}); err != nil {
 			return nil, err
 		}

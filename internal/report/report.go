@@ -19,65 +19,64 @@ import (
 // EventLine renders one engine event as one stable plain line:
 // time, phase, kind, then what happened.
 func EventLine(ev journal.Event) string {
-	d := ev.Data
 	var what string
-	switch ev.Kind {
-	case journal.KindIncidentStart:
-		what = fmt.Sprintf("incident %s for %s (%s)", ev.Incident, str(d, "app"), ev.Mode)
-	case journal.KindPhaseStart:
-		what = str(d, "title")
-	case journal.KindPhaseEnd:
-		what = strings.TrimSpace(str(d, "status") + ": " + str(d, "reason"))
-	case journal.KindMachine:
+	switch d := ev.Data.(type) {
+	case journal.IncidentStart:
+		what = fmt.Sprintf("incident %s for %s (%s)", ev.Incident, d.App, ev.Mode)
+	case journal.PhaseStart:
+		what = d.Title
+	case journal.PhaseEnd:
+		what = strings.TrimSpace(d.Status + ": " + d.Reason)
+	case journal.Machine:
 		sig := ""
-		if b, _ := d["signature"].(bool); b {
+		if d.Signature {
 			sig = " SIGNATURE"
 		}
-		what = fmt.Sprintf("machine %s %s %s checks %v/%v %s%s", str(d, "id"), str(d, "region"), str(d, "state"), d["checks_passing"], d["checks_total"], str(d, "image"), sig)
-	case journal.KindEvidence:
-		what = fmt.Sprintf("evidence %s %s %s on %s (%s, %s): %s", str(d, "machine"), str(d, "status"), str(d, "op"), str(d, "db"), str(d, "timestamp"), dur(d["running_for_s"]), str(d, "line"))
-	case journal.KindVerdict:
-		what = fmt.Sprintf("verdict %s: %s", str(d, "verdict"), str(d, "reason"))
-		if n := str(d, "next"); n != "" {
-			what += " | next: " + n
+		what = fmt.Sprintf("machine %s %s %s checks %d/%d %s%s", d.ID, d.Region, d.State, d.ChecksPassing, d.ChecksTotal, d.Image, sig)
+	case journal.Evidence:
+		what = fmt.Sprintf("evidence %s %s %s on %s (%s, %s): %s", d.Machine, d.Status, d.Op, d.DB, d.Timestamp, dur(d.RunningForS), d.Line)
+	case journal.Verdict:
+		what = fmt.Sprintf("verdict %s: %s", d.Verdict, d.Reason)
+		if d.Next != "" {
+			what += " | next: " + d.Next
 		}
-	case journal.KindPrecondition:
+	case journal.Precondition:
 		ok := "ok"
-		if b, _ := d["ok"].(bool); !b {
+		if !d.OK {
 			ok = "FAIL"
 		}
-		what = fmt.Sprintf("precondition %s %s: %s", str(d, "name"), ok, str(d, "detail"))
-	case journal.KindGate:
+		what = fmt.Sprintf("precondition %s %s: %s", d.Name, ok, d.Detail)
+	case journal.Gate:
 		ok := "confirmed"
-		if b, _ := d["ok"].(bool); !b {
+		if !d.OK {
 			ok = "refused"
 		}
-		what = fmt.Sprintf("gate %s by %s: %s", ok, str(d, "confirmed_by"), str(d, "command"))
-	case journal.KindCommandStart:
-		what = fmt.Sprintf("command start: %s (in %s)", str(d, "command"), str(d, "dir"))
-	case journal.KindCommandOutput:
-		what = fmt.Sprintf("%s| %s", str(d, "stream"), str(d, "line"))
-	case journal.KindCommandExit:
-		what = fmt.Sprintf("command exit %v image %s %s", d["code"], str(d, "image"), str(d, "digest"))
-		if e := str(d, "error"); e != "" {
-			what += ": " + firstLine(e)
+		what = fmt.Sprintf("gate %s by %s: %s", ok, d.ConfirmedBy, d.Command)
+	case journal.CommandStart:
+		what = fmt.Sprintf("command start: %s (in %s)", d.Command, d.Dir)
+	case journal.CommandOutput:
+		what = fmt.Sprintf("%s| %s", d.Stream, d.Line)
+	case journal.CommandExit:
+		what = fmt.Sprintf("command exit %d image %s %s", d.Code, d.Image, d.Digest)
+		if d.Error != "" {
+			what += ": " + firstLine(d.Error)
 		}
-	case journal.KindSmokeResult:
+	case journal.SmokeResult:
 		ok := "ok"
-		if b, _ := d["ok"].(bool); !b {
+		if !d.OK {
 			ok = "FAIL"
 		}
-		what = strings.TrimSpace(fmt.Sprintf("smoke %s %s %s %s: %s", str(d, "machine"), str(d, "check"), str(d, "request"), ok, str(d, "detail")))
-	case journal.KindHold:
-		what = fmt.Sprintf("hold %s of %s, %s left", dur(d["elapsed_s"]), dur(d["hold_s"]), dur(d["remaining_s"]))
-	case journal.KindNote:
-		what = str(d, "text")
-	case journal.KindAbort:
-		what = "abort: " + str(d, "reason")
-	case journal.KindIncidentEnd:
-		what = fmt.Sprintf("end %s (exit %v)", str(d, "verdict"), d["exit_code"])
-	default:
-		what = fmt.Sprint(d)
+		what = strings.TrimSpace(fmt.Sprintf("smoke %s %s %s %s: %s", d.Machine, d.Check, d.Request, ok, d.Detail))
+	case journal.Hold:
+		what = fmt.Sprintf("hold %s of %s, %s left", dur(d.ElapsedS), dur(d.HoldS), dur(d.RemainingS))
+	case journal.Note:
+		what = d.Text
+	case journal.Abort:
+		what = "abort: " + d.Reason
+	case journal.IncidentEnd:
+		what = fmt.Sprintf("end %s (exit %d)", d.Verdict, d.ExitCode)
+	case journal.Unknown:
+		what = string(d.Raw)
 	}
 	return fmt.Sprintf("%s\t%s\t%s\t%s", ev.TS.UTC().Format("15:04:05"), ev.Phase, ev.Kind, oneLine(what))
 }
@@ -217,30 +216,8 @@ func shortImage(s string) string {
 	return s
 }
 
-func str(d map[string]any, k string) string {
-	switch v := d[k].(type) {
-	case nil:
-		return ""
-	case string:
-		return v
-	default:
-		return fmt.Sprint(v)
-	}
-}
-
-func dur(v any) string {
-	var s float64
-	switch x := v.(type) {
-	case float64:
-		s = x
-	case int:
-		s = float64(x)
-	case int64:
-		s = float64(x)
-	default:
-		return "?"
-	}
-	return time.Duration(s * float64(time.Second)).Round(time.Second).String()
+func dur(seconds float64) string {
+	return time.Duration(seconds * float64(time.Second)).Round(time.Second).String()
 }
 
 func oneLine(s string) string {

@@ -16,36 +16,37 @@ var at = time.Date(2026, 5, 11, 12, 25, 3, 0, time.UTC)
 
 func TestEventLine(t *testing.T) {
 	tests := []struct {
-		kind string
-		data map[string]any
+		data journal.Payload
 		want string
 	}{
-		{journal.KindMachine, map[string]any{"id": "85e273f4a1b2c3", "region": "nrt", "state": "started", "checks_passing": 0, "checks_total": float64(1), "image": "registry.fly.io/a:t", "signature": true},
+		{journal.Machine{ID: "85e273f4a1b2c3", Region: "nrt", State: "started", ChecksPassing: 0, ChecksTotal: 1, Image: "registry.fly.io/a:t", Signature: true},
 			"12:25:03\tdiagnose\tmachine\tmachine 85e273f4a1b2c3 nrt started checks 0/1 registry.fly.io/a:t SIGNATURE"},
-		{journal.KindEvidence, map[string]any{"machine": "85e2", "status": "hung", "op": "integrity_check", "db": "/data/autonomath.db", "timestamp": "2026-05-11T11:40:00Z", "running_for_s": 2700.0, "line": "running integrity_check on /data/autonomath.db"},
+		{journal.Evidence{Machine: "85e2", Status: "hung", Op: "integrity_check", DB: "/data/autonomath.db", Timestamp: "2026-05-11T11:40:00Z", RunningForS: 2700, Line: "running integrity_check on /data/autonomath.db"},
 			"12:25:03\tdiagnose\tevidence\tevidence 85e2 hung integrity_check on /data/autonomath.db (2026-05-11T11:40:00Z, 45m0s): running integrity_check on /data/autonomath.db"},
-		{journal.KindVerdict, map[string]any{"verdict": "HANG_CONFIRMED", "reason": "r", "next": "jpops run -a app"},
+		{journal.Verdict{Verdict: "HANG_CONFIRMED", Reason: "r", Next: "jpops run -a app"},
 			"12:25:03\tdiagnose\tverdict\tverdict HANG_CONFIRMED: r | next: jpops run -a app"},
-		{journal.KindPrecondition, map[string]any{"name": "boot_script", "ok": false, "detail": "unguarded"},
+		{journal.Precondition{Name: "boot_script", OK: false, Detail: "unguarded"},
 			"12:25:03\tdiagnose\tprecondition\tprecondition boot_script FAIL: unguarded"},
-		{journal.KindGate, map[string]any{"ok": true, "confirmed_by": "--yes", "command": "flyctl deploy"},
+		{journal.Gate{OK: true, ConfirmedBy: "--yes", Command: "flyctl deploy"},
 			"12:25:03\tdiagnose\tgate\tgate confirmed by --yes: flyctl deploy"},
-		{journal.KindCommandOutput, map[string]any{"stream": "stderr", "line": "a\nb\rc"},
+		{journal.CommandOutput{Stream: "stderr", Line: "a\nb\rc"},
 			"12:25:03\tdiagnose\tcommand_output\tstderr| a b c"},
-		{journal.KindCommandExit, map[string]any{"code": 1, "image": "", "digest": "", "error": "flyctl exited 1\nlast lines"},
+		{journal.CommandExit{Code: 1, Error: "flyctl exited 1\nlast lines"},
 			"12:25:03\tdiagnose\tcommand_exit\tcommand exit 1 image  : flyctl exited 1"},
-		{journal.KindHold, map[string]any{"elapsed_s": 60.0, "hold_s": 300.0, "remaining_s": 240.0},
+		{journal.Hold{ElapsedS: 60, HoldS: 300, RemainingS: 240},
 			"12:25:03\tdiagnose\thold\thold 1m0s of 5m0s, 4m0s left"},
-		{journal.KindIncidentEnd, map[string]any{"verdict": "RECOVERED", "exit_code": 0},
+		{journal.IncidentEnd{Verdict: "RECOVERED", ExitCode: 0},
 			"12:25:03\tdiagnose\tincident_end\tend RECOVERED (exit 0)"},
 	}
 	for _, tt := range tests {
-		got := EventLine(journal.Event{TS: at, Phase: "diagnose", Kind: tt.kind, Data: tt.data})
+		ev := journal.New("diagnose", tt.data)
+		ev.TS = at
+		got := EventLine(ev)
 		if got != tt.want {
-			t.Errorf("%s:\n got %q\nwant %q", tt.kind, got, tt.want)
+			t.Errorf("%s:\n got %q\nwant %q", ev.Kind, got, tt.want)
 		}
 		if strings.ContainsAny(got, "\n\r\x1b") {
-			t.Errorf("%s: line is not one plain line: %q", tt.kind, got)
+			t.Errorf("%s: line is not one plain line: %q", ev.Kind, got)
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
@@ -78,7 +79,21 @@ func typed(s string) []tea.Msg {
 }
 
 func ev(phase, kind string, data map[string]any) tea.Msg {
-	return EventMsg{Event: journal.Event{Phase: phase, Kind: kind, Data: data}}
+	return EventMsg{Event: journal.Event{Phase: phase, Kind: kind, Data: wire(kind, data)}}
+}
+
+// wire turns data written as the journal's JSON into its typed payload,
+// through the journal's one decoder.
+func wire(kind string, data map[string]any) journal.Payload {
+	raw, err := json.Marshal(data)
+	if err != nil {
+		panic(err)
+	}
+	p, err := journal.DecodeData(kind, raw)
+	if err != nil {
+		panic(err)
+	}
+	return p
 }
 
 func TestPhaseStates(t *testing.T) {
@@ -133,7 +148,7 @@ func TestMachineDataIntOrFloat(t *testing.T) {
 	m, _ := feed(t, newTest(Options{}),
 		ev("diagnose", journal.KindPhaseStart, nil),
 		ev("diagnose", journal.KindMachine, map[string]any{"id": "a", "checks_passing": 1, "checks_total": float64(2), "signature": true}),
-		ev("diagnose", journal.KindMachine, map[string]any{"id": "b", "checks_passing": int64(0), "checks_total": "1"}),
+		ev("diagnose", journal.KindMachine, map[string]any{"id": "b", "checks_passing": int64(0), "checks_total": uint8(1)}),
 		ev("diagnose", journal.KindMachine, map[string]any{"id": "a", "checks_passing": 2.0, "checks_total": 2}),
 	)
 	ms := m.run.phases[0].data.machines

@@ -24,7 +24,7 @@ func (s *script) ev(atSec float64, phase, kind string, data map[string]any) tea.
 	s.seq++
 	return EventMsg{Event: journal.Event{
 		TS: s.t0.Add(time.Duration(atSec * float64(time.Second))), Seq: s.seq, Incident: "inc-20260511-031200",
-		Mode: s.mode, Phase: phase, Kind: kind, Data: data,
+		Mode: s.mode, Phase: phase, Kind: kind, Data: wire(kind, data),
 	}}
 }
 

@@ -1,8 +1,6 @@
 package tui
 
 import (
-	"encoding/json"
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -129,7 +127,6 @@ func (r *run) data(id string) *phaseData {
 // flyctl output, details) is redacted again here: the engine should already
 // have done it, and a token on screen is not worth the risk.
 func (r *run) apply(ev journal.Event) {
-	d := ev.Data
 	if ev.TS.After(r.lastTS) {
 		r.lastTS = ev.TS
 	}
@@ -139,84 +136,84 @@ func (r *run) apply(ev journal.Event) {
 	if ev.Mode != "" {
 		r.mode = ev.Mode
 	}
-	switch ev.Kind {
-	case journal.KindIncidentStart:
-		if app := str(d, "app"); app != "" && r.app == "" {
-			r.app = app
+	switch d := ev.Data.(type) {
+	case journal.IncidentStart:
+		if d.App != "" && r.app == "" {
+			r.app = d.App
 		}
-	case journal.KindPhaseStart:
+	case journal.PhaseStart:
 		if i := r.phaseIndex(ev.Phase); i >= 0 {
 			p := &r.phases[i]
 			p.state, p.started, p.reason = stateRunning, ev.TS, ""
-			if t := str(d, "title"); t != "" {
-				p.title = t
+			if d.Title != "" {
+				p.title = d.Title
 			}
 			r.current = i
 		}
-	case journal.KindPhaseEnd:
+	case journal.PhaseEnd:
 		if i := r.phaseIndex(ev.Phase); i >= 0 {
 			p := &r.phases[i]
 			p.ended = ev.TS
-			p.reason = clean(str(d, "reason"))
-			switch s := str(d, "status"); s {
+			p.reason = clean(d.Reason)
+			switch d.Status {
 			case statePassed, stateFailed, stateSkipped:
-				p.state = s
+				p.state = d.Status
 			default:
 				p.state = stateFailed
 				if p.reason == "" {
-					p.reason = "unknown status " + strconv.Quote(s)
+					p.reason = "unknown status " + strconv.Quote(d.Status)
 				}
 			}
 			if r.current < 0 {
 				r.current = i
 			}
 		}
-	case journal.KindMachine:
+	case journal.Machine:
 		if pd := r.data(ev.Phase); pd != nil {
 			m := machine{
-				id: str(d, "id"), region: str(d, "region"), state: str(d, "state"), image: str(d, "image"),
-				passing: int(num(d, "checks_passing")), total: int(num(d, "checks_total")),
-				signature: boolean(d, "signature"), since: num(d, "since_s"),
+				id: d.ID, region: d.Region, state: d.State, image: d.Image,
+				passing: d.ChecksPassing, total: d.ChecksTotal,
+				signature: d.Signature, since: d.SinceS,
 			}
 			pd.machines = upsert(pd.machines, m, func(x machine) bool { return x.id == m.id })
 		}
-	case journal.KindEvidence:
+	case journal.Evidence:
 		if pd := r.data(ev.Phase); pd != nil {
 			pd.evidence = append(pd.evidence, evidence{
-				machine: str(d, "machine"), op: str(d, "op"), db: str(d, "db"), line: clean(str(d, "line")),
-				runningFor: num(d, "running_for_s"), completed: boolean(d, "completed"),
+				machine: d.Machine, op: d.Op, db: d.DB, line: clean(d.Line),
+				runningFor: d.RunningForS, completed: d.Completed(),
 			})
 		}
-	case journal.KindVerdict:
+	case journal.Verdict:
 		if pd := r.data(ev.Phase); pd != nil {
-			pd.verdicts = append(pd.verdicts, verdictRow{verdict: str(d, "verdict"), reason: clean(str(d, "reason")), next: clean(str(d, "next"))})
+			pd.verdicts = append(pd.verdicts, verdictRow{verdict: string(d.Verdict), reason: clean(d.Reason), next: clean(d.Next)})
 		}
-	case journal.KindPrecondition:
+	case journal.Precondition:
 		if pd := r.data(ev.Phase); pd != nil {
-			c := check{name: str(d, "name"), ok: boolean(d, "ok"), detail: clean(str(d, "detail"))}
+			c := check{name: d.Name, ok: d.OK, detail: clean(d.Detail)}
 			pd.checks = upsert(pd.checks, c, func(x check) bool { return x.name == c.name })
 		}
-	case journal.KindGate:
-		if c := clean(str(d, "command")); c != "" && r.cmd.argv == "" {
+	case journal.Gate:
+		if c := clean(d.Command); c != "" && r.cmd.argv == "" {
 			r.cmd.argv = c
 		}
-	case journal.KindCommandStart:
-		r.cmd = command{argv: clean(argv(d["argv"])), dir: clean(str(d, "dir")), started: true}
+	case journal.CommandStart:
+		r.cmd = command{argv: clean(argv(d.Argv)), dir: clean(d.Dir), started: true}
 		r.output = nil
-	case journal.KindCommandOutput:
-		for _, l := range strings.Split(strings.TrimRight(str(d, "line"), "\r\n"), "\n") {
+	case journal.CommandOutput:
+		for _, l := range strings.Split(strings.TrimRight(d.Line, "\r\n"), "\n") {
 			r.output = append(r.output, clean(l))
 		}
 		if n := len(r.output) - maxOutputLines; n > 0 {
 			r.output = append(r.output[:0], r.output[n:]...)
 		}
-	case journal.KindCommandExit:
+	case journal.CommandExit:
 		r.cmd.exited = true
-		r.cmd.code = int(num(d, "code"))
-		r.cmd.image, r.cmd.digest, r.cmd.errMsg = clean(str(d, "image")), clean(str(d, "digest")), clean(str(d, "error"))
-	case journal.KindSmokeResult:
+		r.cmd.code = d.Code
+		r.cmd.image, r.cmd.digest, r.cmd.errMsg = clean(d.Image), clean(d.Digest), clean(d.Error)
+	case journal.SmokeResult:
 		if pd := r.data(ev.Phase); pd != nil {
-			s := smokeRow{machine: str(d, "machine"), check: str(d, "check"), request: clean(str(d, "request")), ok: boolean(d, "ok"), detail: clean(str(d, "detail"))}
+			s := smokeRow{machine: d.Machine, check: d.Check, request: clean(d.Request), ok: d.OK, detail: clean(d.Detail)}
 			if s.check == "" {
 				s.check = "request"
 			}
@@ -224,21 +221,21 @@ func (r *run) apply(ev journal.Event) {
 				return x.machine == s.machine && x.check == s.check && x.request == s.request
 			})
 		}
-	case journal.KindHold:
-		r.hold = hold{seen: true, elapsed: num(d, "elapsed_s"), remaining: num(d, "remaining_s"), full: num(d, "hold_s")}
-	case journal.KindNote:
+	case journal.Hold:
+		r.hold = hold{seen: true, elapsed: d.ElapsedS, remaining: d.RemainingS, full: d.HoldS}
+	case journal.Note:
 		if pd := r.data(ev.Phase); pd != nil {
-			pd.notes = append(pd.notes, clean(str(d, "text")))
+			pd.notes = append(pd.notes, clean(d.Text))
 		}
-	case journal.KindAbort:
-		r.abort = clean(str(d, "reason"))
+	case journal.Abort:
+		r.abort = clean(d.Reason)
 		if r.abort == "" {
 			r.abort = "aborted"
 		}
-	case journal.KindIncidentEnd:
+	case journal.IncidentEnd:
 		r.ended = true
-		r.endVerdict = str(d, "verdict")
-		r.endCode = int(num(d, "exit_code"))
+		r.endVerdict = string(d.Verdict)
+		r.endCode = d.ExitCode
 	}
 }
 
@@ -275,78 +272,8 @@ func clean(s string) string {
 
 func isControl(r rune) bool { return r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) }
 
-// The event data is JSON-ish: values may be Go ints or JSON float64s.
-
-func str(d map[string]any, k string) string {
-	switch v := d[k].(type) {
-	case nil:
-		return ""
-	case string:
-		return v
-	case fmt.Stringer:
-		return v.String()
-	default:
-		return fmt.Sprint(v)
-	}
-}
-
-func num(d map[string]any, k string) float64 {
-	switch v := d[k].(type) {
-	case float64:
-		return v
-	case float32:
-		return float64(v)
-	case int:
-		return float64(v)
-	case int64:
-		return float64(v)
-	case int32:
-		return float64(v)
-	case uint:
-		return float64(v)
-	case uint64:
-		return float64(v)
-	case uint32:
-		return float64(v)
-	case json.Number:
-		f, _ := v.Float64()
-		return f
-	case time.Duration:
-		return v.Seconds()
-	case string:
-		f, _ := strconv.ParseFloat(strings.TrimSpace(v), 64)
-		return f
-	}
-	return 0
-}
-
-func boolean(d map[string]any, k string) bool {
-	switch v := d[k].(type) {
-	case bool:
-		return v
-	case string:
-		b, _ := strconv.ParseBool(v)
-		return b
-	}
-	return num(d, k) != 0
-}
-
-// argv renders a command line from []any, []string or a plain string,
-// quoting the arguments a shell would split.
-func argv(v any) string {
-	var parts []string
-	switch a := v.(type) {
-	case string:
-		return a
-	case []string:
-		parts = a
-	case []any:
-		for _, x := range a {
-			parts = append(parts, fmt.Sprint(x))
-		}
-	default:
-		return ""
-	}
+// argv renders a command line, quoting the arguments a shell would split.
+func argv(parts []string) string {
 	out := make([]string, len(parts))
 	for i, p := range parts {
 		if p == "" || strings.ContainsAny(p, " \t\"'$\\|&;<>()*?") {

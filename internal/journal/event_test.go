@@ -1,0 +1,152 @@
+package journal
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// testdata/v0 holds journals as jpops wrote them before event data was
+// typed (when the engine wrote maps), recorded from `jpops drill --yes` of
+// every scenario and one drill interrupted during the hold, with the drill's
+// temporary paths and loopback port normalised. They are frozen on purpose:
+// they stand for journals already on operators' disks, so they are never
+// regenerated.
+func TestReadsJournalsOfEarlierVersions(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("testdata", "v0", "*"+Ext))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no journals in testdata/v0: %v", err)
+	}
+	seen := map[string]bool{}
+	for _, path := range files {
+		t.Run(filepath.Base(path), func(t *testing.T) {
+			raw, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			log, err := ReadFrom(bytes.NewReader(raw))
+			if err != nil || log.Torn {
+				t.Fatalf("ReadFrom: %v (torn %v)", err, log.Torn)
+			}
+			lines := strings.Split(strings.TrimSpace(string(raw)), "\n")
+			if len(lines) != len(log.Events) {
+				t.Fatalf("%d events from %d lines", len(log.Events), len(lines))
+			}
+			for i, e := range log.Events {
+				seen[e.Kind] = true
+				if _, unknown := e.Data.(Unknown); unknown || e.Data == nil || e.Data.Kind() != e.Kind {
+					t.Errorf("line %d: %s read as %T", i+1, e.Kind, e.Data)
+					continue
+				}
+				wantSameData(t, i+1, lines[i], e)
+			}
+		})
+	}
+	for _, p := range Payloads() {
+		if !seen[p.Kind()] {
+			t.Errorf("no %s event in testdata/v0: record a drill that writes one", p.Kind())
+		}
+	}
+}
+
+// wantSameData checks that the typed payload writes back every key of the
+// line's data with the same value. Zero values (false, 0, "", null, empty lists) may be
+// left out: the struct omits some of them, and a reader sees zero either way.
+func wantSameData(t *testing.T, n int, line string, e Event) {
+	t.Helper()
+	var before struct {
+		Data map[string]any `json:"data"`
+	}
+	if err := json.Unmarshal([]byte(line), &before); err != nil {
+		t.Fatal(err)
+	}
+	written, err := json.Marshal(e)
+	if err != nil {
+		t.Fatalf("line %d: %v", n, err)
+	}
+	var after struct {
+		Data map[string]any `json:"data"`
+	}
+	if err := json.Unmarshal(written, &after); err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range before.Data {
+		got, ok := after.Data[k]
+		if !ok && isZero(v) {
+			continue
+		}
+		if !reflect.DeepEqual(got, v) {
+			t.Errorf("line %d (%s): %q = %v, written back as %v", n, e.Kind, k, v, got)
+		}
+	}
+	for k := range after.Data {
+		if _, ok := before.Data[k]; !ok && !isZero(after.Data[k]) {
+			t.Errorf("line %d (%s): key %q appeared", n, e.Kind, k)
+		}
+	}
+}
+
+func isZero(v any) bool {
+	switch v := v.(type) {
+	case nil:
+		return true
+	case bool:
+		return !v
+	case float64:
+		return v == 0
+	case string:
+		return v == ""
+	case []any:
+		return len(v) == 0
+	case map[string]any:
+		return len(v) == 0
+	}
+	return false
+}
+
+func TestDecodeData(t *testing.T) {
+	tests := []struct {
+		name, kind, data string
+		want             Payload
+	}{
+		{"typed", KindMachine, `{"id":"a","checks_passing":1,"checks_total":2,"signature":true}`, Machine{ID: "a", ChecksPassing: 1, ChecksTotal: 2, Signature: true}},
+		{"a wrong type keeps the other fields", KindMachine, `{"id":"a","checks_total":"1","signature":true}`, Machine{ID: "a", Signature: true}},
+		{"no data", KindPhaseStart, ``, PhaseStart{}},
+		{"null data", KindNote, `null`, Note{}},
+		{"unknown keys ignored", KindNote, `{"text":"x","later":1}`, Note{Text: "x"}},
+		{"unknown kind kept as written", "launch", `{"x":[1,2]}`, Unknown{Name: "launch", Raw: json.RawMessage(`{"x":[1,2]}`)}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := DecodeData(tt.kind, json.RawMessage(tt.data))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("DecodeData(%s, %s) = %#v, want %#v", tt.kind, tt.data, got, tt.want)
+			}
+		})
+	}
+	if _, err := DecodeData(KindNote, json.RawMessage(`[1`)); err == nil {
+		t.Error("DecodeData of broken JSON: no error")
+	}
+}
+
+func TestUnknownKindWritesBackAsRead(t *testing.T) {
+	line := `{"ts":"2026-05-11T12:20:05Z","seq":1,"incident":"x","mode":"live","phase":"incident","kind":"launch","data":{"b":1,"a":[true]}}`
+	var e Event
+	if err := json.Unmarshal([]byte(line), &e); err != nil {
+		t.Fatal(err)
+	}
+	out, err := json.Marshal(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(out) != line {
+		t.Errorf("unknown kind written back as\n%s\nwant\n%s", out, line)
+	}
+}
