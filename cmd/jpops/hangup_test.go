@@ -18,9 +18,8 @@ var widths = []int{60, 120}
 // hangupNote is the journal's note that the terminal went away.
 func hangupNote(evs []journal.Event) (string, bool) {
 	for _, ev := range evs {
-		if ev.Kind == journal.KindNote && ev.Data["hangup"] == true {
-			text, _ := ev.Data["text"].(string)
-			return text, true
+		if note := data[journal.Note](ev); note.Hangup {
+			return note.Text, true
 		}
 	}
 	return "", false
@@ -69,7 +68,7 @@ func TestHangUpDuringDeployFinishesHeadless(t *testing.T) {
 					t.Errorf("verdict %s after a hang-up during the %s, want RECOVERED", v, when)
 				}
 				exit, _ := lastOf(evs, journal.KindCommandExit)
-				if code, _ := exit.Data["code"].(float64); code != 0 || exit.Data["error"] != nil {
+				if x := data[journal.CommandExit](exit); x.Code != 0 || x.Error != "" {
 					t.Errorf("flyctl did not finish its deploy after the hang-up: %v", exit.Data)
 				}
 				note, ok := hangupNote(evs)
@@ -112,7 +111,7 @@ func TestHangUpAtGateEndsTheRun(t *testing.T) {
 				t.Errorf("a run hung up at the gate deployed (%d command_start)", n)
 			}
 			abort, ok := lastOf(evs, journal.KindAbort)
-			if !ok || !strings.Contains(fmt.Sprint(abort.Data["reason"]), "hung up") {
+			if !ok || !strings.Contains(data[journal.Abort](abort).Reason, "hung up") {
 				t.Errorf("the journal does not end with the hang-up: %+v", abort)
 			}
 			if note, ok := hangupNote(evs); !ok || !strings.Contains(note, "before the gate") {

@@ -77,7 +77,7 @@ func (s *walkState) track(ev journal.Event) {
 	case journal.KindCommandExit:
 		s.deploying = false
 	case journal.KindGate:
-		if ok, _ := ev.Data["ok"].(bool); ok {
+		if gate, _ := ev.Data.(journal.Gate); gate.OK {
 			s.committed = true
 		}
 	}
@@ -142,7 +142,7 @@ func (w *walk) run(ctx context.Context, env *Env) (walkOutcome, error) {
 		if !committed {
 			text = fmt.Sprintf("the terminal hung up during phase %s, before the gate: the walk ends here and nothing is deployed", orDash(phase))
 		}
-		_, _ = w.journal.Append(journal.Event{TS: w.opts.Now().UTC(), Phase: journal.PhaseIncident, Kind: journal.KindNote, Mode: w.journal.Mode(), Data: map[string]any{"text": text, "hangup": true}})
+		_, _ = w.journal.Append(journal.Event{TS: w.opts.Now().UTC(), Phase: journal.PhaseIncident, Kind: journal.KindNote, Mode: w.journal.Mode(), Data: journal.Note{Text: text, Hangup: true}})
 		if !committed {
 			cancelCause(errHangUp)
 		}

@@ -216,7 +216,8 @@ func (h Hold) Met() bool { return h.HoldS > 0 && h.RemainingS <= 0 && h.ElapsedS
 
 // Note is free text jpops puts on record.
 type Note struct {
-	Text string `json:"text"`
+	Hangup bool   `json:"hangup,omitempty"` // the terminal hung up
+	Text   string `json:"text"`
 }
 
 // Abort ends a walk early: the gate refused, or jpops was interrupted.

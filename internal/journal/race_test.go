@@ -28,9 +28,9 @@ func appendAs(path, writer string) error {
 	defer j.Close()
 	pad := strings.Repeat(writer[:1], padding)
 	for i := range appendsPerWriter {
-		if _, err := j.Append(Event{Phase: PhaseIncident, Kind: KindNote, Data: map[string]any{
-			"text": fmt.Sprintf("%s %d %s", writer, i, pad),
-		}}); err != nil {
+		if _, err := j.Append(New(PhaseIncident, Note{
+			Text: fmt.Sprintf("%s %d %s", writer, i, pad),
+		})); err != nil {
 			return err
 		}
 	}
@@ -73,7 +73,8 @@ func checkWhole(t *testing.T, path string, writers []string, wantSeq bool) {
 		if i == 0 {
 			continue
 		}
-		text, _ := e.Data["text"].(string)
+		note, _ := e.Data.(Note)
+		text := note.Text
 		fields := strings.Fields(text)
 		if len(fields) != 3 || len(fields[2]) != padding {
 			t.Fatalf("event %d text is mangled: %.80q", i+1, text)
@@ -97,7 +98,7 @@ func startedJournal(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := j.Append(Event{Phase: PhaseIncident, Kind: KindIncidentStart, Data: map[string]any{"app": "autonomath-api"}}); err != nil {
+	if _, err := j.Append(New(PhaseIncident, IncidentStart{App: "autonomath-api"})); err != nil {
 		t.Fatal(err)
 	}
 	j.Close()
@@ -170,7 +171,7 @@ func TestAppendCutsAnotherWritersTornLine(t *testing.T) {
 	}
 	f.WriteString(`{"ts":"2026-05-11T12:20:06Z","seq":2,"incident":"x","kind":"no`)
 	f.Close()
-	if _, err := j.Append(Event{Phase: PhaseIncident, Kind: KindNote, Data: map[string]any{"text": "after"}}); err != nil {
+	if _, err := j.Append(New(PhaseIncident, Note{Text: "after"})); err != nil {
 		t.Fatal(err)
 	}
 	log, err := ReadLog(filepath.Clean(path))
