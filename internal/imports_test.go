@@ -64,6 +64,8 @@ var rules = []rule{
 	{"internal/flysim", false, []string{module + "/internal/flyapi", module + "/internal/phases"}, "the simulator is an independent stand-in for Fly"},
 	{"runbook", true, []string{module + "/internal/", "net/http", "charm.land/", "github.com/spf13/cobra"}, "runbook is pure data and imports nothing internal"},
 	{"cmd/jpops", true, []string{"github.com/spf13/cobra/doc", "github.com/russross/blackfriday", "github.com/cpuguy83/go-md2man", module + "/internal/gendocs"}, "the docs renderers stay out of the shipped binary (cmd/gen-docs runs them)"},
+	{"cmd/jpops", true, []string{module + "/internal/flyapi/flyapitest"}, "the Fly API fake is for tests only"},
+	{"internal/clock", true, []string{module + "/"}, "the clock is a leaf every layer may use"},
 }
 
 func TestImportRules(t *testing.T) {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/jpops-dev/jpops/internal/clock"
 	"github.com/jpops-dev/jpops/internal/flyapi"
 	"github.com/jpops-dev/jpops/internal/flysim"
 	"github.com/jpops-dev/jpops/internal/journal"
@@ -89,7 +90,10 @@ seconds. The exit code is the walk's verdict.`,
 				return fmt.Errorf("start the simulated platform: %w", err)
 			}
 			defer sim.Close()
-			fly, err := flyapi.New(flyapi.Config{MachinesBaseURL: url, LogsBaseURL: url, Token: token, UserAgent: "jpops-drill"})
+			// One clock for the walk and the client: the simulator's, so every
+			// wait (settle, hold, retry backoff) is simulated time.
+			clk := clock.Scaled(sim.Clock().Now, speed)
+			fly, err := flyapi.New(flyapi.Config{MachinesBaseURL: url, LogsBaseURL: url, Token: token, UserAgent: "jpops-drill", Clock: clk})
 			if err != nil {
 				return err
 			}
@@ -106,19 +110,21 @@ seconds. The exit code is the walk's verdict.`,
 				return err
 			}
 
-			scale := func(d time.Duration) time.Duration { return time.Duration(float64(d) / speed) }
+			// Durations below are simulated time, except --hold, which the
+			// drill has always read as real time.
+			simulated := func(real time.Duration) time.Duration { return time.Duration(float64(real) * speed) }
 			o := wf.options(env, sim.App())
 			o.Runbook, o.Fly, o.Dir = rb, fly, dir
-			o.Now = sim.Clock().Now
+			o.Now, o.Sleep = clk.Now, clk.Sleep
 			o.SmokeURL = url + "/app"
 			o.Flyctl = []string{self, "sim", "flyctl"}
 			o.FlyctlEnv = drillEnv(os.Environ(), url, token)
-			o.Hold = scale(rb.Smoke.Hold.Duration)
+			o.Hold = rb.Smoke.Hold.Duration
 			if wf.hold > 0 {
-				o.Hold = wf.hold
+				o.Hold = simulated(wf.hold)
 			}
-			o.Interval = max(scale(rb.Smoke.Interval.Duration), 50*time.Millisecond)
-			o.Settle = scale(wf.settle)
+			o.Interval = max(rb.Smoke.Interval.Duration, simulated(50*time.Millisecond))
+			o.Settle = wf.settle
 
 			w := &walk{opts: o, jsonOut: wf.jsonOut, tui: useTUI, drill: true, scenario: scenario}
 			if err := w.start(env, journal.ModeDrill); err != nil {

@@ -14,15 +14,20 @@ import (
 	"time"
 
 	"github.com/jpops-dev/jpops/internal/build"
+	"github.com/jpops-dev/jpops/internal/clock"
 	"github.com/jpops-dev/jpops/internal/redact"
 )
 
-// Client is what jpops needs from Fly. HTTPClient implements it; a fly-go
-// adapter or a test fake could too.
+// Client is everything jpops reads from Fly: an app's machines and its
+// logs. HTTPClient implements it; flyapitest.Fly fakes it. Consumers declare
+// the part they use (phases, watch) rather than take this whole.
 type Client interface {
 	ListMachines(ctx context.Context, app string) ([]Machine, error)
-	GetMachine(ctx context.Context, app, id string) (*Machine, error)
-	WaitMachine(ctx context.Context, app, id, state string, timeout time.Duration) error
+	LogReader
+}
+
+// LogReader reads one page of an app's logs: what a LogIterator needs.
+type LogReader interface {
 	GetLogs(ctx context.Context, app string, q LogQuery) (LogPage, error)
 }
 
@@ -40,6 +45,10 @@ type Config struct {
 	// Backoff is the wait before retry attempt (0-based) when the server gave
 	// no Retry-After. Default: jittered exponential, 100 ms to 2 s.
 	Backoff func(attempt int) time.Duration
+	// Clock is what the retry waits run on (and what a Retry-After date is
+	// read against). Default: the wall clock; a drill gives its simulated
+	// one. Per-request timeouts stay on the wall clock: they bound real I/O.
+	Clock clock.Clock
 }
 
 // Defaults.
@@ -48,7 +57,6 @@ const (
 	DefaultMaxRetries = 3
 	maxRetryAfter     = 30 * time.Second
 	maxBodyBytes      = 32 << 20
-	maxWaitPerRequest = 60 // seconds; the Machines API's own cap
 )
 
 // HTTPClient talks to the Fly Machines API and logs API over HTTP. It is
@@ -62,7 +70,7 @@ type HTTPClient struct {
 	timeout      time.Duration
 	maxRetries   int
 	backoff      func(int) time.Duration
-	sleep        func(context.Context, time.Duration) error // replaced in tests
+	clock        clock.Clock
 	red          *redact.Redactor
 }
 
@@ -89,7 +97,10 @@ func New(cfg Config) (*HTTPClient, error) {
 		timeout:      cfg.Timeout,
 		maxRetries:   cfg.MaxRetries,
 		backoff:      cfg.Backoff,
-		sleep:        sleepCtx,
+		clock:        cfg.Clock,
+	}
+	if c.clock == nil {
+		c.clock = clock.Wall
 	}
 	if c.hc == nil {
 		c.hc = &http.Client{}
@@ -129,8 +140,8 @@ func baseURL(what, raw string, keepPath bool) (string, error) {
 
 // op describes one call, for errors.
 type op struct {
-	name, app, machine, state string
-	api                       string // "machines" or "logs"
+	name, app, machine string
+	api                string // "machines" or "logs"
 }
 
 func (o op) String() string { return describeOp(o.name, o.app, o.machine) }
@@ -150,55 +161,6 @@ func (c *HTTPClient) ListMachines(ctx context.Context, app string) ([]Machine, e
 		return nil, err
 	}
 	return ms, nil
-}
-
-// GetMachine gets one machine.
-func (c *HTTPClient) GetMachine(ctx context.Context, app, id string) (*Machine, error) {
-	o := op{name: "get machine", app: app, machine: id, api: "machines"}
-	if err := errors.Join(checkName("app", app), checkName("machine id", id)); err != nil {
-		return nil, err
-	}
-	var m *Machine
-	err := c.get(ctx, o, c.machineURL(app, id), c.timeout, func(body []byte) (err error) {
-		m, err = DecodeMachine(body)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return m, nil
-}
-
-// WaitMachine blocks until the machine reaches state ("started" when empty)
-// or timeout passes. Fly caps one wait at 60 s, so longer waits loop, as
-// fly-go does. Not reaching the state is an *APIError matching ErrWaitTimeout.
-func (c *HTTPClient) WaitMachine(ctx context.Context, app, id, state string, timeout time.Duration) error {
-	if state == "" {
-		state = "started"
-	}
-	o := op{name: "wait for machine", app: app, machine: id, state: state, api: "machines"}
-	if err := errors.Join(checkName("app", app), checkName("machine id", id)); err != nil {
-		return err
-	}
-	deadline := time.Now().Add(timeout)
-	for {
-		secs := int(time.Until(deadline).Round(time.Second) / time.Second)
-		secs = min(max(secs, 1), maxWaitPerRequest)
-		q := url.Values{"state": {state}, "timeout": {strconv.Itoa(secs)}}
-		began := time.Now()
-		// The answer is {"ok": true}; the status says it all, so the body is
-		// not decoded (fly-go does not either).
-		err := c.get(ctx, o, c.machineURL(app, id)+"/wait?"+q.Encode(), time.Duration(secs)*time.Second+c.timeout, nil)
-		if !errors.Is(err, ErrWaitTimeout) || time.Until(deadline) < time.Second {
-			return err
-		}
-		// A 408 long before the asked timeout would make this loop spin.
-		if time.Since(began) < time.Duration(secs)*time.Second/2 {
-			if err := c.sleep(ctx, c.backoff(0)); err != nil {
-				return fmt.Errorf("%s: %w", o, err)
-			}
-		}
-	}
 }
 
 // GetLogs fetches one page of the app's logs.
@@ -222,10 +184,6 @@ func (c *HTTPClient) GetLogs(ctx context.Context, app string, q LogQuery) (LogPa
 		return LogPage{}, err
 	}
 	return page, nil
-}
-
-func (c *HTTPClient) machineURL(app, id string) string {
-	return c.machinesBase + "/v1/apps/" + url.PathEscape(app) + "/machines/" + url.PathEscape(id)
 }
 
 func checkName(what, v string) error {
@@ -278,7 +236,7 @@ func (c *HTTPClient) get(ctx context.Context, o op, u string, timeout time.Durat
 			}
 			return nil
 		case status == http.StatusTooManyRequests:
-			wait = retryAfter(hdr.Get("Retry-After"), time.Now())
+			wait = retryAfter(hdr.Get("Retry-After"), c.clock.Now())
 			failure = c.apiError(o, status, hdr, body, attempt)
 		case status == http.StatusBadGateway || status == http.StatusServiceUnavailable:
 			failure = c.apiError(o, status, hdr, body, attempt)
@@ -291,7 +249,7 @@ func (c *HTTPClient) get(ctx context.Context, o op, u string, timeout time.Durat
 		if wait <= 0 {
 			wait = c.backoff(attempt - 1)
 		}
-		if err := c.sleep(ctx, wait); err != nil {
+		if err := c.clock.Sleep(ctx, wait); err != nil {
 			return fmt.Errorf("%s: %w", o, err)
 		}
 	}
@@ -331,7 +289,7 @@ func (c *HTTPClient) once(ctx context.Context, u string, timeout time.Duration) 
 
 func (c *HTTPClient) apiError(o op, status int, hdr http.Header, body []byte, attempts int) *APIError {
 	return &APIError{
-		Op: o.name, App: o.app, Machine: o.machine, State: o.state,
+		Op: o.name, App: o.app, Machine: o.machine,
 		Status:    status,
 		Message:   c.red.String(errorMessage(body)),
 		RequestID: c.red.String(hdr.Get("Fly-Request-Id")),
@@ -378,15 +336,4 @@ func jitteredBackoff(attempt int) time.Duration {
 	}
 	d = d/2 + rand.N(d/2+1)
 	return max(d, 100*time.Millisecond)
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/jpops-dev/jpops/internal/clock"
 )
 
 // testToken has no Fly token shape, so only the client's own redactor can
@@ -33,21 +35,28 @@ func newClient(t *testing.T, srv *httptest.Server, cfg Config) (*HTTPClient, *[]
 	if err != nil {
 		t.Fatal(err)
 	}
-	var mu sync.Mutex
-	var sleeps []time.Duration
+	rc := &recordingClock{}
 	c.backoff = func(attempt int) time.Duration { return time.Duration(attempt+1) * time.Millisecond }
-	c.sleep = func(ctx context.Context, d time.Duration) error {
-		mu.Lock()
-		sleeps = append(sleeps, d)
-		mu.Unlock()
-		return ctx.Err()
-	}
-	return c, &sleeps
+	c.clock = rc
+	return c, &rc.sleeps
 }
 
-func TestListGetWait(t *testing.T) {
+// recordingClock records the waits asked of it and returns at once.
+type recordingClock struct {
+	mu     sync.Mutex
+	sleeps []time.Duration
+}
+
+func (*recordingClock) Now() time.Time { return time.Now() }
+func (r *recordingClock) Sleep(ctx context.Context, d time.Duration) error {
+	r.mu.Lock()
+	r.sleeps = append(r.sleeps, d)
+	r.mu.Unlock()
+	return ctx.Err()
+}
+
+func TestListMachines(t *testing.T) {
 	fixture := machineFixture(t)
-	var waitQuery string
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet {
 			t.Errorf("method %s: jpops only reads", r.Method)
@@ -64,11 +73,6 @@ func TestListGetWait(t *testing.T) {
 		switch r.URL.Path {
 		case "/v1/apps/autonomath-api/machines":
 			fmt.Fprintf(w, "[%s]", fixture)
-		case "/v1/apps/autonomath-api/machines/148ed726c1e589":
-			w.Write(fixture)
-		case "/v1/apps/autonomath-api/machines/148ed726c1e589/wait":
-			waitQuery = r.URL.RawQuery
-			io.WriteString(w, `{"ok": true}`)
 		default:
 			http.NotFound(w, r)
 		}
@@ -84,54 +88,11 @@ func TestListGetWait(t *testing.T) {
 	if len(ms) != 1 || ms[0].ID != "148ed726c1e589" || ms[0].Config.Services[0].InternalPort != 8080 {
 		t.Errorf("list = %+v", ms)
 	}
-	m, err := c.GetMachine(ctx, "autonomath-api", "148ed726c1e589")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !m.MatchesImage("sha256:de7c3283e97e632ac22da59b4b1300a5f457e01ee152404d977a81a71ff5a11e") {
-		t.Errorf("machine image = %+v", m.ImageRef)
-	}
-	if err := c.WaitMachine(ctx, "autonomath-api", "148ed726c1e589", "", 30*time.Second); err != nil {
-		t.Fatal(err)
-	}
-	if waitQuery != "state=started&timeout=30" {
-		t.Errorf("wait query = %q", waitQuery)
+	if !ms[0].MatchesImage("sha256:de7c3283e97e632ac22da59b4b1300a5f457e01ee152404d977a81a71ff5a11e") {
+		t.Errorf("machine image = %+v", ms[0].ImageRef)
 	}
 	if _, err := c.ListMachines(ctx, " "); err == nil || !strings.Contains(err.Error(), "-a APP") {
 		t.Errorf("empty app: %v", err)
-	}
-}
-
-func TestWaitTimeout(t *testing.T) {
-	var calls atomic.Int32
-	var timeouts []string
-	var mu sync.Mutex
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		calls.Add(1)
-		mu.Lock()
-		timeouts = append(timeouts, r.URL.Query().Get("timeout"))
-		mu.Unlock()
-		w.Header().Set("Fly-Request-Id", "01JWAIT-nrt")
-		w.WriteHeader(http.StatusRequestTimeout)
-		io.WriteString(w, `{"error":"deadline_exceeded: machine did not reach state"}`)
-	}))
-	defer srv.Close()
-	c, _ := newClient(t, srv, Config{})
-	c.sleep, c.backoff = sleepCtx, func(int) time.Duration { return 50 * time.Millisecond }
-	err := c.WaitMachine(context.Background(), "autonomath-api", "148ed726c1e589", "stopped", 1200*time.Millisecond)
-	if !errors.Is(err, ErrWaitTimeout) {
-		t.Fatalf("err = %v, want ErrWaitTimeout", err)
-	}
-	var ae *APIError
-	if !errors.As(err, &ae) || ae.Status != 408 || ae.RequestID != "01JWAIT-nrt" {
-		t.Errorf("err = %#v", err)
-	}
-	if !strings.Contains(err.Error(), `did not reach state "stopped"`) {
-		t.Errorf("message = %q", err)
-	}
-	// Early 408s loop until the deadline, politely (backoff between them).
-	if n := calls.Load(); n < 2 || n > 6 || timeouts[0] != "1" {
-		t.Errorf("calls = %d, timeouts = %v", calls.Load(), timeouts)
 	}
 }
 
@@ -371,7 +332,7 @@ func TestSlowAnswerTimesOut(t *testing.T) {
 	defer srv.Close()
 	c, _ := newClient(t, srv, Config{Timeout: 30 * time.Millisecond, MaxRetries: 1})
 	began := time.Now()
-	_, err := c.GetMachine(context.Background(), "autonomath-api", "148ed726c1e589")
+	_, err := c.ListMachines(context.Background(), "autonomath-api")
 	if took := time.Since(began); took > 2*time.Second {
 		t.Errorf("took %v; the per-request timeout did not apply", took)
 	}
@@ -387,7 +348,7 @@ func TestContextCancelDuringBackoff(t *testing.T) {
 	}))
 	defer srv.Close()
 	c, _ := newClient(t, srv, Config{})
-	c.sleep = sleepCtx
+	c.clock = clock.Wall
 	c.backoff = func(int) time.Duration { return time.Hour }
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
@@ -408,12 +369,11 @@ func TestErrorClasses(t *testing.T) {
 		wantInMsg string
 	}{
 		{"401", 401, `{"error":"Authenticate: token validation error"}`, "list", ErrUnauthorized, "Authenticate: token validation error: set FLY_API_TOKEN"},
-		{"403", 403, `{"error":"forbidden"}`, "get", ErrUnauthorized, "refused the token (403 Forbidden)"},
+		{"403", 403, `{"error":"forbidden"}`, "list", ErrUnauthorized, "refused the token (403 Forbidden)"},
 		{"404 app", 404, `{"error":"app not found"}`, "list", ErrNotFound, "app autonomath-api not found: check the app name (-a) or that your token can see it"},
 		{"404 logs", 404, `Not Found`, "logs", ErrNotFound, "app autonomath-api not found"},
-		{"404 machine", 404, `{"error":"machine not found"}`, "get", ErrNotFound, "machine 148ed726c1e589 not found in app autonomath-api"},
 		{"500 message wins", 500, `{"error":"unknown","message":"flyd is sad","status":"unknown"}`, "list", nil, "list machines of app autonomath-api: Fly API answered 500 Internal Server Error: flyd is sad"},
-		{"422 html", 422, "<html>\n  <body>nope</body>\n</html>", "get", nil, "422 Unprocessable Entity: <html> <body>nope</body> </html>"},
+		{"422 html", 422, "<html>\n  <body>nope</body>\n</html>", "list", nil, "422 Unprocessable Entity: <html> <body>nope</body> </html>"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -450,7 +410,7 @@ func TestBadBodies(t *testing.T) {
 		{"garbage list", "list", "<html>oops</html>", true},
 		{"truncated list", "list", `[{"id":"148ed726c1e589","sta`, true},
 		{"object for list", "list", `{"machines":[]}`, true},
-		{"empty machine", "get", `{}`, true},
+		{"machine without id", "list", `[{}]`, true},
 		{"garbage logs", "logs", `data: nope`, true},
 		{"logs without data", "logs", `{"meta":{"next_token":"1"}}`, true},
 		{"bad log timestamp", "logs", logsBody("1", logLine("x", "yesterday", "m")), true},
@@ -479,7 +439,7 @@ func TestBadBodies(t *testing.T) {
 // run out the error is the redacted DecodeError, saying how many were made.
 func TestUndecodableBodyRetried(t *testing.T) {
 	fixture := string(machineFixture(t))
-	good := map[string]string{"list": "[" + fixture + "]", "get": fixture, "logs": logsBody("1"), "wait": `{"ok": true}`}
+	good := map[string]string{"list": "[" + fixture + "]", "logs": logsBody("1")}
 	garbage := "<html><body>upstream hiccup " + testToken + "</body></html>"
 	tests := []struct {
 		name, call string
@@ -491,15 +451,14 @@ func TestUndecodableBodyRetried(t *testing.T) {
 		wantSleeps []time.Duration
 	}{
 		{"truncated list once", "list", []string{"200:" + good["list"][:len(good["list"])/2], "200:GOOD"}, 0, 2, false, 0, []time.Duration{time.Millisecond}},
-		{"garbage machine once", "get", []string{"200:" + garbage, "200:GOOD"}, 0, 2, false, 0, []time.Duration{time.Millisecond}},
+		{"garbage list once", "list", []string{"200:" + garbage, "200:GOOD"}, 0, 2, false, 0, []time.Duration{time.Millisecond}},
 		{"garbage logs twice", "logs", []string{"200:" + garbage, "200:data: nope", "200:GOOD"}, 0, 3, false, 0, []time.Duration{time.Millisecond, 2 * time.Millisecond}},
-		{"machine without id", "get", []string{"200:{}", "200:GOOD"}, 0, 2, false, 0, []time.Duration{time.Millisecond}},
+		{"machine without id", "list", []string{"200:[{}]", "200:GOOD"}, 0, 2, false, 0, []time.Duration{time.Millisecond}},
 		{"garbage forever", "list", []string{"200:" + garbage}, 0, 4, true, 0, []time.Duration{time.Millisecond, 2 * time.Millisecond, 3 * time.Millisecond}},
 		{"garbage logs forever", "logs", []string{"200:" + garbage}, 2, 3, true, 0, []time.Duration{time.Millisecond, 2 * time.Millisecond}},
-		{"garbage without retries", "get", []string{"200:" + garbage}, -1, 1, true, 0, nil},
-		{"garbage then 404", "get", []string{"200:" + garbage, `404:{"error":"machine not found"}`}, 0, 2, false, 404, []time.Duration{time.Millisecond}},
+		{"garbage without retries", "list", []string{"200:" + garbage}, -1, 1, true, 0, nil},
+		{"garbage then 404", "list", []string{"200:" + garbage, `404:{"error":"app not found"}`}, 0, 2, false, 404, []time.Duration{time.Millisecond}},
 		{"4xx with garbage", "list", []string{"422:" + garbage}, 0, 1, false, 422, nil},
-		{"wait body not needed", "wait", []string{"200:" + garbage}, 0, 1, false, 0, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -513,12 +472,7 @@ func TestUndecodableBodyRetried(t *testing.T) {
 			}))
 			defer srv.Close()
 			c, sleeps := newClient(t, srv, Config{MaxRetries: tt.maxRetries})
-			var err error
-			if tt.call == "wait" {
-				err = c.WaitMachine(context.Background(), "autonomath-api", "148ed726c1e589", "", time.Second)
-			} else {
-				err = call(c, tt.call)
-			}
+			err := call(c, tt.call)
 			if calls.Load() != tt.wantCalls {
 				t.Errorf("%d requests, want %d", calls.Load(), tt.wantCalls)
 			}
@@ -602,7 +556,7 @@ func TestErrorsNeverHoldTheToken(t *testing.T) {
 			call   string
 		}{
 			{401, `{"error":"bad token TOKEN"}`, "list"},
-			{500, `upstream said: Authorization: HEADER`, "get"},
+			{500, `upstream said: Authorization: HEADER`, "list"},
 			{200, `not json TOKEN HEADER`, "list"},
 			{200, `{"data":[{"attributes":{"timestamp":"TOKEN"}}]}`, "logs"},
 			{503, `{"message":"HEADER"}`, "logs"},
@@ -635,8 +589,6 @@ func call(c *HTTPClient, which string) error {
 	switch which {
 	case "list":
 		_, err = c.ListMachines(ctx, "autonomath-api")
-	case "get":
-		_, err = c.GetMachine(ctx, "autonomath-api", "148ed726c1e589")
 	case "logs":
 		_, err = c.GetLogs(ctx, "autonomath-api", LogQuery{})
 	}

@@ -17,9 +17,6 @@ var (
 	ErrUnauthorized = errors.New("the Fly API refused the token")
 	// ErrNotFound matches an *APIError for 404.
 	ErrNotFound = errors.New("not found on Fly")
-	// ErrWaitTimeout matches an *APIError for 408: the machine did not reach
-	// the state in time.
-	ErrWaitTimeout = errors.New("timed out waiting for the machine")
 )
 
 // IsAuth reports whether err means jpops is not authorised: no token, or a
@@ -33,7 +30,6 @@ type APIError struct {
 	Op        string // what jpops was doing: "list machines", "get logs", ...
 	App       string
 	Machine   string // machine id, for per-machine operations
-	State     string // the awaited state, for wait
 	Status    int
 	Message   string // Fly's "message" or "error", else a body snippet; redacted
 	RequestID string // the fly-request-id response header
@@ -55,8 +51,6 @@ func (e *APIError) Error() string {
 			fmt.Fprintf(&b, ": %s", e.Message)
 		}
 		b.WriteString(": set FLY_API_TOKEN to a token that can see this app, or run `flyctl auth login`")
-	case http.StatusRequestTimeout:
-		fmt.Fprintf(&b, "machine %s of app %s did not reach state %q in time", e.Machine, e.App, e.State)
 	default:
 		fmt.Fprintf(&b, "%s: Fly API answered %s", e.op(), e.statusText())
 		if e.Message != "" {
@@ -81,15 +75,13 @@ func (e *APIError) statusText() string {
 	return fmt.Sprint(e.Status)
 }
 
-// Is makes errors.Is(err, ErrUnauthorized / ErrNotFound / ErrWaitTimeout) work.
+// Is makes errors.Is(err, ErrUnauthorized / ErrNotFound) work.
 func (e *APIError) Is(target error) bool {
 	switch target {
 	case ErrUnauthorized:
 		return e.Status == http.StatusUnauthorized || e.Status == http.StatusForbidden
 	case ErrNotFound:
 		return e.Status == http.StatusNotFound
-	case ErrWaitTimeout:
-		return e.Status == http.StatusRequestTimeout
 	}
 	return false
 }

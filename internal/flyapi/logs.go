@@ -39,7 +39,7 @@ func TokenAt(t time.Time) string { return strconv.FormatInt(t.UnixNano(), 10) }
 // Next returns io.EOF (caught up), a later Next continues from the same
 // cursor, which is how the watchdog follows logs. Not safe for concurrent use.
 type LogIterator struct {
-	c     Client
+	c     LogReader
 	app   string
 	q     LogQuery
 	token string
@@ -51,7 +51,7 @@ const maxSeen = 10000
 
 // NewLogIterator starts at start (a zero start means q.NextToken, and an
 // empty one "the most recent logs").
-func NewLogIterator(c Client, app string, q LogQuery, start time.Time) *LogIterator {
+func NewLogIterator(c LogReader, app string, q LogQuery, start time.Time) *LogIterator {
 	tok := q.NextToken
 	if !start.IsZero() {
 		tok = TokenAt(start)

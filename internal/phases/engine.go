@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jpops-dev/jpops/internal/clock"
 	"github.com/jpops-dev/jpops/internal/flyapi"
 	"github.com/jpops-dev/jpops/internal/journal"
 	"github.com/jpops-dev/jpops/internal/verdict"
@@ -30,14 +31,29 @@ type Gate struct {
 	Expect  string // what the operator must type: the app name
 }
 
+// Machines is what the smoke walk reads from Fly.
+type Machines interface {
+	ListMachines(ctx context.Context, app string) ([]flyapi.Machine, error)
+}
+
+// Fly is what a walk reads from Fly: the machines, and the logs phase 2
+// pages through. *flyapi.HTTPClient is one; flyapitest.Fly fakes it.
+type Fly interface {
+	Machines
+	flyapi.LogReader
+}
+
 // Options configure one walk of the runbook.
 type Options struct {
 	App     string
 	Runbook *runbook.Runbook
-	Fly     flyapi.Client
+	Fly     Fly
 	Journal *journal.Journal    // nil: events are reported but not journaled
 	Report  func(journal.Event) // every event, after it is journaled
-	Now     func() time.Time    // the platform's clock (simulated in drills)
+	// Now and Sleep are the engine's clock: the platform's time (simulated in
+	// drills) and a wait on it. The settle and the hold run on them, so Hold,
+	// Interval and Settle are durations of this clock. Default: the wall clock.
+	Now     func() time.Time
 	Sleep   func(context.Context, time.Duration) error
 	Mode    string
 	Machine string // focus: only this machine (from a watchdog alert)
@@ -95,10 +111,10 @@ func newEngine(o Options) (*engine, error) {
 		return nil, errors.New("no app given: pass -a APP, set FLY_APP, or run in a directory with fly.toml")
 	}
 	if o.Now == nil {
-		o.Now = time.Now
+		o.Now = clock.Wall.Now
 	}
 	if o.Sleep == nil {
-		o.Sleep = sleepCtx
+		o.Sleep = clock.Sleep
 	}
 	if o.Report == nil {
 		o.Report = func(journal.Event) {}
@@ -157,17 +173,6 @@ func (e *engine) phaseEnd(id, status, reason string) error {
 
 func (e *engine) verdict(phase string, v verdict.Verdict, reason, next string) error {
 	return e.emit(phase, journal.Verdict{Verdict: v, Reason: reason, Next: next})
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 func seconds(d time.Duration) float64 { return float64(d.Round(time.Second)) / float64(time.Second) }

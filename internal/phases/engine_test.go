@@ -113,7 +113,7 @@ func TestRunScenarios(t *testing.T) {
 			t.Parallel()
 			r := newRig(t, tt.scenario)
 			if tt.want == verdict.SmokeFailed {
-				r.opts.Settle = 300 * time.Millisecond
+				r.opts.Settle = 3 * time.Minute
 			}
 			res, err := phases.Run(r.ctx(), r.opts)
 			if err != nil {
@@ -287,7 +287,7 @@ func TestFlyctlMissingEscapeFails(t *testing.T) {
 func TestSmokeWrongImage(t *testing.T) {
 	t.Parallel()
 	r := newRig(t, "healthy")
-	r.opts.Settle = 100 * time.Millisecond
+	r.opts.Settle = time.Minute
 	res, err := phases.Smoke(r.ctx(), r.opts, "registry.fly.io/autonomath-api:deployment-01WRONG")
 	if err != nil {
 		t.Fatalf("Smoke: %v", err)

@@ -39,11 +39,12 @@ func TestMain(m *testing.M) {
 // rig is one simulated platform, a real client, a real journal and the
 // options of one walk.
 type rig struct {
-	t    *testing.T
-	sim  *flysim.Server
-	url  string
-	opts phases.Options
-	jr   *journal.Journal
+	t     *testing.T
+	sim   *flysim.Server
+	url   string
+	opts  phases.Options
+	jr    *journal.Journal
+	clock *simClock
 
 	mu       sync.Mutex
 	reported []journal.Event
@@ -66,10 +67,11 @@ func newRig(t *testing.T, scenario string, cfgs ...rigConfig) *rig {
 	}
 	ts := httptest.NewServer(sim.Handler())
 	t.Cleanup(ts.Close)
+	clk := &simClock{c: sim.Clock()}
 	fly, err := flyapi.New(flyapi.Config{
 		MachinesBaseURL: ts.URL, LogsBaseURL: ts.URL, Token: testToken,
 		Timeout: cfg.timeout,
-		Backoff: func(int) time.Duration { return 5 * time.Millisecond },
+		Clock:   clk,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -78,14 +80,15 @@ func newRig(t *testing.T, scenario string, cfgs ...rigConfig) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &rig{t: t, sim: sim, url: ts.URL}
+	r := &rig{t: t, sim: sim, url: ts.URL, clock: clk}
 	r.jr = newJournal(t, filepath.Join(t.TempDir(), "incidents"), sim)
 	t.Cleanup(func() { r.jr.Close() })
 	r.opts = phases.Options{
 		App:     sim.App(),
 		Runbook: runbook.Default(),
 		Fly:     fly,
-		Now:     sim.Clock().Now,
+		Now:     clk.Now,
+		Sleep:   clk.Sleep,
 		Journal: r.jr,
 		Report:  r.report,
 		Mode:    journal.ModeDrill,
@@ -95,11 +98,40 @@ func newRig(t *testing.T, scenario string, cfgs ...rigConfig) *rig {
 		Dir:      deployDir(t, "entrypoint.sh"),
 		Yes:      true,
 		SmokeURL: ts.URL + "/app",
-		Hold:     150 * time.Millisecond,
-		Interval: 20 * time.Millisecond,
-		Settle:   3 * time.Second,
+		// The runbook's own hold: on the simulator's clock it takes no real time.
+		Hold:     runbook.Default().Smoke.Hold.Duration,
+		Interval: runbook.Default().Smoke.Interval.Duration,
+		Settle:   30 * time.Minute,
 	}
 	return r
+}
+
+// simClock is the engine's and the client's clock in these tests: the
+// simulator's time, where a wait moves the simulation forward at once, so
+// the 5-minute hold and every retry backoff take no real time.
+type simClock struct {
+	c      *flysim.Clock
+	mu     sync.Mutex
+	sleeps []time.Duration
+}
+
+func (s *simClock) Now() time.Time { return s.c.Now() }
+func (s *simClock) Sleep(ctx context.Context, d time.Duration) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.sleeps = append(s.sleeps, d)
+	s.mu.Unlock()
+	s.c.Advance(d)
+	return nil
+}
+
+// slept is every wait asked of the clock, in order.
+func (s *simClock) slept() []time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.sleeps)
 }
 
 func newJournal(t *testing.T, dir string, sim *flysim.Server) *journal.Journal {

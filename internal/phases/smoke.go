@@ -66,7 +66,7 @@ func (e *engine) smoke(ctx context.Context, image string) (Result, error) {
 	}
 
 	// Settle: the deploy has returned, but checks may lag a poll or two.
-	deadline := time.Now().Add(e.o.Settle)
+	deadline := e.o.Now().Add(e.o.Settle)
 	var fail *SmokeFailure
 	for {
 		var err error
@@ -74,7 +74,7 @@ func (e *engine) smoke(ctx context.Context, image string) (Result, error) {
 		if err != nil {
 			return res, err
 		}
-		if fail == nil || time.Now().After(deadline) {
+		if fail == nil || e.o.Now().After(deadline) {
 			break
 		}
 		if err := e.o.Sleep(ctx, e.o.Interval); err != nil {
@@ -87,10 +87,10 @@ func (e *engine) smoke(ctx context.Context, image string) (Result, error) {
 
 	// The stability hold. Progress is journaled at every tenth of the hold
 	// (and its end), not at every poll: a fast poll must not flood the journal.
-	start := time.Now()
+	start := e.o.Now()
 	nextMark, shown := time.Duration(0), -1.0
 	for {
-		elapsed := time.Since(start)
+		elapsed := e.o.Now().Sub(start)
 		remaining := e.o.Hold - elapsed
 		if remaining < 0 {
 			remaining = 0
@@ -112,7 +112,7 @@ func (e *engine) smoke(ctx context.Context, image string) (Result, error) {
 			return res, err
 		}
 		if fail != nil {
-			fail.Detail += fmt.Sprintf(" (during the stability hold, after %s)", time.Since(start).Round(time.Second))
+			fail.Detail += fmt.Sprintf(" (during the stability hold, after %s)", e.o.Now().Sub(start).Round(time.Second))
 			return e.smokeFailed(res, fail)
 		}
 	}

@@ -21,7 +21,7 @@ func FuzzStateFile(f *testing.F) {
 		if err := os.WriteFile(path, data, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		w, err := New(Config{App: "autonomath-api", Runbook: runbook.Default(), Fly: &fakeFly{}, StatePath: path})
+		w, err := New(Config{App: "autonomath-api", Runbook: runbook.Default(), Fly: (&wedgedMachine{}).api(), StatePath: path})
 		if err != nil {
 			return
 		}

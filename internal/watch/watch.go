@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/jpops-dev/jpops/internal/bootlog"
+	"github.com/jpops-dev/jpops/internal/clock"
 	"github.com/jpops-dev/jpops/internal/flyapi"
 	"github.com/jpops-dev/jpops/internal/notify"
 	"github.com/jpops-dev/jpops/internal/state"
@@ -37,11 +38,18 @@ const (
 	maxPagesPerPoll = 500
 )
 
+// Fly is what the watchdog reads from Fly: the machines' checks and the
+// logs. *flyapi.HTTPClient is one; flyapitest.Fly fakes it.
+type Fly interface {
+	ListMachines(ctx context.Context, app string) ([]flyapi.Machine, error)
+	flyapi.LogReader
+}
+
 // Config configures a Watcher. App, Runbook and Fly are required.
 type Config struct {
 	App       string
 	Runbook   *runbook.Runbook
-	Fly       flyapi.Client
+	Fly       Fly
 	Now       func() time.Time                                 // default time.Now
 	Sleep     func(ctx context.Context, d time.Duration) error // default: a timer
 	Poll      time.Duration                                    // default DefaultPoll
@@ -95,7 +103,7 @@ func New(cfg Config) (*Watcher, error) {
 		cfg.Now = time.Now
 	}
 	if cfg.Sleep == nil {
-		cfg.Sleep = sleep
+		cfg.Sleep = clock.Sleep
 	}
 	if cfg.Poll <= 0 {
 		cfg.Poll = DefaultPoll
@@ -127,17 +135,6 @@ func New(cfg Config) (*Watcher, error) {
 		}
 	}
 	return w, nil
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 func key(machine, op string) string { return machine + "\x00" + op }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/jpops-dev/jpops/internal/flyapi"
+	"github.com/jpops-dev/jpops/internal/flyapi/flyapitest"
 	"github.com/jpops-dev/jpops/internal/flysim"
 	"github.com/jpops-dev/jpops/internal/notify"
 	"github.com/jpops-dev/jpops/internal/verdict"
@@ -232,9 +233,9 @@ func TestRunHealthyRaisesNothing(t *testing.T) {
 	}
 }
 
-// fakeFly is one machine whose boot started an integrity_check at start and
-// never finished; its logs are served in order up to the clock's now.
-type fakeFly struct {
+// wedgedMachine is one machine whose boot started an integrity_check at
+// start and never finished; api serves its logs in order up to the clock's now.
+type wedgedMachine struct {
 	mu       sync.Mutex
 	now      time.Time
 	start    time.Time
@@ -242,9 +243,13 @@ type fakeFly struct {
 	auth     bool
 }
 
-func (f *fakeFly) clock() time.Time { f.mu.Lock(); defer f.mu.Unlock(); return f.now }
+func (f *wedgedMachine) api() *flyapitest.Fly {
+	return &flyapitest.Fly{ListMachinesFunc: f.listMachines, GetLogsFunc: f.getLogs}
+}
 
-func (f *fakeFly) ListMachines(_ context.Context, app string) ([]flyapi.Machine, error) {
+func (f *wedgedMachine) clock() time.Time { f.mu.Lock(); defer f.mu.Unlock(); return f.now }
+
+func (f *wedgedMachine) listMachines(_ context.Context, app string) ([]flyapi.Machine, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.auth {
@@ -260,15 +265,7 @@ func (f *fakeFly) ListMachines(_ context.Context, app string) ([]flyapi.Machine,
 		Events: []flyapi.MachineEvent{{Type: "start", Timestamp: f.start.UnixMilli()}}}}, nil
 }
 
-func (f *fakeFly) GetMachine(context.Context, string, string) (*flyapi.Machine, error) {
-	return nil, errors.New("unused")
-}
-
-func (f *fakeFly) WaitMachine(context.Context, string, string, string, time.Duration) error {
-	return errors.New("unused")
-}
-
-func (f *fakeFly) GetLogs(_ context.Context, _ string, q flyapi.LogQuery) (flyapi.LogPage, error) {
+func (f *wedgedMachine) getLogs(_ context.Context, _ string, q flyapi.LogQuery) (flyapi.LogPage, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	from, _ := strconv.ParseInt(q.NextToken, 10, 64)
@@ -291,13 +288,13 @@ func TestThresholdCrossingWithinOnePoll(t *testing.T) {
 	for _, poll := range []time.Duration{time.Second, 10 * time.Second, 45 * time.Second} {
 		t.Run(poll.String(), func(t *testing.T) {
 			start := time.Date(2026, 5, 11, 11, 40, 0, 0, time.UTC)
-			fly := &fakeFly{start: start, now: start.Add(-30 * time.Second)}
+			fly := &wedgedMachine{start: start, now: start.Add(-30 * time.Second)}
 			opStart := start.Add(time.Second)
 			hangAfter := 5 * time.Minute
 			var alertAt time.Time
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			w, err := New(Config{App: "app", Runbook: runbook.Default(), Fly: fly, Now: fly.clock, Poll: poll,
+			w, err := New(Config{App: "app", Runbook: runbook.Default(), Fly: fly.api(), Now: fly.clock, Poll: poll,
 				Send: func(a notify.Alert) {
 					if a.Op == "integrity_check" && alertAt.IsZero() {
 						alertAt = a.At
@@ -330,11 +327,11 @@ func TestThresholdCrossingWithinOnePoll(t *testing.T) {
 
 func TestTransientErrorsAreRetriedAuthIsFatal(t *testing.T) {
 	start := time.Date(2026, 5, 11, 11, 40, 0, 0, time.UTC)
-	fly := &fakeFly{start: start, now: start.Add(10 * time.Minute), failList: 2}
+	fly := &wedgedMachine{start: start, now: start.Add(10 * time.Minute), failList: 2}
 	var errs []error
 	rec := &recorder{}
 	polls := 0
-	w, err := New(Config{App: "app", Runbook: runbook.Default(), Fly: fly, Now: fly.clock, Send: rec.send,
+	w, err := New(Config{App: "app", Runbook: runbook.Default(), Fly: fly.api(), Now: fly.clock, Send: rec.send,
 		OnError: func(err error) { errs = append(errs, err) },
 		Sleep: func(ctx context.Context, d time.Duration) error {
 			if polls++; polls == 3 {
@@ -432,8 +429,8 @@ func TestSlowNotifierDoesNotDelayDetection(t *testing.T) {
 
 func TestNewRejectsMissingParts(t *testing.T) {
 	for _, cfg := range []Config{
-		{Runbook: runbook.Default(), Fly: &fakeFly{}},
-		{App: "a", Fly: &fakeFly{}},
+		{Runbook: runbook.Default(), Fly: (&wedgedMachine{}).api()},
+		{App: "a", Fly: (&wedgedMachine{}).api()},
 		{App: "a", Runbook: runbook.Default()},
 	} {
 		if _, err := New(cfg); err == nil {
@@ -500,23 +497,27 @@ func TestRedeployThatWedgesAgainPagesAgain(t *testing.T) {
 // listing drops the machines in gone from the machine list, as Fly does
 // once a machine is destroyed.
 type listing struct {
-	flyapi.Client
+	*flyapitest.Fly
 	mu   sync.Mutex
 	gone map[string]bool
 }
 
-func (l *listing) ListMachines(ctx context.Context, app string) ([]flyapi.Machine, error) {
-	ms, err := l.Client.ListMachines(ctx, app)
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return slices.DeleteFunc(ms, func(m flyapi.Machine) bool { return l.gone[m.ID] }), err
+func newListing(c flyapi.Client) *listing {
+	l := &listing{Fly: flyapitest.Wrap(c), gone: map[string]bool{}}
+	l.ListMachinesFunc = func(ctx context.Context, app string) ([]flyapi.Machine, error) {
+		ms, err := c.ListMachines(ctx, app)
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		return slices.DeleteFunc(ms, func(m flyapi.Machine) bool { return l.gone[m.ID] }), err
+	}
+	return l
 }
 
 // A destroyed machine's alerts recover and the engine forgets it, so a
 // watchdog running for weeks over an autoscaled app does not grow.
 func TestDestroyedMachineIsForgotten(t *testing.T) {
 	r := newRig(t, "db-boot-hang")
-	fly := &listing{Client: r.fly, gone: map[string]bool{}}
+	fly := newListing(r.fly)
 	rec := &recorder{}
 	w, err := New(Config{App: r.sim.App(), Runbook: runbook.Default(), Fly: fly, Now: r.sim.Clock().Now, Send: rec.send})
 	if err != nil {

@@ -1,0 +1,88 @@
+package phases_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jpops-dev/jpops/internal/clock"
+	"github.com/jpops-dev/jpops/internal/flyapi"
+	"github.com/jpops-dev/jpops/internal/flyapi/flyapitest"
+	"github.com/jpops-dev/jpops/internal/journal"
+	"github.com/jpops-dev/jpops/internal/phases"
+	"github.com/jpops-dev/jpops/internal/verdict"
+	"github.com/jpops-dev/jpops/runbook"
+)
+
+const holdImage = "sha256:de7c3283e97e632ac22da59b4b1300a5f457e01ee152404d977a81a71ff5a11e"
+
+// The settle and the 5-minute hold run on the engine's clock: on a manual
+// clock they take no real time, and every moment of them is exact.
+func TestHoldRunsOnTheEngineClock(t *testing.T) {
+	tests := []struct {
+		name       string
+		failAt     time.Duration // the machine's checks fail from this far into the walk; 0: never
+		want       verdict.Verdict
+		wantDetail string
+	}{
+		{"holds 5m", 0, verdict.Recovered, ""},
+		{"fails at 4m", 4 * time.Minute, verdict.SmokeFailed, "(during the stability hold, after 4m0s)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			start := time.Date(2026, 5, 11, 12, 0, 0, 0, time.UTC)
+			clk := clock.NewManual(start)
+			var lists atomic.Int32
+			fly := &flyapitest.Fly{ListMachinesFunc: func(context.Context, string) ([]flyapi.Machine, error) {
+				lists.Add(1)
+				status := flyapi.CheckPassing
+				if tt.failAt > 0 && !clk.Now().Before(start.Add(tt.failAt)) {
+					status = flyapi.CheckCritical
+				}
+				return []flyapi.Machine{{ID: "148ed726c1e589", State: "started", Region: "nrt",
+					ImageRef: flyapi.ImageRef{Digest: holdImage},
+					Checks:   []flyapi.CheckStatus{{Name: "http", Status: status}}}}, nil
+			}}
+			app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+			defer app.Close()
+			var holds []journal.Event
+			rb := runbook.Default()
+			res, err := phases.Smoke(context.Background(), phases.Options{
+				App: "autonomath-api", Runbook: rb, Fly: fly, SmokeURL: app.URL,
+				Now: clk.Now, Sleep: clk.Sleep,
+				Report: func(e journal.Event) {
+					if e.Kind == journal.KindHold {
+						holds = append(holds, e)
+					}
+				},
+			}, holdImage)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Verdict != tt.want {
+				t.Fatalf("verdict %s (%s), want %s", res.Verdict, res.Reason, tt.want)
+			}
+			if tt.wantDetail != "" && (res.Failure == nil || !strings.Contains(res.Failure.Detail, tt.wantDetail)) {
+				t.Errorf("failure %+v, want its detail to say %q", res.Failure, tt.wantDetail)
+			}
+			if tt.want != verdict.Recovered {
+				return
+			}
+			hold := rb.Smoke.Hold.Duration
+			if got := clk.Now().Sub(start); got != hold {
+				t.Errorf("the walk took %s of the engine's clock, want the %s hold", got, hold)
+			}
+			if n, want := lists.Load(), int32(hold/rb.Smoke.Interval.Duration)+1; n != want {
+				t.Errorf("machines listed %d times, want %d: one settle round and one a poll", n, want)
+			}
+			last, _ := holds[len(holds)-1].Data.(journal.Hold)
+			if len(holds) < 10 || last.ElapsedS != 300 || last.RemainingS != 0 || !last.Met() {
+				t.Errorf("%d hold events, the last %+v: want progress every tenth up to 300 s", len(holds), last)
+			}
+		})
+	}
+}
