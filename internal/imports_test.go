@@ -58,6 +58,7 @@ var rules = []rule{
 	{"internal/flyctl", true, ui, "running flyctl is engine work"},
 	{"internal/journal", true, ui, "the journal is engine work"},
 	{"internal/audit", true, ui, "the audit is engine work"},
+	{"internal/lock", true, ui, "the incident lock is engine work"},
 	{"internal/notify", true, ui, "notifiers are engine work"},
 	{"internal/watch", true, ui, "the watchdog runs headless"},
 	{"internal/tui", false, []string{module + "/internal/flyapi", module + "/internal/flysim", module + "/internal/flyctl", module + "/internal/cli", "net/http", "github.com/spf13/cobra"}, "the UI renders engine events and never calls Fly"},

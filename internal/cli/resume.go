@@ -10,6 +10,7 @@ import (
 
 	"github.com/jpops-dev/jpops/internal/flyctl"
 	"github.com/jpops-dev/jpops/internal/journal"
+	"github.com/jpops-dev/jpops/internal/phases"
 	"github.com/jpops-dev/jpops/internal/verdict"
 	"github.com/jpops-dev/jpops/runbook"
 )
@@ -40,6 +41,20 @@ to the smoke walk.`,
 			if err != nil {
 				return err
 			}
+			// One jpops per incident: take its lock before opening the
+			// journal for writing, and refuse before asking anything.
+			seen, err := journal.Read(path)
+			if err != nil {
+				return err
+			}
+			before := journal.State(seen)
+			held := &walk{opts: phases.Options{App: before.App}, resume: true, drill: before.Mode == journal.ModeDrill}
+			if sdir, err := stateDir(env); err != nil {
+				return err
+			} else if err := held.hold(sdir, before.Mode, before.Incident); err != nil {
+				return err
+			}
+			defer held.lock.Release()
 			j, events, err := journal.Open(path)
 			if err != nil {
 				return err
@@ -118,7 +133,7 @@ to the smoke walk.`,
 				return err
 			}
 			o.Fly = fly
-			w := &walk{opts: o, jsonOut: wf.jsonOut, tui: useTUI, journal: j, resume: true}
+			w := &walk{opts: o, jsonOut: wf.jsonOut, tui: useTUI, journal: j, resume: true, lock: held.lock}
 			out, err := w.run(cmd.Context(), env)
 			return finishWalk(env, w, out, err)
 		},

@@ -11,6 +11,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/jpops-dev/jpops/internal/journal"
+	"github.com/jpops-dev/jpops/internal/lock"
 	"github.com/jpops-dev/jpops/internal/phases"
 	"github.com/jpops-dev/jpops/internal/redact"
 	"github.com/jpops-dev/jpops/internal/report"
@@ -29,6 +30,7 @@ type walk struct {
 	scenario string
 	journal  *journal.Journal // created by start, or given for resume
 	resume   bool
+	lock     *lock.Lock // held from start (or resume's hold) to the end of run
 }
 
 // walkOutcome is what the command reports after the walk.
@@ -38,7 +40,8 @@ type walkOutcome struct {
 	path     string
 }
 
-// start opens the incident journal under the state directory.
+// start takes the app's lock and opens the incident journal under the
+// state directory.
 func (w *walk) start(env *Env, mode string) error {
 	if w.journal != nil {
 		return nil
@@ -47,12 +50,60 @@ func (w *walk) start(env *Env, mode string) error {
 	if err != nil {
 		return err
 	}
-	j, err := journal.Create(filepath.Join(dir, state.IncidentsDir), journal.NewID(w.opts.App, env.Now()), mode)
+	id := journal.NewID(w.opts.App, env.Now())
+	if err := w.hold(dir, mode, id); err != nil {
+		return err
+	}
+	j, err := journal.Create(filepath.Join(dir, state.IncidentsDir), id, mode)
 	if err != nil {
+		w.lock.Release()
 		return err
 	}
 	w.journal = j
 	return nil
+}
+
+// hold takes the lock that makes this jpops the only one on the app's
+// incident: two runs could deploy twice, and a resume beside a live run
+// would write one journal from two processes. A dry run deploys nothing
+// and takes no lock; a drill's platform is its own, so its lock is its
+// incident's. The kernel drops the lock when jpops exits, however it exits.
+func (w *walk) hold(stateDir, mode, incident string) error {
+	key := lockKey(mode, w.opts.App, incident)
+	if key == "" {
+		return nil
+	}
+	verb := "run"
+	switch {
+	case w.resume:
+		verb = "resume " + incident
+	case w.drill:
+		verb = "drill"
+	}
+	l, err := lock.Acquire(stateDir, key, lock.Holder{Command: "jpops " + verb + " -a " + w.opts.App, Incident: incident})
+	var held *lock.HeldError
+	if errors.As(err, &held) {
+		return &ExitError{Code: verdict.ExitEscapeFailed, Err: fmt.Errorf("refused: %w", err)}
+	}
+	if err != nil {
+		return err
+	}
+	w.lock = l
+	return nil
+}
+
+// lockKey names the lock an incident's walk holds; "" means none.
+func lockKey(mode, app, incident string) string {
+	switch mode {
+	case journal.ModeDryRun:
+		return ""
+	case journal.ModeDrill:
+		return "drill-" + incident
+	}
+	if app == "" {
+		return "incident-" + incident
+	}
+	return app
 }
 
 // errHangUp ends a walk whose terminal went away before the gate was
@@ -101,6 +152,7 @@ func (s *walkState) setFace(f func(journal.Event)) {
 // the walk goes on without a face and journals to the end, because stopping
 // a rolling deploy halfway is worse than finishing it unwatched.
 func (w *walk) run(ctx context.Context, env *Env) (walkOutcome, error) {
+	defer w.lock.Release()
 	ctx, cancelCause := context.WithCancelCause(ctx)
 	defer cancelCause(nil)
 	cancel := func() { cancelCause(context.Canceled) }
