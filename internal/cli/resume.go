@@ -95,6 +95,9 @@ to the smoke walk.`,
 			}
 			o := wf.options(env, st.App)
 			o.Runbook, o.FlyctlEnv = rb, flyctlEnv(g)
+			if err := phases.CheckSmokeURL(o); err != nil {
+				return usageError("%v", err)
+			}
 
 			deployed := st.DeployExited && st.DeployExitCode == 0
 			inDoubt := st.DeployInDoubt()

@@ -119,6 +119,9 @@ INCONCLUSIVE, 12 NOT_THIS_INCIDENT, 20 ESCAPE_FAILED, 30 SMOKE_FAILED,
 			}
 			o := wf.options(env, app)
 			o.Runbook, o.Fly, o.FlyctlEnv = rb, fly, flyctlEnv(g)
+			if err := phases.CheckSmokeURL(o); err != nil {
+				return usageError("%v", err) // before the gate, not after the deploy
+			}
 			if path, err := flyctl.Find(wf.flyctl, env.Getenv, exec.LookPath); err == nil {
 				o.Flyctl = []string{path}
 			} else if wf.flyctl != "" {

@@ -122,6 +122,9 @@ func New(cfg Config) (*HTTPClient, error) {
 		secrets = append(secrets, part)
 	}
 	c.red = redact.New(secrets...)
+	// Every output path redacts with redact.Default: a token without a Fly
+	// prefix (from -t or config.yml) is known to it only through this.
+	redact.Register(StripScheme(cfg.Token), auth)
 	return c, nil
 }
 

@@ -49,6 +49,7 @@ func ConfigFromEnv(getenv func(string) string, flagToken, homeDir string) (Confi
 		{getenv("FLY_API_TOKEN"), TokenFromAPITokenEnv},
 	} {
 		if tok := StripScheme(c.val); tok != "" {
+			redact.Register(tok)
 			cfg.Token = tok
 			return cfg, c.src, nil
 		}
@@ -69,6 +70,7 @@ func ConfigFromEnv(getenv func(string) string, flagToken, homeDir string) (Confi
 	if tok == "" {
 		return cfg, "", ErrNoToken
 	}
+	redact.Register(tok)
 	cfg.Token = tok
 	return cfg, TokenSource("access_token in " + path), nil
 }

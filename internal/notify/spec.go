@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"os"
 	"strings"
+
+	"github.com/jpops-dev/jpops/internal/redact"
 )
 
 // ParseSpec turns one --notify value into a Notifier:
@@ -52,11 +54,16 @@ func ParseSpec(spec string, getenv func(string) string) (Notifier, error) {
 				return nil, err
 			}
 		}
+		redact.Register(token)
+		redact.RegisterSecretURL(base)
 		return &Telegram{Token: token, ChatID: chat, BaseURL: base}, nil
 	case "webhook", "slack":
 		if err := checkURL(kind, kind+"=URL", value); err != nil {
 			return nil, err
 		}
+		// Its path and query are the credential: a receiver that echoes
+		// them in an error body must not put them on the screen.
+		redact.RegisterSecretURL(value)
 		if kind == "slack" {
 			return &Slack{URL: value}, nil
 		}

@@ -140,6 +140,9 @@ func newEngine(o Options) (*engine, error) {
 	if o.Settle == 0 {
 		o.Settle = 2 * time.Minute
 	}
+	if err := CheckSmokeURL(o); err != nil {
+		return nil, err
+	}
 	return &engine{o: o}, nil
 }
 

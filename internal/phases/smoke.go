@@ -2,14 +2,17 @@ package phases
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
 	"github.com/jpops-dev/jpops/internal/flyapi"
 	"github.com/jpops-dev/jpops/internal/journal"
+	"github.com/jpops-dev/jpops/internal/redact"
 	"github.com/jpops-dev/jpops/internal/verdict"
 	"github.com/jpops-dev/jpops/runbook"
 )
@@ -40,13 +43,38 @@ func Smoke(ctx context.Context, o Options, image string) (Result, error) {
 }
 
 // smokeURL is where the app answers: --smoke-url, the runbook, or APP.fly.dev.
-func (e *engine) smokeURL() string {
-	for _, u := range []string{e.o.SmokeURL, e.o.Runbook.Smoke.BaseURL} {
+func (e *engine) smokeURL() string { return smokeBase(e.o) }
+
+func smokeBase(o Options) string {
+	var fromRunbook string
+	if o.Runbook != nil {
+		fromRunbook = o.Runbook.Smoke.BaseURL
+	}
+	for _, u := range []string{o.SmokeURL, fromRunbook} {
 		if u != "" {
-			return strings.TrimRight(strings.ReplaceAll(u, "{app}", e.o.App), "/")
+			return strings.TrimRight(strings.ReplaceAll(u, "{app}", o.App), "/")
 		}
 	}
-	return "https://" + e.o.App + ".fly.dev"
+	return "https://" + o.App + ".fly.dev"
+}
+
+// CheckSmokeURL checks, before anything is deployed, that the smoke walk
+// could reach the app at all: a typo (htp:/..., file://...) found after the
+// deploy leaves a mitigated outage unverified. It registers the URL's
+// credentials, if any, with the redactor: they must never be printed.
+func CheckSmokeURL(o Options) error {
+	raw := smokeBase(o)
+	redact.RegisterURLCredentials(raw)
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil, u.Scheme != "http" && u.Scheme != "https", u.Host == "", u.Hostname() == "":
+		return fmt.Errorf("smoke URL %q is not an http(s) URL with a host, like https://%s.fly.dev: fix --smoke-url, JPOPS_SMOKE_URL or the runbook's smoke.base_url",
+			redact.String(raw), o.App)
+	case u.RawQuery != "" || u.Fragment != "":
+		return fmt.Errorf("smoke URL %q has a query or fragment: the runbook's request paths are appended to it, so give the base URL only (fix --smoke-url, JPOPS_SMOKE_URL or smoke.base_url)",
+			redact.String(raw))
+	}
+	return nil
 }
 
 // smoke runs phase 4: every active machine on the image, started, checks
@@ -215,7 +243,7 @@ func (e *engine) request(ctx context.Context, machine string, r runbook.SmokeReq
 	}
 	req.Header.Set("fly-force-instance-id", machine)
 	req.Header.Set("User-Agent", "jpops-smoke")
-	resp, err := e.o.HTTP.Do(req)
+	resp, err := sameHost(e.o.HTTP).Do(req)
 	if err != nil {
 		return 0, fmt.Sprintf("%s %s: %v", r.Method, url, err)
 	}
@@ -223,9 +251,31 @@ func (e *engine) request(ctx context.Context, machine string, r runbook.SmokeReq
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 	detail := fmt.Sprintf("%s %s → %d (want %d)", r.Method, url, resp.StatusCode, r.Status)
 	if resp.StatusCode != r.Status {
-		if b := strings.TrimSpace(string(body)); b != "" {
+		if loc := resp.Header.Get("Location"); loc != "" && resp.StatusCode/100 == 3 {
+			detail += ": redirects to " + loc + " (another host: not followed; the smoke walk checks this app only)"
+		} else if b := strings.TrimSpace(string(body)); b != "" {
 			detail += ": " + firstLine(b)
 		}
 	}
 	return resp.StatusCode, detail
+}
+
+// sameHost returns c following redirects only on the host it asked: a
+// redirect elsewhere is what the app answered, reported as such, and the
+// machine-pinning header must never reach another host.
+func sameHost(c *http.Client) *http.Client {
+	out := *c
+	out.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if len(via) >= 10 {
+			return errors.New("stopped after 10 redirects")
+		}
+		if req.URL.Host != via[0].URL.Host || via[0].URL.Scheme == "https" && req.URL.Scheme != "https" {
+			return http.ErrUseLastResponse
+		}
+		if c.CheckRedirect != nil {
+			return c.CheckRedirect(req, via)
+		}
+		return nil
+	}
+	return &out
 }

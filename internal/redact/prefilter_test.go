@@ -8,9 +8,10 @@ import (
 
 // regexpString is String without the prefilter: what String must equal.
 func regexpString(r *Redactor, s string) string {
-	for _, sec := range r.secrets {
+	for _, sec := range r.list() {
 		s = strings.ReplaceAll(s, sec, Mask)
 	}
+	s = userinfoPattern.ReplaceAllString(s, "${1}"+Mask+"@")
 	return tokenPattern.ReplaceAllString(s, Mask)
 }
 

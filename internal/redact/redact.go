@@ -4,11 +4,18 @@
 package redact
 
 import (
+	"encoding/base64"
+	"encoding/json"
+	"net/url"
 	"os"
 	"regexp"
 	"slices"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/charmbracelet/x/ansi"
 )
 
 // Mask replaces whatever was redacted.
@@ -16,15 +23,41 @@ const Mask = "[REDACTED]"
 
 // tokenPattern matches the Fly token shapes (fly-platform.md §1.2): macaroons
 // (fm1r_, fm1a_, fm2_), user tokens (fo1_), and anything after a FlyV1 or
-// Bearer scheme, including comma-joined token lists.
-var tokenPattern = regexp.MustCompile(`(?i)\b(?:flyv1|bearer)\s+[A-Za-z0-9_\-+/=.,:]+|\b(?:fm1r|fm1a|fm2|fo1)_[A-Za-z0-9_\-+/=.,:]+`)
+// Bearer scheme, including comma-joined token lists. A token body may be
+// printed URL-encoded (FlyV1%20fm2_...%2F...%3D) or JSON-escaped (\/), so
+// percent escapes and an escaped slash belong to the body, and a percent
+// escape (an encoded comma or space) may stand where a word boundary would.
+var tokenPattern = regexp.MustCompile(`(?i)\b(?:flyv1|bearer)(?:\s|%20|\+)+` + tokenBody +
+	`|(?:\b|%[0-9A-F]{2})(?:fm1r|fm1a|fm2|fo1)_` + tokenBody)
+
+const tokenBody = `(?:[A-Za-z0-9_\-+/=.,:]|%[0-9A-F]{2}|\\/)+`
+
+// userinfoPattern matches the user and password of a URL
+// (http://user:pass@host): a credential wherever a URL is printed, also
+// URL-encoded (https%3A%2F%2Fuser%3Apass%40host) or JSON-escaped
+// (https:\/\/user:pass@host). The user part stops at a slash, raw or
+// encoded, so a path is never taken for one.
+var userinfoPattern = regexp.MustCompile(`(?i)((?:\b|%[0-9A-F]{2})[a-z][a-z0-9+.\-]*(?:://|:\\/\\/|(?:%3A|:)%2F%2F))` +
+	`(?:[^/\s?#@"'<>\\%]|%(?:[013-9A-F][0-9A-F]|2[0-9A-E]))+?(?:@|%40)`)
+
+// mayHoldUserinfo is a cheap test that spares most lines userinfoPattern.
+func mayHoldUserinfo(s string) bool {
+	if strings.IndexByte(s, '@') < 0 && !strings.Contains(s, "%40") {
+		return false
+	}
+	return strings.Contains(s, "://") || strings.Contains(s, `:\/\/`) ||
+		strings.Contains(s, "%2F%2F") || strings.Contains(s, "%2f%2f")
+}
 
 // minSecretLen keeps short values ("1", "true") from blanking ordinary text.
 const minSecretLen = 6
 
-// Redactor masks token shapes and a set of known secret values.
+// Redactor masks token shapes, URL credentials and a set of known secret
+// values in each encoding a tool prints them. It is safe for concurrent use,
+// Add included.
 type Redactor struct {
-	secrets []string // longest first, so a secret containing another is masked whole
+	mu      sync.Mutex               // serialises Add
+	secrets atomic.Pointer[[]string] // longest first, so a secret containing another is masked whole
 }
 
 // New returns a Redactor that also masks each of the given secret values.
@@ -34,16 +67,92 @@ func New(secrets ...string) *Redactor {
 	return r
 }
 
-// Add registers more secret values.
-func (r *Redactor) Add(secrets ...string) {
-	for _, s := range secrets {
-		s = strings.TrimSpace(s)
-		if len(s) < minSecretLen {
-			continue
-		}
-		r.secrets = append(r.secrets, s)
+func (r *Redactor) list() []string {
+	if r == nil {
+		return nil
 	}
-	sort.Slice(r.secrets, func(i, j int) bool { return len(r.secrets[i]) > len(r.secrets[j]) })
+	if p := r.secrets.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// Add registers more secret values, each with the forms it takes when a tool
+// prints it URL-encoded or JSON-escaped, and without a FlyV1 or Bearer scheme.
+func (r *Redactor) Add(secrets ...string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	list := slices.Clone(r.list())
+	seen := make(map[string]bool, len(list))
+	for _, s := range list {
+		seen[s] = true
+	}
+	for _, s := range secrets {
+		for _, v := range Encodings(s) {
+			if len(v) >= minSecretLen && !seen[v] {
+				seen[v] = true
+				list = append(list, v)
+			}
+		}
+	}
+	sort.SliceStable(list, func(i, j int) bool { return len(list[i]) > len(list[j]) })
+	r.secrets.Store(&list)
+}
+
+// Encodings returns secret as it may appear in text: itself, without a
+// FlyV1 or Bearer scheme, each part of a comma-joined token list, and each
+// of those URL-encoded (query and path style, upper- and lower-case hex) and
+// JSON-escaped (with and without an escaped slash). Surrounding space is
+// dropped; values too short to mask safely are left out by Add.
+func Encodings(secret string) []string {
+	secret = strings.TrimSpace(secret)
+	if secret == "" {
+		return nil
+	}
+	bases := []string{secret}
+	bare := secret
+	for {
+		scheme, rest, ok := strings.Cut(bare, " ")
+		if !ok || !(strings.EqualFold(scheme, "FlyV1") || strings.EqualFold(scheme, "Bearer")) {
+			break
+		}
+		bare = strings.TrimSpace(rest)
+		bases = append(bases, bare)
+	}
+	if strings.Contains(bare, ",") {
+		for part := range strings.SplitSeq(bare, ",") {
+			bases = append(bases, strings.TrimSpace(part))
+		}
+	}
+	var out []string
+	for _, b := range bases {
+		q, p := url.QueryEscape(b), url.PathEscape(b)
+		out = append(out, b, q, p, lowerHex(q), lowerHex(p))
+		if j, err := json.Marshal(b); err == nil {
+			js := string(j[1 : len(j)-1])
+			out = append(out, js, strings.ReplaceAll(js, "/", `\/`))
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// lowerHex lower-cases the hex digits of every percent escape in s.
+func lowerHex(s string) string {
+	if !strings.Contains(s, "%") {
+		return s
+	}
+	b := []byte(s)
+	for i := 0; i+2 < len(b); i++ {
+		if b[i] == '%' {
+			for k := i + 1; k <= i+2; k++ {
+				if 'A' <= b[k] && b[k] <= 'F' {
+					b[k] += 'a' - 'A'
+				}
+			}
+		}
+	}
+	return string(b)
 }
 
 // With returns a Redactor masking r's secrets and these, leaving r as it
@@ -51,21 +160,36 @@ func (r *Redactor) Add(secrets ...string) {
 // contains a secret of the other is still masked whole.
 func (r *Redactor) With(secrets ...string) *Redactor {
 	out := &Redactor{}
-	if r != nil {
-		out.secrets = slices.Clone(r.secrets)
-	}
+	list := slices.Clone(r.list())
+	out.secrets.Store(&list)
 	out.Add(secrets...)
 	return out
 }
 
-// String returns s with every token and secret value replaced by Mask.
+// String returns s with every token, URL credential and secret value
+// replaced by Mask. A secret split by terminal escape codes (a coloured
+// line) is looked for in the text a terminal would show; when one is found
+// there, the line is returned without its escape codes, since its colours
+// cannot be kept around a mask that cuts through them.
 func (r *Redactor) String(s string) string {
-	if r != nil {
-		for _, sec := range r.secrets {
-			if strings.Contains(s, sec) {
-				s = strings.ReplaceAll(s, sec, Mask)
-			}
+	if strings.IndexByte(s, 0x1b) >= 0 {
+		shown := ansi.Strip(s)
+		if masked := r.plain(shown); masked != shown {
+			return masked
 		}
+	}
+	return r.plain(s)
+}
+
+// plain redacts s as it stands.
+func (r *Redactor) plain(s string) string {
+	for _, sec := range r.list() {
+		if strings.Contains(s, sec) {
+			s = strings.ReplaceAll(s, sec, Mask)
+		}
+	}
+	if mayHoldUserinfo(s) {
+		s = userinfoPattern.ReplaceAllString(s, "${1}"+Mask+"@")
 	}
 	if !mayHoldToken(s) {
 		return s
@@ -153,8 +277,57 @@ func SecretsFromEnv(environ []string) []string {
 }
 
 // Default is the process-wide Redactor: token shapes plus the secret values
-// of this process's environment.
+// of this process's environment, and every secret registered since (a token
+// from -t or ~/.fly/config.yml, notifier URLs, URL credentials). Every
+// output path redacts with it, so a secret known to one part of jpops is
+// masked on all of them.
 var Default = New(SecretsFromEnv(os.Environ())...)
+
+// Register adds secret values to Default.
+func Register(secrets ...string) { Default.Add(secrets...) }
+
+// RegisterURLCredentials adds the user and password of a URL to Default
+// (the smoke URL's http://user:pass@host), also as the Basic header an app
+// that echoes its request would print. Text that is not a URL, or a URL
+// without credentials, registers nothing.
+func RegisterURLCredentials(raw string) {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil || u.User == nil {
+		return
+	}
+	pass, _ := u.User.Password()
+	plain := u.User.Username() + ":" + pass
+	Register(u.User.String(), u.User.Username(), pass, plain,
+		base64.StdEncoding.EncodeToString([]byte(plain)))
+}
+
+// RegisterSecretURL adds the secret parts of a URL whose path or query is
+// the credential (a Slack or webhook URL, a Telegram bot path, a heartbeat
+// check ID) to Default: its credentials, its path, each long path segment
+// and its query values.
+func RegisterSecretURL(raw string) {
+	RegisterURLCredentials(raw)
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil || u.Host == "" {
+		return
+	}
+	var secrets []string
+	if p := strings.Trim(u.EscapedPath(), "/"); p != "" {
+		secrets = append(secrets, p, strings.Trim(u.Path, "/"))
+		for seg := range strings.SplitSeq(strings.Trim(u.Path, "/"), "/") {
+			if len(seg) >= 16 { // an ID or a key, not a word like "hooks"
+				secrets = append(secrets, seg)
+			}
+		}
+	}
+	if u.RawQuery != "" {
+		secrets = append(secrets, u.RawQuery)
+		for _, vs := range u.Query() {
+			secrets = append(secrets, vs...)
+		}
+	}
+	Register(secrets...)
+}
 
 // String redacts s with Default.
 func String(s string) string { return Default.String(s) }
