@@ -41,9 +41,9 @@ type Config struct {
 	UserAgent       string // default "jpops/<version>"
 	HTTPClient      *http.Client
 	Timeout         time.Duration // per request, default 15s
-	MaxRetries      int           // default 3; negative means none
+	MaxRetries      int           // default DefaultMaxRetries; negative means none
 	// Backoff is the wait before retry attempt (0-based) when the server gave
-	// no Retry-After. Default: jittered exponential, 100 ms to 2 s.
+	// no Retry-After. Default: jittered exponential, 100 ms to 5 s.
 	Backoff func(attempt int) time.Duration
 	// Clock is what the retry waits run on (and what a Retry-After date is
 	// read against). Default: the wall clock; a drill gives its simulated
@@ -54,7 +54,7 @@ type Config struct {
 // Defaults.
 const (
 	DefaultTimeout    = 15 * time.Second
-	DefaultMaxRetries = 3
+	DefaultMaxRetries = 5
 	maxRetryAfter     = 30 * time.Second
 	maxBodyBytes      = 32 << 20
 )
@@ -211,7 +211,8 @@ func (c *HTTPClient) withOp(o op, err error, attempts int) error {
 }
 
 // get makes one GET with retries and hands the 2xx body to decode (nil: the
-// body is not needed). A body that does not decode is retried like a 502:
+// body is not needed). A network error, 408, 429 and every 5xx are retried;
+// other statuses are answers. A body that does not decode is retried like a 502:
 // jpops only reads, so asking again is safe, and a cut or replaced answer
 // is usually a passing fault of a proxy on the way.
 func (c *HTTPClient) get(ctx context.Context, o op, u string, timeout time.Duration, decode func([]byte) error) error {
@@ -241,7 +242,7 @@ func (c *HTTPClient) get(ctx context.Context, o op, u string, timeout time.Durat
 		case status == http.StatusTooManyRequests:
 			wait = retryAfter(hdr.Get("Retry-After"), c.clock.Now())
 			failure = c.apiError(o, status, hdr, body, attempt)
-		case status == http.StatusBadGateway || status == http.StatusServiceUnavailable:
+		case transientStatus(status):
 			failure = c.apiError(o, status, hdr, body, attempt)
 		default:
 			return c.apiError(o, status, hdr, body, attempt)
@@ -256,6 +257,13 @@ func (c *HTTPClient) get(ctx context.Context, o op, u string, timeout time.Durat
 			return fmt.Errorf("%s: %w", o, err)
 		}
 	}
+}
+
+// transientStatus is a status worth asking again for a read: 408 and every
+// 5xx, as flyctl's IsTransientFlapsError has it (429 is handled apart, for
+// its Retry-After). See docs/fly-platform.md, "Retries and rate limits".
+func transientStatus(status int) bool {
+	return status == http.StatusRequestTimeout || (status >= 500 && status <= 599)
 }
 
 // once makes a single request under its own timeout and reads the whole body.
@@ -331,12 +339,20 @@ func retryAfter(v string, now time.Time) time.Duration {
 	return min(max(d, 0), maxRetryAfter)
 }
 
-// jitteredBackoff waits 100 ms doubling up to 2 s, jittered to half..full.
+// Backoff bounds: attempt n waits a random time in [d/2, d] for d =
+// backoffBase·2ⁿ capped at backoffCap. With DefaultMaxRetries the waits add
+// up to 3.1–6.2 s, which outlasts a short burst of 502/503 from Fly's proxy.
+const (
+	backoffBase = 200 * time.Millisecond
+	backoffCap  = 5 * time.Second
+)
+
+// jitteredBackoff is exponential with "equal jitter": the random half keeps
+// parallel readers that failed together from retrying together.
 func jitteredBackoff(attempt int) time.Duration {
-	d := 2 * time.Second
-	if attempt < 5 {
-		d = min(100*time.Millisecond<<attempt, d)
+	d := backoffCap
+	if attempt < 16 {
+		d = min(backoffBase<<attempt, backoffCap)
 	}
-	d = d/2 + rand.N(d/2+1)
-	return max(d, 100*time.Millisecond)
+	return d/2 + rand.N(d/2+1)
 }

@@ -235,9 +235,17 @@ func TestRetries(t *testing.T) {
 		{"429 capped", []int{429}, []string{"3600"}, 0, 0, []time.Duration{30 * time.Second}},
 		{"429 without header", []int{429}, []string{""}, 0, 0, []time.Duration{time.Millisecond}},
 		{"429 http date", []int{429}, []string{date}, 0, 0, nil}, // about 5 s, checked below
-		{"exhausted", []int{503, 503, 503, 503}, nil, 0, 503, []time.Duration{time.Millisecond, 2 * time.Millisecond, 3 * time.Millisecond}},
+		{"exhausted", []int{503, 503, 503, 503}, nil, 3, 503, []time.Duration{time.Millisecond, 2 * time.Millisecond, 3 * time.Millisecond}},
 		{"no retries", []int{502}, nil, -1, 502, nil},
-		{"500 not retried", []int{500}, nil, 0, 500, nil},
+		// Reads treat 408 and every 5xx as transient, as flyctl does.
+		{"408 then ok", []int{408}, nil, 0, 0, []time.Duration{time.Millisecond}},
+		{"500 then ok", []int{500}, nil, 0, 0, []time.Duration{time.Millisecond}},
+		{"504 then ok", []int{504}, nil, 0, 0, []time.Duration{time.Millisecond}},
+		{"599 then ok", []int{599}, nil, 0, 0, []time.Duration{time.Millisecond}},
+		{"every 5xx in a row", []int{500, 501, 502, 503, 504}, nil, 0, 0, []time.Duration{time.Millisecond, 2 * time.Millisecond, 3 * time.Millisecond, 4 * time.Millisecond, 5 * time.Millisecond}},
+		{"400 not retried", []int{400}, nil, 0, 400, nil},
+		{"409 not retried", []int{409}, nil, 0, 409, nil},
+		{"422 not retried", []int{422}, nil, 0, 422, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -314,8 +322,8 @@ func TestConnectionReset(t *testing.T) {
 	var ne *NetError
 	// net/http itself may resend a GET once on a reused connection, so
 	// count our attempts, not the server's calls.
-	if !errors.As(err, &ne) || ne.Attempts != 4 || calls.Load() < 4 {
-		t.Fatalf("err = %v after %d calls, want a NetError after 4 attempts", err, calls.Load())
+	if want := DefaultMaxRetries + 1; !errors.As(err, &ne) || ne.Attempts != want || calls.Load() < int32(want) {
+		t.Fatalf("err = %v after %d calls, want a NetError after %d attempts", err, calls.Load(), want)
 	}
 	if !strings.Contains(err.Error(), "list machines of app autonomath-api: no answer from") {
 		t.Errorf("message = %q", err)
@@ -454,7 +462,7 @@ func TestUndecodableBodyRetried(t *testing.T) {
 		{"garbage list once", "list", []string{"200:" + garbage, "200:GOOD"}, 0, 2, false, 0, []time.Duration{time.Millisecond}},
 		{"garbage logs twice", "logs", []string{"200:" + garbage, "200:data: nope", "200:GOOD"}, 0, 3, false, 0, []time.Duration{time.Millisecond, 2 * time.Millisecond}},
 		{"machine without id", "list", []string{"200:[{}]", "200:GOOD"}, 0, 2, false, 0, []time.Duration{time.Millisecond}},
-		{"garbage forever", "list", []string{"200:" + garbage}, 0, 4, true, 0, []time.Duration{time.Millisecond, 2 * time.Millisecond, 3 * time.Millisecond}},
+		{"garbage forever", "list", []string{"200:" + garbage}, 3, 4, true, 0, []time.Duration{time.Millisecond, 2 * time.Millisecond, 3 * time.Millisecond}},
 		{"garbage logs forever", "logs", []string{"200:" + garbage}, 2, 3, true, 0, []time.Duration{time.Millisecond, 2 * time.Millisecond}},
 		{"garbage without retries", "list", []string{"200:" + garbage}, -1, 1, true, 0, nil},
 		{"garbage then 404", "list", []string{"200:" + garbage, `404:{"error":"app not found"}`}, 0, 2, false, 404, []time.Duration{time.Millisecond}},
@@ -623,9 +631,49 @@ func TestRetryAfter(t *testing.T) {
 			t.Errorf("retryAfter(%q) = %v, want %v", in, got, want)
 		}
 	}
-	for attempt := range 10 {
-		if d := jitteredBackoff(attempt); d < 100*time.Millisecond || d > 2*time.Second {
-			t.Errorf("jitteredBackoff(%d) = %v, outside 100ms..2s", attempt, d)
+	for attempt := range 70 {
+		d := min(backoffBase<<min(attempt, 16), backoffCap)
+		if got := jitteredBackoff(attempt); got < d/2 || got > d {
+			t.Errorf("jitteredBackoff(%d) = %v, outside %v..%v", attempt, got, d/2, d)
 		}
+	}
+}
+
+// The default retries outlast a burst of 502/503 from Fly's proxy of up to
+// three seconds, on the client's clock, and give up on one that lasts.
+func TestDefaultBackoffOutlastsABurst(t *testing.T) {
+	tests := []struct {
+		burst   time.Duration
+		wantErr bool
+	}{
+		{0, false},
+		{time.Second, false},
+		{3 * time.Second, false},
+		{time.Minute, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.burst.String(), func(t *testing.T) {
+			for range 20 { // the jitter differs every run
+				clk := clock.NewManual(time.Date(2026, 5, 11, 12, 0, 0, 0, time.UTC))
+				end := clk.Now().Add(tt.burst)
+				var calls atomic.Int32
+				srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					if clk.Now().Before(end) {
+						w.WriteHeader([]int{502, 503}[calls.Add(1)%2])
+						return
+					}
+					io.WriteString(w, "[]")
+				}))
+				c, err := New(Config{MachinesBaseURL: srv.URL, LogsBaseURL: srv.URL, Token: testToken, Clock: clk})
+				if err != nil {
+					t.Fatal(err)
+				}
+				_, err = c.ListMachines(context.Background(), "autonomath-api")
+				srv.Close()
+				if (err != nil) != tt.wantErr {
+					t.Fatalf("a %s burst: err = %v after %s of backoff, want error %v", tt.burst, err, clk.Slept(), tt.wantErr)
+				}
+			}
+		})
 	}
 }
