@@ -110,10 +110,6 @@ func TestScanFile(t *testing.T) {
 	el := time.Since(start)
 	fs := e.Findings(time.Time{})
 	t.Logf("%+v in %v; %d findings, verdict %s", st, el, len(fs), Verdict(fs))
-	for _, g := range e.pf.passes {
-		t.Logf("pass %q: %d keys", g.b, len(g.keys))
-	}
-	t.Logf("bigram scan: stride %d, %d pairs", e.pf.stride, len(e.pf.pairKeys))
 	for _, f := range fs {
 		if f.Status != Completed {
 			t.Logf("%+v", f)

@@ -2,12 +2,12 @@ package bootlog
 
 import (
 	"cmp"
-	"io"
-	"os"
 	"regexp"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/jpops-dev/jpops/internal/bootlog/fastscan"
 
 	"github.com/jpops-dev/jpops/internal/verdict"
 	"github.com/jpops-dev/jpops/runbook"
@@ -50,8 +50,8 @@ type Engine struct {
 	hangAfter time.Duration // overrides every op's hang_after when > 0
 	machines  map[string]*machineState
 	seq       uint64
-	last      time.Time // latest entry time seen
-	pf        *prefilter
+	last      time.Time        // latest entry time seen
+	pf        *fastscan.Filter // nil when a pattern has no keyword: every line is tried
 }
 
 type opMatcher struct {
@@ -63,19 +63,19 @@ type opMatcher struct {
 // matcher is a pattern with the literal that every match contains.
 type matcher struct {
 	re     *regexp.Regexp
-	lit    literal
+	lit    fastscan.Literal
 	hasLit bool
 }
 
 func newMatcher(p runbook.Pattern) matcher {
 	m := matcher{re: p.Regexp}
 	if p.Regexp != nil {
-		m.lit, m.hasLit = requiredLiteral(p.String())
+		m.lit, m.hasLit = fastscan.RequiredLiteral(p.String())
 	}
 	return m
 }
 
-func (m matcher) may(s string) bool { return m.re != nil && (!m.hasLit || m.lit.in(s)) }
+func (m matcher) may(s string) bool { return m.re != nil && (!m.hasLit || m.lit.In(s)) }
 
 type attempt struct {
 	seq                uint64
@@ -94,77 +94,28 @@ type machineState struct {
 // New builds an engine for rb's boot ops and boot markers.
 func New(rb *runbook.Runbook) *Engine {
 	e := &Engine{machines: make(map[string]*machineState)}
-	pf := &prefilter{}
-	covered := true
-	var inLine []literal // the chunk scan's keywords found anywhere in a line
-	add := func(m matcher) {
-		if m.re == nil {
-			return
-		}
-		if !m.hasLit {
-			covered = false
-			return
-		}
-		pf.keys = append(pf.keys, m.lit)
-		if lit, after, ok := tailLiteral(m.re.String()); ok {
-			k := scanKey{lit: lit, after: after}
-			if !slices.ContainsFunc(pf.scan, func(o scanKey) bool { return o.lit == k.lit && *o.after == *k.after }) {
-				pf.scan = append(pf.scan, k)
-			}
-			return
-		}
-		inLine = append(inLine, m.lit)
-	}
+	var patterns []*regexp.Regexp
 	for _, op := range rb.BootOps {
 		om := opMatcher{op: op, start: newMatcher(op.Start)}
-		add(om.start)
 		for _, c := range op.Completions {
 			om.comps = append(om.comps, newMatcher(c))
-			add(om.comps[len(om.comps)-1])
 		}
 		e.ops = append(e.ops, om)
+		for _, m := range append([]matcher{om.start}, om.comps...) {
+			if m.re != nil {
+				patterns = append(patterns, m.re)
+			}
+		}
 	}
 	for _, m := range rb.BootMarkers {
 		if m != "" { // an empty marker would make every line a boot
 			e.markers = append(e.markers, m)
-			pf.keys = append(pf.keys, literal{s: m})
-			inLine = append(inLine, literal{s: m})
 		}
 	}
-	if covered {
-		pf.keys = minimalKeys(pf.keys)
-		if len(pf.scan) > 0 {
-			// Their message is not at the end of the line; a few lines.
-			pf.scan = append(pf.scan, scanKey{lit: literal{s: string(errMessagePrefix)}})
-		}
-		for _, l := range minimalKeys(inLine) {
-			pf.scan = append(pf.scan, scanKey{lit: l})
-		}
-		e.pf = pf
-	}
+	// A pattern's keyword may end its line, but error.message="…" moves a
+	// line's message before it.
+	e.pf = fastscan.NewFilter(patterns, e.markers, []string{string(errMessagePrefix)})
 	return e
-}
-
-// minimalKeys drops keywords that contain another keyword: a line holding
-// the longer one holds the shorter one too.
-func minimalKeys(keys []literal) []literal {
-	var out []literal
-	for i, a := range keys {
-		redundant := false
-		for j, b := range keys {
-			if i == j || len(b.s) > len(a.s) || (len(b.s) == len(a.s) && (j > i || b.fold != a.fold)) {
-				continue
-			}
-			if b.fold && indexFold(a.s, b.s) >= 0 || !b.fold && !a.fold && strings.Contains(a.s, b.s) {
-				redundant = true
-				break
-			}
-		}
-		if !redundant {
-			out = append(out, a)
-		}
-	}
-	return out
 }
 
 // SetHangAfter overrides every op's hang_after (the watchdog's --hang-after);
@@ -193,7 +144,7 @@ func (e *Engine) Feed(en Entry) {
 		e.last = en.Time
 	}
 	msg := en.Message
-	if e.pf != nil && !e.pf.any(msg) {
+	if e.pf != nil && !e.pf.Any(msg) {
 		return // most lines: no pattern can match
 	}
 	for _, m := range e.markers {
@@ -392,38 +343,6 @@ func Verdict(findings []Finding) verdict.Verdict {
 		}
 	}
 	return v
-}
-
-// Scan reads a log like Read and feeds every entry that can matter to the
-// engine. On flyctl's text format it is the fast path: a keyword prefilter
-// over whole chunks picks the lines to parse, so Stats.Entries and
-// Stats.Unparsed count only those lines (Lines and Overlong count all). A
-// keyword split by a colour code inside a message is not seen by Scan;
-// Read with Feed sees it. A large regular *os.File is read through a
-// memory mapping, with the same results. On JSON it decodes in parallel
-// and skips the full decoding of values that cannot hold a keyword, with
-// the results and Stats of Read with Feed.
-func (e *Engine) Scan(r io.Reader) (Stats, error) {
-	if f, ok := r.(*os.File); ok && e.pf != nil {
-		if st, done, err := e.scanFile(f); done {
-			return st, err
-		}
-	}
-	br, isJSON, err := sniff(r)
-	if err != nil {
-		return Stats{}, err
-	}
-	feed := func(en Entry) error { e.Feed(en); return nil }
-	if isJSON && e.pf != nil {
-		return e.scanJSON(br)
-	}
-	if isJSON {
-		return readJSON(br, feed)
-	}
-	if e.pf == nil {
-		return readText(br, feed)
-	}
-	return e.scanText(br)
 }
 
 // stateSize counts the attempts held, for the constant-memory test.

@@ -222,32 +222,6 @@ func TestHistoryBounded(t *testing.T) {
 	}
 }
 
-func TestRequiredLiteral(t *testing.T) {
-	tests := []struct {
-		expr string
-		want literal
-		ok   bool
-	}{
-		{`running integrity_check on (?P<db>[^\s]+?)(?:\s|\.\.\.|$)`, literal{s: "running integrity_check on "}, true},
-		{`^\s*ok\s*$`, literal{s: "ok"}, true},
-		{`(?i)integrity_check(?: result)?:? (?:ok|passed|failed)`, literal{s: "integrity_chec", fold: true}, true},
-		{`(?i)(?:computing|running) sha256 (?:of|on) (?P<db>x)`, literal{s: "ha256 o", fold: true}, true},
-		{`(?i)size-based vacuum skip`, literal{s: "ed vacuum ", fold: true}, true},
-		{`(?i)café`, literal{s: "caf", fold: true}, true},
-		{`a(bcd)+e`, literal{s: "bcd"}, true},
-		{`foo|bar`, literal{}, false},
-		{`.*`, literal{}, false},
-		{`x?`, literal{}, false},
-		{`(`, literal{}, false},
-	}
-	for _, tt := range tests {
-		got, ok := requiredLiteral(tt.expr)
-		if got != tt.want || ok != tt.ok {
-			t.Errorf("requiredLiteral(%q) = %+v, %v; want %+v, %v", tt.expr, got, ok, tt.want, tt.ok)
-		}
-	}
-}
-
 // A pattern without a required literal turns the prefilter off; Scan then
 // parses every line and still finds it.
 func TestScanWithoutPrefilter(t *testing.T) {
@@ -285,26 +259,4 @@ func FuzzScanAgreesWithFeed(f *testing.F) {
 			t.Errorf("Scan and Read+Feed disagree on %q:\nScan: %+v\nRead: %+v", log, b, a)
 		}
 	})
-}
-
-func TestIndexFold(t *testing.T) {
-	tests := []struct {
-		s, needle string
-		want      int
-	}{
-		{"Running VACUUM on", "vacuum ", 8},
-		{"xx_CHECK", "_chec", 2},
-		{"SHA256 ok", "ha256 ", 1},
-		{"ha25", "ha256", -1},
-		{"", "a", -1},
-		{"abc", "", 0},
-		{"size-BASED", "ize-ba", 1},
-		{"ize-ba", "ize-ba", 0},
-		{"x_chex_chec", "_chec", 6},
-	}
-	for _, tt := range tests {
-		if got := indexFold(tt.s, tt.needle); got != tt.want {
-			t.Errorf("indexFold(%q, %q) = %d, want %d", tt.s, tt.needle, got, tt.want)
-		}
-	}
 }

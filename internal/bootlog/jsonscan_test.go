@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jpops-dev/jpops/internal/bootlog/fastscan"
 	"github.com/jpops-dev/jpops/runbook"
 )
 
@@ -83,7 +84,7 @@ func agreeJSON(t *testing.T, open func() io.Reader) {
 }
 
 func isJSONLog(log string) bool {
-	_, js, _ := sniff(strings.NewReader(log))
+	_, js, _ := fastscan.Sniff(strings.NewReader(log))
 	return js
 }
 

@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -36,44 +35,26 @@ func writeTemp(t testing.TB, data []byte) string {
 	return path
 }
 
-// scanPaths scans data from off three ways: through a mapping of a file
-// (forced below the size threshold), Scan on a file, Scan on a
-// bytes.Reader; and with Read and Feed.
-func scanPaths(t testing.TB, data []byte, off int64) (mapped, file, reader, slow scanResult, fileMapped bool) {
+// scanPaths scans data from off: Scan on a file (mapped when it is large),
+// Scan on a bytes.Reader, and Read with Feed.
+func scanPaths(t testing.TB, data []byte, off int64) (file, reader, slow scanResult) {
 	t.Helper()
 	rb := runbook.Default()
 	path := writeTemp(t, data)
-	open := func() *os.File {
-		f, err := os.Open(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := f.Seek(off, io.SeekStart); err != nil {
-			t.Fatal(err)
-		}
-		return f
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
 	}
-
-	f := open()
+	defer f.Close()
+	if _, err := f.Seek(off, io.SeekStart); err != nil {
+		t.Fatal(err)
+	}
 	e := New(rb)
-	st, done, err := e.mapScan(f, len(data), off)
-	mapped = resultOf("mapped", e, st, err)
-	if !done {
-		mapped.description = "not mapped"
-	} else if pos, _ := f.Seek(0, io.SeekCurrent); pos != int64(len(data)) {
-		t.Errorf("file offset after a mapped scan = %d, want %d (its end)", pos, len(data))
-	}
-	f.Close()
-
-	f = open()
-	e = New(rb)
-	st, err = e.Scan(f)
+	st, err := e.Scan(f)
 	file = resultOf("Scan(file)", e, st, err)
-	f.Close()
-
-	f = open()
-	_, fileMapped, _ = New(rb).scanFile(f)
-	f.Close()
+	if pos, _ := f.Seek(0, io.SeekCurrent); err == nil && pos != int64(len(data)) {
+		t.Errorf("file offset after Scan = %d, want %d (its end)", pos, len(data))
+	}
 
 	e = New(rb)
 	st, err = e.Scan(bytes.NewReader(data[off:]))
@@ -82,7 +63,7 @@ func scanPaths(t testing.TB, data []byte, off int64) (mapped, file, reader, slow
 	e = New(rb)
 	st, err = Read(bytes.NewReader(data[off:]), func(en Entry) error { e.Feed(en); return nil })
 	slow = resultOf("Read+Feed", e, st, err)
-	return mapped, file, reader, slow, fileMapped
+	return file, reader, slow
 }
 
 // agree reports how got differs from want: all stats and findings when
@@ -105,9 +86,13 @@ func agree(t testing.TB, got, want scanResult, allStats bool) {
 	}
 }
 
+// Scan on a file, mapped when it is large, on a reader and Read with Feed
+// agree, around lines of MaxLine bytes, at the mapping threshold and read
+// from the middle of the file.
 func TestMappedScanAgrees(t *testing.T) {
 	var big bytes.Buffer
-	genLog(&big, 60_000) // about 9 MiB: many chunks, above the threshold
+	genLog(&big, 60_000)   // about 9 MiB: many chunks, above the threshold
+	const mapMin = 4 << 20 // files from this size on are mapped
 	if big.Len() < 2*mapMin {
 		t.Fatalf("generated log is %d bytes, want more than %d", big.Len(), 2*mapMin)
 	}
@@ -120,11 +105,10 @@ func TestMappedScanAgrees(t *testing.T) {
 	cut := func(n int) []byte { return big.Bytes()[:n] }
 
 	tests := []struct {
-		name       string
-		data       []byte
-		off        int64
-		overlong   int
-		wantMapped bool // Scan on the file maps it
+		name     string
+		data     []byte
+		off      int64
+		overlong int
 	}{
 		{name: "empty", data: nil},
 		{name: "one line, no final newline", data: []byte("running integrity_check on /d.db")},
@@ -139,128 +123,22 @@ func TestMappedScanAgrees(t *testing.T) {
 		{name: "last line of MaxLine bytes without newline", data: []byte(log + long(MaxLine)), overlong: 1},
 		{name: "CRLF", data: []byte(strings.ReplaceAll(log, "\n", "\r\n"))},
 		{name: "byte order mark", data: []byte("\xef\xbb\xbf" + log)},
-		{name: "many chunks", data: big.Bytes(), wantMapped: true},
-		{name: "many chunks, read from the middle", data: big.Bytes(), off: int64(big.Len() / 3), wantMapped: true},
-		{name: "2 MiB line between many chunks", data: append(append(bytes.Clone(big.Bytes()), long(2<<20)+"\n"...), log...), overlong: 1, wantMapped: true},
+		{name: "many chunks", data: big.Bytes()},
+		{name: "many chunks, read from the middle", data: big.Bytes(), off: int64(big.Len() / 3)},
+		{name: "2 MiB line between many chunks", data: append(append(bytes.Clone(big.Bytes()), long(2<<20)+"\n"...), log...), overlong: 1},
 		{name: "just below the threshold", data: cut(mapMin - 1)},
-		{name: "at the threshold", data: cut(mapMin), wantMapped: true},
-		{name: "just above the threshold", data: cut(mapMin + 1), wantMapped: true},
+		{name: "at the threshold", data: cut(mapMin)},
+		{name: "just above the threshold", data: cut(mapMin + 1)},
 		{name: "JSON", data: []byte(`{"timestamp":"2026-05-11T11:00:00Z","message":"running integrity_check on /d.db","instance":"m1"}` + "\n")},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			mapped, file, reader, slow, fileMapped := scanPaths(t, tt.data, tt.off)
-			if mapped.description == "mapped" {
-				agree(t, mapped, reader, true)
-			} else if len(tt.data) > 0 && tt.name != "JSON" {
-				t.Skip("mapping files is not supported here")
-			}
+			file, reader, slow := scanPaths(t, tt.data, tt.off)
 			agree(t, file, reader, true)
 			agree(t, reader, slow, false)
 			if reader.st.Overlong != tt.overlong {
 				t.Errorf("Overlong = %d, want %d", reader.st.Overlong, tt.overlong)
 			}
-			if mapped.description == "mapped" && fileMapped != tt.wantMapped {
-				t.Errorf("Scan(file) mapped the file: %v, want %v", fileMapped, tt.wantMapped)
-			}
 		})
 	}
-}
-
-// A file truncated while mapped faults on reading past its new end: the
-// scan must return an error, not crash.
-func TestMappedScanTruncated(t *testing.T) {
-	var buf bytes.Buffer
-	genLog(&buf, 60_000)
-	for _, keep := range []int64{0, int64(buf.Len() / 2)} {
-		path := writeTemp(t, buf.Bytes())
-		f, err := os.OpenFile(path, os.O_RDWR, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		data, err := mapFile(f, buf.Len())
-		if err != nil {
-			f.Close()
-			t.Skipf("mapping files is not supported here: %v", err)
-		}
-		if err := f.Truncate(keep); err != nil {
-			t.Fatal(err)
-		}
-		var mapSt Stats
-		_, err = New(runbook.Default()).scanChunks(&mapSource{data: data, st: &mapSt}, true)
-		if err == nil || !strings.Contains(err.Error(), "shrank") {
-			t.Errorf("truncated to %d bytes: err = %v, want a file-shrank error", keep, err)
-		}
-		unmap(data)
-		f.Close()
-	}
-}
-
-// A fault inside the vector kernel, on a mapping whose file was truncated
-// under it, must become the same error as anywhere else: the runtime can
-// turn a fault in assembly into a panic only if the kernel keeps to Go's
-// conventions (a frame it knows, no fault in a non-Go stack).
-func TestMappedFaultInPackedKernel(t *testing.T) {
-	if packedKernel == nil {
-		t.Skip("this CPU has no AVX2: no kernel to fault in")
-	}
-	var buf bytes.Buffer
-	genLog(&buf, 60_000)
-	path := writeTemp(t, buf.Bytes())
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	data, err := mapFile(f, buf.Len())
-	if err != nil {
-		t.Skipf("mapping files is not supported here: %v", err)
-	}
-	defer unmap(data)
-	if err := f.Truncate(0); err != nil {
-		t.Fatal(err)
-	}
-	pf := packedPlan(t, buf.Bytes(), packedKernel)
-	func() {
-		defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-		defer catchFault(&err)
-		pf.lines(data, nil)
-	}()
-	if err == nil || !strings.Contains(err.Error(), "shrank") {
-		t.Errorf("err = %v, want a file-shrank error", err)
-	}
-}
-
-// Scan of the mapping agrees with Scan of the same bytes from a reader,
-// around lines of MaxLine bytes too.
-func FuzzMappedScanAgrees(f *testing.F) {
-	f.Add("running integrity_check on /d.db\n", uint(0), uint8(0))
-	f.Add(L(1, m1, "running integrity_check on /d.db")+L(2, m1, "ok"), uint(5), uint8(2))
-	f.Add("a\r\nb\n\nok", uint(3), uint8(3))
-	f.Fuzz(func(t *testing.T, log string, at uint, longLen uint8) {
-		if longLen > 0 { // a line of MaxLine-2 to MaxLine+2 bytes
-			at %= uint(len(log) + 1)
-			log = log[:at] + strings.Repeat("y", MaxLine-3+int(longLen%5)) + "\n" + log[at:]
-		}
-		if log == "" {
-			return
-		}
-		path := writeTemp(t, []byte(log))
-		file, err := os.Open(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer file.Close()
-		rb := runbook.Default()
-		e := New(rb)
-		st, done, err := e.mapScan(file, len(log), 0)
-		if !done {
-			return // JSON, read as before; or no mapping on this system
-		}
-		mapped := resultOf("mapped", e, st, err)
-		e = New(rb)
-		st, err = e.Scan(strings.NewReader(log))
-		reader := resultOf("Scan(strings.Reader)", e, st, err)
-		agree(t, mapped, reader, true)
-	})
 }

@@ -1,4 +1,4 @@
-package bootlog
+package fastscan
 
 import (
 	"bytes"
@@ -10,14 +10,12 @@ import (
 // when after is set, only where nothing but bytes of after and colour codes
 // follow it to the end of its line (see tailLiteral).
 type scanKey struct {
-	lit   literal
+	lit   Literal
 	after *byteSet
 }
 
-// prefilter finds the lines of a text chunk that may matter to the engine.
-// keys serve Feed, one message at a time; scan are the chunk scan's own
-// keywords, which plan splits two ways by the byte frequencies of the first
-// chunk:
+// prefilter finds the lines of a text chunk that hold a keyword of scan,
+// which plan splits two ways by the byte frequencies of the first chunk:
 //   - one bigram scan: the byte pair at every stride-th position is looked
 //     up in a table of rare pairs of the keywords, each keyword giving
 //     stride consecutive pairs, so every occurrence of it puts one of them
@@ -30,7 +28,6 @@ type scanKey struct {
 // the vector instructions for it, the packed filter (packed.go) replaces
 // both.
 type prefilter struct {
-	keys []literal
 	scan []scanKey
 
 	passes   []anchorGroup
@@ -222,7 +219,7 @@ func variants(c byte, fold bool) []byte {
 
 // pairVariants lists the byte pairs (first byte low) that lit's pair at off
 // can be in the text.
-func pairVariants(lit literal, off int) []uint16 {
+func pairVariants(lit Literal, off int) []uint16 {
 	var out []uint16
 	for _, a := range variants(lit.s[off], lit.fold) {
 		for _, b := range variants(lit.s[off+1], lit.fold) {
@@ -290,7 +287,7 @@ func ansiLen(b []byte) int {
 	return 0
 }
 
-func (l literal) equal(b []byte) bool {
+func (l Literal) equal(b []byte) bool {
 	if l.fold {
 		return equalFold(b, l.s)
 	}

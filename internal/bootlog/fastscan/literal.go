@@ -1,4 +1,4 @@
-package bootlog
+package fastscan
 
 import (
 	"regexp/syntax"
@@ -6,28 +6,28 @@ import (
 	"unicode/utf8"
 )
 
-// literal is a substring every match of a pattern contains, so a line
+// Literal is a substring every match of a pattern contains, so a line
 // without it can skip the regular expression. fold literals are lower-case
 // ASCII compared without case.
-type literal struct {
+type Literal struct {
 	s    string
 	fold bool
 }
 
-// requiredLiteral derives the longest literal every match of expr must
+// RequiredLiteral derives the longest literal every match of expr must
 // contain. ok is false when there is none (then every line must be tried).
 // Under case folding only ASCII letters other than k and s are kept, since
 // K and S have non-ASCII folds (U+212A, U+017F) a byte compare would miss.
-func requiredLiteral(expr string) (literal, bool) {
+func RequiredLiteral(expr string) (Literal, bool) {
 	re, err := syntax.Parse(expr, syntax.Perl)
 	if err != nil {
-		return literal{}, false
+		return Literal{}, false
 	}
 	l := required(re)
 	return l, l.s != ""
 }
 
-func required(re *syntax.Regexp) literal {
+func required(re *syntax.Regexp) Literal {
 	switch re.Op {
 	case syntax.OpLiteral:
 		return safeLiteral(re)
@@ -40,7 +40,7 @@ func required(re *syntax.Regexp) literal {
 			return required(re.Sub[0])
 		}
 	case syntax.OpConcat:
-		var best literal
+		var best Literal
 		// Adjacent literals with the same folding join into a longer one.
 		var run []rune
 		runFold := false
@@ -70,7 +70,7 @@ func required(re *syntax.Regexp) literal {
 		flush()
 		return best
 	}
-	return literal{}
+	return Literal{}
 }
 
 func foldFlag(f bool) syntax.Flags {
@@ -82,9 +82,9 @@ func foldFlag(f bool) syntax.Flags {
 
 // safeLiteral turns a literal node into a byte-comparable literal: the
 // longest piece that a plain or ASCII-folded byte compare cannot miss.
-func safeLiteral(re *syntax.Regexp) literal {
+func safeLiteral(re *syntax.Regexp) Literal {
 	if re.Flags&syntax.FoldCase == 0 {
-		return literal{s: string(re.Rune)}
+		return Literal{s: string(re.Rune)}
 	}
 	best, cur := "", []byte{}
 	for _, r := range re.Rune {
@@ -105,11 +105,11 @@ func safeLiteral(re *syntax.Regexp) literal {
 	if len(cur) > len(best) {
 		best = string(cur)
 	}
-	return literal{s: best, fold: true}
+	return Literal{s: best, fold: true}
 }
 
-// in reports whether s contains the literal.
-func (l literal) in(s string) bool {
+// In reports whether s contains the literal.
+func (l Literal) In(s string) bool {
 	if !l.fold {
 		return strings.Contains(s, l.s)
 	}
@@ -151,16 +151,6 @@ func indexFold(b string, needle string) int {
 	return -1
 }
 
-// any reports whether s holds one of the keywords.
-func (pf *prefilter) any(s string) bool {
-	for _, k := range pf.keys {
-		if k.in(s) {
-			return true
-		}
-	}
-	return false
-}
-
 // equalFold compares b with lower-case ASCII needle, folding only letters.
 func equalFold[T string | []byte](b T, needle string) bool {
 	for i := 0; i < len(needle); i++ {
@@ -185,10 +175,10 @@ type byteSet [256]bool
 // with the literal too, colour codes and the set aside, so the prefilter
 // checks a short word like "ok" only where it ends a line. ok is false for
 // any other pattern.
-func tailLiteral(expr string) (lit literal, after *byteSet, ok bool) {
+func tailLiteral(expr string) (lit Literal, after *byteSet, ok bool) {
 	re, err := syntax.Parse(expr, syntax.Perl)
 	if err != nil {
-		return literal{}, nil, false
+		return Literal{}, nil, false
 	}
 	for re.Op == syntax.OpCapture {
 		re = re.Sub[0]
@@ -199,17 +189,17 @@ func tailLiteral(expr string) (lit literal, after *byteSet, ok bool) {
 	}
 	n := len(subs)
 	if n < 2 || subs[n-1].Op != syntax.OpEndText && subs[n-1].Op != syntax.OpEndLine {
-		return literal{}, nil, false
+		return Literal{}, nil, false
 	}
 	after = new(byteSet)
 	i := n - 2
 	for ; i >= 0 && subs[i].Op != syntax.OpLiteral; i-- {
 		if !onlyBytes(subs[i], after) {
-			return literal{}, nil, false
+			return Literal{}, nil, false
 		}
 	}
 	if i < 0 {
-		return literal{}, nil, false
+		return Literal{}, nil, false
 	}
 	lit = trailingLiteral(subs[i])
 	// Bytes of the set at the literal's end would be skipped with the set.
@@ -221,7 +211,7 @@ func tailLiteral(expr string) (lit literal, after *byteSet, ok bool) {
 		lit.s = lit.s[:len(lit.s)-1]
 	}
 	if lit.s == "" || strings.IndexByte(lit.s, 0x1b) >= 0 {
-		return literal{}, nil, false
+		return Literal{}, nil, false
 	}
 	return lit, after, true
 }
@@ -266,9 +256,9 @@ func onlyBytes(re *syntax.Regexp, set *byteSet) bool {
 
 // trailingLiteral is the longest byte-comparable end of a literal node: all
 // of it, or under case folding the run after its last non-ASCII, k or s.
-func trailingLiteral(re *syntax.Regexp) literal {
+func trailingLiteral(re *syntax.Regexp) Literal {
 	if re.Flags&syntax.FoldCase == 0 {
-		return literal{s: string(re.Rune)}
+		return Literal{s: string(re.Rune)}
 	}
 	var b []byte
 	for _, r := range re.Rune {
@@ -282,5 +272,5 @@ func trailingLiteral(re *syntax.Regexp) literal {
 			b = append(b, byte(r))
 		}
 	}
-	return literal{s: string(b), fold: true}
+	return Literal{s: string(b), fold: true}
 }

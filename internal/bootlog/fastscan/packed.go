@@ -1,4 +1,4 @@
-package bootlog
+package fastscan
 
 import (
 	"bytes"

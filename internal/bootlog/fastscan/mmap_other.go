@@ -1,6 +1,6 @@
 //go:build !unix
 
-package bootlog
+package fastscan
 
 import (
 	"errors"

@@ -1,4 +1,4 @@
-package bootlog
+package fastscan
 
 import (
 	"bytes"
@@ -9,12 +9,12 @@ import (
 	"testing"
 )
 
-// splitValuesByteByByte is splitJSONValues' definition: the plain
+// splitValuesByteByByte is SplitJSONValues' definition: the plain
 // byte-at-a-time bracket and string tracking it was first written as,
 // without the skips that make it fast. It returns the whole values.
-func splitValuesByteByByte(r io.Reader) ([]string, Stats) {
-	var st Stats
-	c := newChunker(r, &st)
+func splitValuesByteByByte(r io.Reader) ([]string, Counts) {
+	var st Counts
+	c := NewChunker(r, &st)
 	var (
 		values                         []string
 		obj                            []byte
@@ -23,7 +23,7 @@ func splitValuesByteByByte(r io.Reader) ([]string, Stats) {
 	)
 	for {
 		overlong := st.Overlong
-		chunk, ok := c.next()
+		chunk, ok := c.Next()
 		if st.Overlong != overlong && depth > 0 {
 			depth, obj, discard = 0, obj[:0], false
 		}
@@ -118,9 +118,9 @@ func FuzzSplitJSONValues(f *testing.F) {
 		}
 		want, wantSt := splitValuesByteByByte(chunkedReader{strings.NewReader(text), n})
 		var got []string
-		var gotSt Stats
+		var gotSt Counts
 		var buf []byte
-		err := splitJSONValues(newChunker(chunkedReader{strings.NewReader(text), n}, &gotSt), &gotSt, &buf, func() error {
+		err := SplitJSONValues(NewChunker(chunkedReader{strings.NewReader(text), n}, &gotSt), &gotSt, &buf, func() error {
 			got = append(got, string(buf))
 			buf = buf[:0]
 			return nil
@@ -135,13 +135,13 @@ func FuzzSplitJSONValues(f *testing.F) {
 }
 
 // chunks reads all of text through a chunker with reads of at most n bytes.
-func chunks(text string, n, fill int) ([]string, Stats) {
-	var st Stats
-	c := newChunker(chunkedReader{strings.NewReader(text), n}, &st)
+func chunks(text string, n, fill int) ([]string, Counts) {
+	var st Counts
+	c := NewChunker(chunkedReader{strings.NewReader(text), n}, &st)
 	c.fill = fill
 	var out []string
 	for {
-		chunk, ok := c.next()
+		chunk, ok := c.Next()
 		if !ok {
 			return out, st
 		}

@@ -1,4 +1,4 @@
-package bootlog
+package fastscan
 
 import (
 	"bytes"
@@ -6,15 +6,13 @@ import (
 	"slices"
 	"strings"
 	"testing"
-
-	"github.com/jpops-dev/jpops/runbook"
 )
 
 // packedPlan builds the default runbook's packed filter on sample, run by
 // kernel.
 func packedPlan(t testing.TB, sample []byte, kernel func(*packedMasks, []byte, []uint32) (int, int, int)) *prefilter {
 	t.Helper()
-	pf := New(runbook.Default()).pf
+	pf := runbookPrefilter()
 	pf.packed = newPackedFilter(pf.scan, byteFreq(sample))
 	pf.packed.kernel = kernel
 	return pf
@@ -137,7 +135,7 @@ func FuzzPackedKernel(f *testing.F) {
 func TestPackedFindsKeywordsAtEveryAlignment(t *testing.T) {
 	bang := new(byteSet)
 	bang['!'] = true
-	short := []scanKey{{lit: literal{s: "ok"}, after: bang}, {lit: literal{s: "q"}}, {lit: literal{s: "zz", fold: true}}}
+	short := []scanKey{{lit: Literal{s: "ok"}, after: bang}, {lit: Literal{s: "q"}}, {lit: Literal{s: "zz", fold: true}}}
 	for name, kernel := range kernels() {
 		custom := &prefilter{scan: short}
 		var freq [256]float64

@@ -1,6 +1,6 @@
 //go:build !purego
 
-package bootlog
+package fastscan
 
 import "golang.org/x/sys/cpu"
 

@@ -1,4 +1,4 @@
-package bootlog
+package fastscan
 
 import (
 	"bytes"
@@ -12,7 +12,7 @@ import (
 // below it, reading costs less than setting the mapping up.
 const mapMin = 4 << 20
 
-// scanFile is Scan's text fast path on a large regular file, through a
+// scanFile is Scan's text path on a large regular file, through a
 // read-only memory mapping, so the kernel copies nothing: the workers read
 // the page cache in place. done is false, with f untouched, when the file
 // is small, not regular, JSON or cannot be mapped; Scan then reads it.
@@ -20,27 +20,27 @@ const mapMin = 4 << 20
 // The size is taken once: lines appended while scanning are not read. A
 // file truncated while mapped makes reading past its new end fault (SIGBUS);
 // the goroutines touching the mapping turn that fault into an error.
-func (e *Engine) scanFile(f *os.File) (st Stats, done bool, err error) {
+func scanFile[R any](f *os.File, filter *Filter, sink Sink[R]) (counts Counts, done bool, err error) {
 	fi, err := f.Stat()
 	if err != nil || !fi.Mode().IsRegular() || fi.Size() > math.MaxInt {
-		return Stats{}, false, nil
+		return Counts{}, false, nil
 	}
 	off, err := f.Seek(0, io.SeekCurrent)
 	if err != nil || fi.Size()-off < mapMin {
-		return Stats{}, false, nil
+		return Counts{}, false, nil
 	}
-	return e.mapScan(f, int(fi.Size()), off)
+	return mapScan(f, int(fi.Size()), off, filter, sink)
 }
 
 // mapScan is scanFile once the file is known to hold size bytes and to be
 // read from off.
-func (e *Engine) mapScan(f *os.File, size int, off int64) (st Stats, done bool, err error) {
+func mapScan[R any](f *os.File, size int, off int64, filter *Filter, sink Sink[R]) (counts Counts, done bool, err error) {
 	if off < 0 || off >= int64(size) {
-		return Stats{}, false, nil
+		return Counts{}, false, nil
 	}
 	data, err := mapFile(f, size)
 	if err != nil {
-		return Stats{}, false, nil // read it instead
+		return Counts{}, false, nil // read it instead
 	}
 	defer unmap(data)
 	var isJSON bool
@@ -48,24 +48,24 @@ func (e *Engine) mapScan(f *os.File, size int, off int64) (st Stats, done bool, 
 		// sniff's buffer never reaches the file: skip what it consumed (a byte
 		// order mark) and nothing else.
 		rd := bytes.NewReader(data[off:])
-		br, js, err := sniff(rd)
+		br, js, err := Sniff(rd)
 		isJSON = js
 		off = int64(len(data)) - int64(rd.Len()) - int64(br.Buffered())
 		return err
 	})
 	if err == nil && isJSON {
-		return Stats{}, false, nil
+		return Counts{}, false, nil
 	}
 	if err == nil {
-		var mapSt Stats
-		st, err = e.scanChunks(&mapSource{data: data, pos: int(off), st: &mapSt}, true)
-		st.Lines += mapSt.Lines
-		st.Overlong += mapSt.Overlong
+		var mapCounts Counts
+		counts, err = scanChunks(&mapSource{data: data, pos: int(off), st: &mapCounts}, filter, sink, true)
+		counts.Lines += mapCounts.Lines
+		counts.Overlong += mapCounts.Overlong
 	}
 	if _, serr := f.Seek(int64(len(data)), io.SeekStart); serr != nil && err == nil {
 		err = serr // where reading to the end would have left it
 	}
-	return st, true, err
+	return counts, true, err
 }
 
 // guarded runs fn with memory faults turned into its error.
@@ -80,10 +80,10 @@ func guarded(fn func() error) (err error) {
 // MaxLine bytes or more skipped and counted, a last line without newline
 // kept.
 type mapSource struct {
-	data     []byte // the mapping, from the start of the file
-	pos      int    // start of the next chunk
-	released int    // data[:released] is dropped from the mapping
-	st       *Stats // Lines and Overlong of the skipped lines
+	data     []byte  // the mapping, from the start of the file
+	pos      int     // start of the next chunk
+	released int     // data[:released] is dropped from the mapping
+	st       *Counts // Lines and Overlong of the skipped lines
 }
 
 func (s *mapSource) next() ([]byte, []byte, bool) {
@@ -108,10 +108,10 @@ func (s *mapSource) next() ([]byte, []byte, bool) {
 	return nil, nil, false
 }
 
-// fed drops the pages before j's end from the mapping, so memory stays
+// fed drops the pages before c's end from the mapping, so memory stays
 // bounded by the chunks in flight; the page cache keeps them.
-func (s *mapSource) fed(j *scanJob) {
-	end := len(s.data) - cap(j.chunk) + len(j.chunk) // j.chunk is a slice of data, up to its end
+func (s *mapSource) fed(c *Chunk) {
+	end := len(s.data) - cap(c.Data) + len(c.Data) // c.Data is a slice of data, up to its end
 	end -= end % pageSize
 	if end > s.released {
 		release(s.data[s.released:end])

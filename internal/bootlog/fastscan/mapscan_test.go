@@ -1,0 +1,214 @@
+package fastscan
+
+import (
+	"bytes"
+	"io"
+	"os"
+	"path/filepath"
+	"reflect"
+	"runtime/debug"
+	"strings"
+	"testing"
+)
+
+func writeTemp(t testing.TB, data []byte) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "app.log")
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// scanned is what a scan handed its sink, and its counts.
+type scanned struct {
+	lines  []string
+	counts Counts
+	err    error
+}
+
+// mappedAndRead scans data from off through a mapping of a file (forced
+// whatever its size; mapped is false where files cannot be mapped, or the
+// data is JSON) and from a bytes.Reader.
+func mappedAndRead(t testing.TB, data []byte, off int64) (m, r scanned, mapped bool) {
+	t.Helper()
+	f, err := os.Open(writeTemp(t, data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.Seek(off, io.SeekStart); err != nil {
+		t.Fatal(err)
+	}
+	var rec recorder
+	c, mapped, err := mapScan(f, len(data), off, runbookFilter(), &rec)
+	m = scanned{rec.lines, c, err}
+	if pos, _ := f.Seek(0, io.SeekCurrent); mapped && pos != int64(len(data)) {
+		t.Errorf("file offset after a mapped scan = %d, want %d (its end)", pos, len(data))
+	}
+	rec = recorder{}
+	c, err = Scan(bytes.NewReader(data[off:]), runbookFilter(), &rec)
+	r = scanned{rec.lines, c, err}
+	return m, r, mapped
+}
+
+func TestMappedScanAgrees(t *testing.T) {
+	var big bytes.Buffer
+	genLog(&big, 60_000) // about 9 MiB: many chunks, above the threshold
+	if big.Len() < 2*mapMin {
+		t.Fatalf("generated log is %d bytes, want more than %d", big.Len(), 2*mapMin)
+	}
+	var small bytes.Buffer
+	genLog(&small, 2_000)
+	log := small.String()
+	half := len(log) / 2
+	half += strings.IndexByte(log[half:], '\n') + 1
+	long := func(n int) string { return strings.Repeat("x", n) }
+	cut := func(n int) []byte { return big.Bytes()[:n] }
+
+	tests := []struct {
+		name       string
+		data       []byte
+		off        int64
+		overlong   int
+		wantMapped bool // Scan on the file maps it
+	}{
+		{name: "one line, no final newline", data: []byte("running integrity_check on /d.db")},
+		{name: "no final newline", data: []byte(log + "x ok")},
+		{name: "2 MiB line in the middle", data: []byte(log[:half] + long(2<<20) + "\n" + log[half:]), overlong: 1},
+		{name: "2 MiB line at the end", data: []byte(log + long(2<<20) + "\n"), overlong: 1},
+		{name: "2 MiB last line without newline", data: []byte(log + long(2<<20)), overlong: 1},
+		{name: "line of MaxLine-1 bytes", data: []byte(log[:half] + long(MaxLine-1) + "\n" + log[half:])},
+		{name: "line of MaxLine bytes", data: []byte(log[:half] + long(MaxLine) + "\n" + log[half:]), overlong: 1},
+		{name: "line of MaxLine+1 bytes", data: []byte(log[:half] + long(MaxLine+1) + "\n" + log[half:]), overlong: 1},
+		{name: "last line of MaxLine-1 bytes without newline", data: []byte(log + long(MaxLine-1))},
+		{name: "last line of MaxLine bytes without newline", data: []byte(log + long(MaxLine)), overlong: 1},
+		{name: "CRLF", data: []byte(strings.ReplaceAll(log, "\n", "\r\n"))},
+		{name: "byte order mark", data: []byte("\xef\xbb\xbf" + log)},
+		{name: "many chunks", data: big.Bytes(), wantMapped: true},
+		{name: "many chunks, read from the middle", data: big.Bytes(), off: int64(big.Len() / 3), wantMapped: true},
+		{name: "2 MiB line between many chunks", data: append(append(bytes.Clone(big.Bytes()), long(2<<20)+"\n"...), log...), overlong: 1, wantMapped: true},
+		{name: "just below the threshold", data: cut(mapMin - 1)},
+		{name: "at the threshold", data: cut(mapMin), wantMapped: true},
+		{name: "just above the threshold", data: cut(mapMin + 1), wantMapped: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, r, mapped := mappedAndRead(t, tt.data, tt.off)
+			if !mapped {
+				t.Skip("mapping files is not supported here")
+			}
+			if !reflect.DeepEqual(m, r) {
+				t.Errorf("mapped scan: %d lines %+v %v\nread scan: %d lines %+v %v", len(m.lines), m.counts, m.err, len(r.lines), r.counts, r.err)
+			}
+			if len(r.lines) == 0 || r.counts.Overlong != tt.overlong {
+				t.Errorf("%d lines selected, %d overlong; want some, %d overlong", len(r.lines), r.counts.Overlong, tt.overlong)
+			}
+			f, err := os.Open(writeTemp(t, tt.data))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			f.Seek(tt.off, io.SeekStart)
+			if _, fileMapped, _ := scanFile(f, runbookFilter(), &recorder{}); fileMapped != tt.wantMapped {
+				t.Errorf("Scan(file) mapped the file: %v, want %v", fileMapped, tt.wantMapped)
+			}
+		})
+	}
+}
+
+// JSON is never mapped: it is read.
+func TestMappedScanLeavesJSON(t *testing.T) {
+	_, _, mapped := mappedAndRead(t, []byte(`{"message":"running integrity_check on /d.db"}`+"\n"), 0)
+	if mapped {
+		t.Error("JSON was scanned as mapped text")
+	}
+}
+
+// A file truncated while mapped faults on reading past its new end: the
+// scan must return an error, not crash.
+func TestMappedScanTruncated(t *testing.T) {
+	var buf bytes.Buffer
+	genLog(&buf, 60_000)
+	for _, keep := range []int64{0, int64(buf.Len() / 2)} {
+		path := writeTemp(t, buf.Bytes())
+		f, err := os.OpenFile(path, os.O_RDWR, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, err := mapFile(f, buf.Len())
+		if err != nil {
+			f.Close()
+			t.Skipf("mapping files is not supported here: %v", err)
+		}
+		if err := f.Truncate(keep); err != nil {
+			t.Fatal(err)
+		}
+		var mapCounts Counts
+		_, err = scanChunks(&mapSource{data: data, st: &mapCounts}, runbookFilter(), &recorder{}, true)
+		if err == nil || !strings.Contains(err.Error(), "shrank") {
+			t.Errorf("truncated to %d bytes: err = %v, want a file-shrank error", keep, err)
+		}
+		unmap(data)
+		f.Close()
+	}
+}
+
+// A fault inside the vector kernel, on a mapping whose file was truncated
+// under it, must become the same error as anywhere else: the runtime can
+// turn a fault in assembly into a panic only if the kernel keeps to Go's
+// conventions (a frame it knows, no fault in a non-Go stack).
+func TestMappedFaultInPackedKernel(t *testing.T) {
+	if packedKernel == nil {
+		t.Skip("this CPU has no AVX2: no kernel to fault in")
+	}
+	var buf bytes.Buffer
+	genLog(&buf, 60_000)
+	path := writeTemp(t, buf.Bytes())
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	data, err := mapFile(f, buf.Len())
+	if err != nil {
+		t.Skipf("mapping files is not supported here: %v", err)
+	}
+	defer unmap(data)
+	if err := f.Truncate(0); err != nil {
+		t.Fatal(err)
+	}
+	pf := packedPlan(t, buf.Bytes(), packedKernel)
+	func() {
+		defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+		defer catchFault(&err)
+		pf.lines(data, nil)
+	}()
+	if err == nil || !strings.Contains(err.Error(), "shrank") {
+		t.Errorf("err = %v, want a file-shrank error", err)
+	}
+}
+
+// The scan of a mapping hands its sink what the scan of the same bytes
+// from a reader does, around lines of MaxLine bytes too.
+func FuzzMappedScanAgrees(f *testing.F) {
+	f.Add("running integrity_check on /d.db\n", uint(0), uint8(0))
+	f.Add("2026-05-11T11:00:00Z app[m1] nrt [info]running integrity_check on /d.db\n2026-05-11T11:00:01Z app[m1] nrt [info]ok\n", uint(5), uint8(2))
+	f.Add("a\r\nb\n\nok", uint(3), uint8(3))
+	f.Fuzz(func(t *testing.T, log string, at uint, longLen uint8) {
+		if longLen > 0 { // a line of MaxLine-2 to MaxLine+2 bytes
+			at %= uint(len(log) + 1)
+			log = log[:at] + strings.Repeat("y", MaxLine-3+int(longLen%5)) + "\n" + log[at:]
+		}
+		if log == "" {
+			return
+		}
+		m, r, mapped := mappedAndRead(t, []byte(log), 0)
+		if !mapped {
+			return // JSON, read as before; or no mapping on this system
+		}
+		if !reflect.DeepEqual(m, r) {
+			t.Errorf("mapped scan: %q %+v %v\nread scan: %q %+v %v", m.lines, m.counts, m.err, r.lines, r.counts, r.err)
+		}
+	})
+}
