@@ -89,7 +89,7 @@ func TestJournalAndPostmortem(t *testing.T) {
 func TestJournalShowNothingYet(t *testing.T) {
 	t.Parallel()
 	r := newEnv(t).run("journal", "show", "latest")
-	wantCode(t, r, 2)
+	wantCode(t, r, 1)
 	wantIn(t, "stderr", r.stderr, "no incident journals")
 }
 

@@ -17,6 +17,7 @@ func main() {
 	// SIGHUP (the terminal went away) counts too, so a drill cleans up.
 	sig := make(chan os.Signal, 4)
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
-	code := cli.Main(context.Background(), &cli.Env{IO: iostreams.System(), Signals: sig}, os.Args[1:])
-	os.Exit(code)
+	f := cli.NewFactory(iostreams.System())
+	f.Signals = sig
+	os.Exit(cli.Main(context.Background(), f, os.Args[1:]))
 }

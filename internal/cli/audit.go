@@ -7,14 +7,24 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/jpops-dev/jpops/internal/audit"
+	"github.com/jpops-dev/jpops/internal/iostreams"
 	"github.com/jpops-dev/jpops/internal/report"
 	"github.com/jpops-dev/jpops/internal/verdict"
+	"github.com/jpops-dev/jpops/runbook"
 )
 
-func init() { register(newAuditCmd) }
+// AuditOptions are the audit command's.
+type AuditOptions struct {
+	IO      *iostreams.IOStreams
+	Runbook func() (*runbook.Runbook, error)
 
-func newAuditCmd(env *Env, g *globalFlags) *cobra.Command {
-	var jsonOut bool
+	Files []string // none: the runbook's boot scripts
+	JSON  bool
+}
+
+// NewCmdAudit audits boot scripts.
+func NewCmdAudit(f *Factory, runF func(*AuditOptions) error) *cobra.Command {
+	opts := &AuditOptions{IO: f.IO, Runbook: f.Runbook}
 	cmd := &cobra.Command{
 		Use:   "audit [FILE…]",
 		Short: "Find full-scan SQLite ops in boot scripts that no size gate guards",
@@ -32,56 +42,66 @@ up from the script's directory and its parents up to the one holding fly.toml;
 an image path such as /app/scripts/db.sh is tried as app/scripts/db.sh, then
 scripts/db.sh, then db.sh there. A sourced file it cannot find or read is
 named in a warning (and under "unread" with --json): its code was not
-audited.
-
-Exit codes: 0 clean, 10 findings, 2 a script the shell parser rejects.`,
+audited.` + exitCodes(
+			exitOK("clean: no unguarded full-scan op"), exitError,
+			exit(verdict.ExitUsage, "a script the shell parser rejects, bad flags, or an invalid runbook file"),
+			exit(verdict.ExitHangConfirmed, "findings: an unguarded full-scan op")),
 		Example: `  jpops audit entrypoint.sh
   jpops audit --json scripts/*.sh`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(args) == 0 {
-				rb, err := loadRunbook(g)
-				if err != nil {
-					return err
-				}
-				args = rb.Escape.BootScripts
+			opts.Files = args
+			if runF != nil {
+				return runF(opts)
 			}
-			rep, err := audit.Audit(args)
-			findings := rep.Findings
-			var pe *audit.ParseError
-			if errors.As(err, &pe) {
-				return &ExitError{Code: verdict.ExitUsage, Err: err}
-			}
-			if err != nil {
-				return err
-			}
-			if findings == nil {
-				findings = []audit.Finding{}
-			}
-			unread := rep.Unread
-			if unread == nil {
-				unread = []audit.Unread{}
-			}
-			if jsonOut {
-				_ = report.JSON(env.IO.Out, map[string]any{"files": args, "clean": len(findings) == 0, "findings": findings, "unread": unread})
-			} else {
-				for _, f := range findings {
-					fmt.Fprintf(env.IO.Out, "%s:%d:%d: %s: %s\n    %s\n", f.File, f.Line, f.Col, f.Op, f.Why, f.Command)
-				}
-				for _, u := range unread {
-					fmt.Fprintf(env.IO.ErrOut, "warning: %s\n", u)
-				}
-				if len(findings) == 0 {
-					fmt.Fprintf(env.IO.ErrOut, "clean: no unguarded full-scan op in %d file(s)\n", len(args))
-				} else {
-					fmt.Fprintf(env.IO.ErrOut, "%d unguarded full-scan op(s): guard each with a size check (see the post-mortem's post-fix §4) or an override variable\n", len(findings))
-				}
-			}
-			if len(findings) > 0 {
-				return &ExitError{Code: verdict.ExitHangConfirmed, Silent: true, Err: errors.New("findings")}
-			}
-			return nil
+			return auditRun(opts)
 		},
 	}
-	cmd.Flags().BoolVar(&jsonOut, "json", false, "print one JSON object")
+	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print one JSON object")
 	return cmd
+}
+
+func auditRun(opts *AuditOptions) error {
+	files := opts.Files
+	if len(files) == 0 {
+		rb, err := opts.Runbook()
+		if err != nil {
+			return err
+		}
+		files = rb.Escape.BootScripts
+	}
+	rep, err := audit.Audit(files)
+	findings := rep.Findings
+	var pe *audit.ParseError
+	if errors.As(err, &pe) {
+		return &ExitError{Code: verdict.ExitUsage, Err: err}
+	}
+	if err != nil {
+		return err
+	}
+	if findings == nil {
+		findings = []audit.Finding{}
+	}
+	unread := rep.Unread
+	if unread == nil {
+		unread = []audit.Unread{}
+	}
+	if opts.JSON {
+		_ = report.JSON(opts.IO.Out, map[string]any{"files": files, "clean": len(findings) == 0, "findings": findings, "unread": unread})
+	} else {
+		for _, f := range findings {
+			fmt.Fprintf(opts.IO.Out, "%s:%d:%d: %s: %s\n    %s\n", f.File, f.Line, f.Col, f.Op, f.Why, f.Command)
+		}
+		for _, u := range unread {
+			fmt.Fprintf(opts.IO.ErrOut, "warning: %s\n", u)
+		}
+		if len(findings) == 0 {
+			fmt.Fprintf(opts.IO.ErrOut, "clean: no unguarded full-scan op in %d file(s)\n", len(files))
+		} else {
+			fmt.Fprintf(opts.IO.ErrOut, "%d unguarded full-scan op(s): guard each with a size check (see the post-mortem's post-fix §4) or an override variable\n", len(findings))
+		}
+	}
+	if len(findings) > 0 {
+		return &ExitError{Code: verdict.ExitHangConfirmed, Silent: true, Err: errors.New("findings")}
+	}
+	return nil
 }

@@ -13,8 +13,8 @@ import (
 
 	"github.com/jpops-dev/jpops/internal/flyapi"
 	"github.com/jpops-dev/jpops/internal/flytoml"
+	"github.com/jpops-dev/jpops/internal/iostreams"
 	"github.com/jpops-dev/jpops/internal/report"
-	"github.com/jpops-dev/jpops/internal/state"
 	"github.com/jpops-dev/jpops/runbook"
 )
 
@@ -29,12 +29,13 @@ func (a *appFlags) add(cmd *cobra.Command) {
 	cmd.Flags().StringVarP(&a.config, "config", "c", "", "directory of the app's fly.toml (default: the current directory)")
 }
 
-// resolve finds the app: -a, FLY_APP, then fly.toml.
-func (a *appFlags) resolve(env *Env, dir string) (string, error) {
+// resolve finds the app: -a, FLY_APP, then fly.toml in --config, dir or
+// the current directory.
+func (a *appFlags) resolve(getenv func(string) string, dir string) (string, error) {
 	if a.app != "" {
 		return a.app, nil
 	}
-	if v := env.Getenv("FLY_APP"); v != "" {
+	if v := getenv("FLY_APP"); v != "" {
 		return v, nil
 	}
 	cfgDir := a.config
@@ -55,39 +56,36 @@ func (a *appFlags) resolve(env *Env, dir string) (string, error) {
 	return "", usageError("no app given: pass -a APP, set FLY_APP, or run where fly.toml names the app")
 }
 
-// loadRunbook loads --runbook or the embedded runbook.
-func loadRunbook(g *globalFlags) (*runbook.Runbook, error) {
-	rb, err := runbook.Load(g.runbook)
-	if err != nil {
-		return nil, &ExitError{Code: 2, Err: err}
-	}
-	return rb, nil
+// appTarget is what every command acting on one app starts from: the app,
+// resolved from the flags before the command runs, and the factory's lazy
+// builders of the runbook and the Fly client.
+type appTarget struct {
+	App       string
+	Runbook   func() (*runbook.Runbook, error)
+	FlyClient func() (*flyapi.HTTPClient, error)
 }
 
-// flyClient builds the Fly API client from flags and environment.
-func flyClient(env *Env, g *globalFlags) (*flyapi.HTTPClient, error) {
-	cfg, _, err := flyapi.ConfigFromEnv(env.Getenv, g.token, env.Home)
-	if err != nil {
-		return nil, err
-	}
-	return flyapi.New(cfg)
+func newAppTarget(f *Factory) appTarget {
+	return appTarget{Runbook: f.Runbook, FlyClient: f.FlyClient}
 }
 
-// stateDir finds and creates the state directory.
-func stateDir(env *Env) (string, error) {
-	dir, err := state.Dir(env.Getenv, env.Home)
+// load builds the runbook, then the Fly client: a bad runbook file is
+// reported before a missing token.
+func (t appTarget) load() (*runbook.Runbook, *flyapi.HTTPClient, error) {
+	rb, err := t.Runbook()
 	if err != nil {
-		return "", err
+		return nil, nil, err
 	}
-	if err := state.Ensure(dir); err != nil {
-		return "", err
+	fly, err := t.FlyClient()
+	if err != nil {
+		return nil, nil, err
 	}
-	return dir, nil
+	return rb, fly, nil
 }
 
 // styler decorates the human report on a colour terminal, and nothing else.
-func styler(env *Env) report.Styler {
-	if !env.IO.ColorEnabled() {
+func styler(io *iostreams.IOStreams) report.Styler {
+	if !io.ColorEnabled() {
 		return report.Styler{}
 	}
 	mk := func(s lipgloss.Style) func(string) string { return func(t string) string { return s.Render(t) } }
@@ -101,9 +99,9 @@ func styler(env *Env) report.Styler {
 }
 
 // parseNow reads --now, for reproducible scans of saved logs.
-func parseNow(env *Env, s string) (time.Time, error) {
+func parseNow(now func() time.Time, s string) (time.Time, error) {
 	if s == "" {
-		return env.Now(), nil
+		return now(), nil
 	}
 	t, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil {

@@ -1,67 +1,87 @@
 package cli
 
 import (
+	"context"
+	"time"
+
 	"github.com/spf13/cobra"
 
+	"github.com/jpops-dev/jpops/internal/iostreams"
 	"github.com/jpops-dev/jpops/internal/phases"
 	"github.com/jpops-dev/jpops/internal/redact"
 	"github.com/jpops-dev/jpops/internal/report"
+	"github.com/jpops-dev/jpops/internal/verdict"
 )
 
-func init() { register(newDiagnoseCmd) }
+// DiagnoseOptions are the diagnose command's.
+type DiagnoseOptions struct {
+	IO  *iostreams.IOStreams
+	Now func() time.Time
+	appTarget
 
-func newDiagnoseCmd(env *Env, g *globalFlags) *cobra.Command {
-	var (
-		af      appFlags
-		jsonOut bool
-		machine string
-		conc    int
-	)
+	JSON        bool
+	Machine     string
+	Concurrency int
+
+	ctx context.Context
+}
+
+// NewCmdDiagnose is phases 1–2, read-only.
+func NewCmdDiagnose(f *Factory, runF func(*DiagnoseOptions) error) *cobra.Command {
+	opts := &DiagnoseOptions{IO: f.IO, appTarget: newAppTarget(f)}
+	var af appFlags
 	cmd := &cobra.Command{
 		Use:   "diagnose",
 		Short: "Phases 1–2, read-only: machines and boot logs → a verdict with evidence",
 		Long: `Lists the app's machines (phase 1), finds those started but failing their
 health checks past the grace period, reads their boot logs back to their last
-start (phase 2) and names the full-scan boot op that never finished.
-
-Exit codes: 0 HEALTHY, 10 HANG_CONFIRMED, 11 INCONCLUSIVE, 12 NOT_THIS_INCIDENT.`,
+start (phase 2) and names the full-scan boot op that never finished.` + exitCodes(
+			exitOK("HEALTHY"), exitError, exitUsage, exitAuth,
+			exit(verdict.ExitHangConfirmed, "HANG_CONFIRMED: a full-scan boot op never finished"),
+			exit(verdict.ExitInconclusive, "INCONCLUSIVE: failing checks, but the logs do not prove the hang"),
+			exit(verdict.ExitNotThisIncident, "NOT_THIS_INCIDENT: unhealthy in another way"),
+			exitInterrupted),
 		Example: `  jpops diagnose -a autonomath-api
   jpops diagnose -a autonomath-api --json | jq .verdict`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			app, err := af.resolve(env, "")
-			if err != nil {
+			var err error
+			if opts.App, err = af.resolve(f.Getenv, ""); err != nil {
 				return err
 			}
-			rb, err := loadRunbook(g)
-			if err != nil {
-				return err
+			opts.Now, opts.ctx = f.Now, cmd.Context()
+			if runF != nil {
+				return runF(opts)
 			}
-			fly, err := flyClient(env, g)
-			if err != nil {
-				return err
-			}
-			d, err := phases.Diagnose(cmd.Context(), phases.Options{App: app, Runbook: rb, Fly: fly, Now: env.Now, Machine: machine, Concurrency: conc})
-			if err != nil {
-				return err
-			}
-			out := report.Diagnosis{Verdict: d.Verdict, App: app, Reason: d.Reason, Next: d.Next, Machines: d.Machines, Evidence: d.Evidence}
-			writeDiagnosis(env, out, jsonOut)
-			return verdictExit(d.Verdict)
+			return diagnoseRun(opts)
 		},
 	}
 	af.add(cmd)
-	cmd.Flags().BoolVar(&jsonOut, "json", false, "print one JSON object (verdict, machines, evidence)")
-	cmd.Flags().StringVar(&machine, "machine", "", "look at this machine only")
+	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print one JSON object (verdict, machines, evidence)")
+	cmd.Flags().StringVar(&opts.Machine, "machine", "", "look at this machine only")
 	// Hidden: for measuring the parallel log fetches against serial ones.
-	cmd.Flags().IntVar(&conc, "concurrency", 0, "parallel log fetches (default 16)")
+	cmd.Flags().IntVar(&opts.Concurrency, "concurrency", 0, "parallel log fetches (default 16)")
 	_ = cmd.Flags().MarkHidden("concurrency")
 	return cmd
 }
 
+func diagnoseRun(opts *DiagnoseOptions) error {
+	rb, fly, err := opts.load()
+	if err != nil {
+		return err
+	}
+	d, err := phases.Diagnose(opts.ctx, phases.Options{App: opts.App, Runbook: rb, Fly: fly, Now: opts.Now, Machine: opts.Machine, Concurrency: opts.Concurrency})
+	if err != nil {
+		return err
+	}
+	out := report.Diagnosis{Verdict: d.Verdict, App: opts.App, Reason: d.Reason, Next: d.Next, Machines: d.Machines, Evidence: d.Evidence}
+	writeDiagnosis(opts.IO, out, opts.JSON)
+	return verdictExit(d.Verdict)
+}
+
 // writeDiagnosis prints a diagnosis in the face the output calls for. Log
 // lines come from outside and may carry secrets: everything shown is redacted.
-func writeDiagnosis(env *Env, d report.Diagnosis, jsonOut bool) {
+func writeDiagnosis(io *iostreams.IOStreams, d report.Diagnosis, jsonOut bool) {
 	d = redactDiagnosis(d)
 	if d.Machines == nil {
 		d.Machines = []phases.MachineView{}
@@ -71,11 +91,11 @@ func writeDiagnosis(env *Env, d report.Diagnosis, jsonOut bool) {
 	}
 	switch {
 	case jsonOut:
-		_ = report.JSON(env.IO.Out, d)
-	case env.IO.IsStdoutTTY():
-		report.HumanDiagnosis(env.IO.Out, d, styler(env))
+		_ = report.JSON(io.Out, d)
+	case io.IsStdoutTTY():
+		report.HumanDiagnosis(io.Out, d, styler(io))
 	default:
-		report.PlainDiagnosis(env.IO.Out, d)
+		report.PlainDiagnosis(io.Out, d)
 	}
 }
 

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"crypto/rand"
 	"embed"
 	"encoding/hex"
@@ -18,9 +19,8 @@ import (
 	"github.com/jpops-dev/jpops/internal/journal"
 	"github.com/jpops-dev/jpops/internal/state"
 	"github.com/jpops-dev/jpops/internal/verdict"
+	"github.com/jpops-dev/jpops/runbook"
 )
-
-func init() { register(newDrillCmd) }
 
 //go:embed drillfiles
 var drillFiles embed.FS
@@ -36,13 +36,23 @@ var drillExpect = map[string]verdict.Verdict{
 	"flaky-api":     verdict.Recovered,
 }
 
-func newDrillCmd(env *Env, g *globalFlags) *cobra.Command {
-	var (
-		wf       walkFlags
-		scenario string
-		speed    float64
-		list     bool
-	)
+// DrillOptions are the drill command's.
+type DrillOptions struct {
+	walkEnv
+	walkFlags
+	Runbook func() (*runbook.Runbook, error)
+
+	Scenario string
+	Speed    float64
+	List     bool
+	TUI      bool
+
+	ctx context.Context
+}
+
+// NewCmdDrill rehearses the outage against the simulated platform.
+func NewCmdDrill(f *Factory, runF func(*DrillOptions) error) *cobra.Command {
+	opts := &DrillOptions{Runbook: f.Runbook}
 	cmd := &cobra.Command{
 		Use:   "drill",
 		Short: "Rehearse the outage against a simulated Fly platform, scored",
@@ -54,98 +64,121 @@ date is kept for jpops doctor.
 
 The simulated clock runs --speed times faster than real time, so the wedge
 has already lasted 38 minutes and the 5-minute stability hold passes in
-seconds. The exit code is the walk's verdict.`,
+seconds. The exit code is the walk's verdict, as for jpops run; --list shows
+the verdict each scenario should end with.` + exitCodes(
+			exitOK("RECOVERED (db-boot-hang, flaky-api), or HEALTHY (healthy)"), exitError, exitUsage,
+			exit(verdict.ExitNotThisIncident, "NOT_THIS_INCIDENT (other-failure)"),
+			exit(verdict.ExitEscapeFailed, "ESCAPE_FAILED (deploy-fails)"),
+			exit(verdict.ExitSmokeFailed, "SMOKE_FAILED (fix-missing)"),
+			exit(verdict.ExitAborted, "ABORTED: the gate was refused"),
+			exitInterrupted),
 		Example: `  jpops drill --yes
   jpops drill --scenario fix-missing
   jpops drill --list`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if list {
-				for _, s := range flysim.Scenarios() {
-					fmt.Fprintf(env.IO.Out, "%-14s %-18s %s\n", s, drillExpect[s], flysim.Describe(s))
+			opts.walkEnv, opts.ctx = newWalkEnv(f), cmd.Context()
+			if opts.List {
+				if runF != nil {
+					return runF(opts)
 				}
-				return nil
+				return drillRun(opts)
 			}
-			if speed <= 0 {
-				return usageError("--speed must be above zero (got %g)", speed)
+			if opts.Speed <= 0 {
+				return usageError("--speed must be above zero (got %g)", opts.Speed)
 			}
-			if _, ok := drillExpect[scenario]; !ok {
-				return usageError("unknown scenario %q: choose one of %s", scenario, strings.Join(flysim.Scenarios(), ", "))
+			if _, ok := drillExpect[opts.Scenario]; !ok {
+				return usageError("unknown scenario %q: choose one of %s", opts.Scenario, strings.Join(flysim.Scenarios(), ", "))
 			}
-			useTUI, err := wf.face(env)
-			if err != nil {
+			var err error
+			if opts.TUI, err = opts.face(opts.IO, "jpops drill asks at its gate as jpops run does, and there is no terminal to ask on: run it in a terminal, or pass --yes to rehearse with the gate taken in advance"); err != nil {
 				return err
 			}
-			rb, err := loadRunbook(g)
-			if err != nil {
-				return err
+			if runF != nil {
+				return runF(opts)
 			}
-			token := "flysim-" + randomHex(12)
-			sim, err := flysim.New(flysim.Options{Scenario: scenario, Speed: speed, Token: token, Start: env.Now().UTC()})
-			if err != nil {
-				return usageError("%v", err)
-			}
-			url, err := sim.Start("127.0.0.1:0")
-			if err != nil {
-				return fmt.Errorf("start the simulated platform: %w", err)
-			}
-			defer sim.Close()
-			// One clock for the walk and the client: the simulator's, so every
-			// wait (settle, hold, retry backoff) is simulated time.
-			clk := clock.Scaled(sim.Clock().Now, speed)
-			fly, err := flyapi.New(flyapi.Config{MachinesBaseURL: url, LogsBaseURL: url, Token: token, UserAgent: "jpops-drill", Clock: clk})
-			if err != nil {
-				return err
-			}
-			self, err := os.Executable()
-			if err != nil {
-				return fmt.Errorf("find the jpops binary for the stand-in flyctl: %w", err)
-			}
-			dir, err := os.MkdirTemp("", "jpops-drill-")
-			if err != nil {
-				return err
-			}
-			defer os.RemoveAll(dir)
-			if err := writeDrillDir(dir, sim.App()); err != nil {
-				return err
-			}
-
-			// Durations below are simulated time, except --hold, which the
-			// drill has always read as real time.
-			simulated := func(real time.Duration) time.Duration { return time.Duration(float64(real) * speed) }
-			o := wf.options(env, sim.App())
-			o.Runbook, o.Fly, o.Dir = rb, fly, dir
-			o.Now, o.Sleep = clk.Now, clk.Sleep
-			o.SmokeURL = url + "/app"
-			o.Flyctl = []string{self, "sim", "flyctl"}
-			o.FlyctlEnv = drillEnv(os.Environ(), url, token)
-			o.Hold = rb.Smoke.Hold.Duration
-			if wf.hold > 0 {
-				o.Hold = simulated(wf.hold)
-			}
-			o.Interval = max(rb.Smoke.Interval.Duration, simulated(50*time.Millisecond))
-			o.Settle = wf.settle
-
-			w := &walk{opts: o, jsonOut: wf.jsonOut, tui: useTUI, drill: true, scenario: scenario}
-			if err := w.start(env, journal.ModeDrill); err != nil {
-				return err
-			}
-			began := time.Now()
-			out, runErr := w.run(cmd.Context(), env)
-			if runErr == nil {
-				printScorecard(env, w, out, scenario, time.Since(began), speed)
-				if sdir, err := stateDir(env); err == nil {
-					_ = state.RecordDrill(sdir, state.DrillRecord{At: env.Now().UTC(), Scenario: scenario, Incident: out.incident, Verdict: string(out.result.Verdict), DurationS: time.Since(began).Seconds()})
-				}
-			}
-			return finishWalk(env, w, out, runErr)
+			return drillRun(opts)
 		},
 	}
-	wf.add(cmd, false)
-	cmd.Flags().StringVar(&scenario, "scenario", "db-boot-hang", "the outage to rehearse (see --list)")
-	cmd.Flags().Float64Var(&speed, "speed", 60, "simulated seconds per real second")
-	cmd.Flags().BoolVar(&list, "list", false, "list the scenarios and the verdict each should end with")
+	opts.walkFlags.add(cmd, drillFlags)
+	cmd.Flags().StringVar(&opts.Scenario, "scenario", "db-boot-hang", "the outage to rehearse (see --list)")
+	cmd.Flags().Float64Var(&opts.Speed, "speed", 60, "simulated seconds per real second")
+	cmd.Flags().BoolVar(&opts.List, "list", false, "list the scenarios and the verdict each should end with")
 	return cmd
+}
+
+func drillRun(opts *DrillOptions) error {
+	env := opts.walkEnv
+	if opts.List {
+		for _, s := range flysim.Scenarios() {
+			fmt.Fprintf(env.IO.Out, "%-14s %-18s %s\n", s, drillExpect[s], flysim.Describe(s))
+		}
+		return nil
+	}
+	scenario, speed, wf := opts.Scenario, opts.Speed, opts.walkFlags
+	rb, err := opts.Runbook()
+	if err != nil {
+		return err
+	}
+	token := "flysim-" + randomHex(12)
+	sim, err := flysim.New(flysim.Options{Scenario: scenario, Speed: speed, Token: token, Start: env.Now().UTC()})
+	if err != nil {
+		return usageError("%v", err)
+	}
+	url, err := sim.Start("127.0.0.1:0")
+	if err != nil {
+		return fmt.Errorf("start the simulated platform: %w", err)
+	}
+	defer sim.Close()
+	// One clock for the walk and the client: the simulator's, so every
+	// wait (settle, hold, retry backoff) is simulated time.
+	clk := clock.Scaled(sim.Clock().Now, speed)
+	fly, err := flyapi.New(flyapi.Config{MachinesBaseURL: url, LogsBaseURL: url, Token: token, UserAgent: "jpops-drill", Clock: clk})
+	if err != nil {
+		return err
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("find the jpops binary for the stand-in flyctl: %w", err)
+	}
+	dir, err := os.MkdirTemp("", "jpops-drill-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	if err := writeDrillDir(dir, sim.App()); err != nil {
+		return err
+	}
+
+	// Durations below are simulated time, except --hold, which the
+	// drill has always read as real time.
+	simulated := func(real time.Duration) time.Duration { return time.Duration(float64(real) * speed) }
+	o := wf.options(env, sim.App())
+	o.Runbook, o.Fly, o.Dir = rb, fly, dir
+	o.Now, o.Sleep = clk.Now, clk.Sleep
+	o.SmokeURL = url + "/app"
+	o.Flyctl = []string{self, "sim", "flyctl"}
+	o.FlyctlEnv = drillEnv(os.Environ(), url, token)
+	o.Hold = rb.Smoke.Hold.Duration
+	if wf.Hold > 0 {
+		o.Hold = simulated(wf.Hold)
+	}
+	o.Interval = max(rb.Smoke.Interval.Duration, simulated(50*time.Millisecond))
+	o.Settle = wf.Settle
+
+	w := &walk{opts: o, jsonOut: wf.JSON, tui: opts.TUI, drill: true, scenario: scenario}
+	if err := w.start(env, journal.ModeDrill); err != nil {
+		return err
+	}
+	began := time.Now()
+	out, runErr := w.run(opts.ctx, env)
+	if runErr == nil {
+		printScorecard(env, w, out, scenario, time.Since(began), speed)
+		if sdir, err := env.StateDir(); err == nil {
+			_ = state.RecordDrill(sdir, state.DrillRecord{At: env.Now().UTC(), Scenario: scenario, Incident: out.incident, Verdict: string(out.result.Verdict), DurationS: time.Since(began).Seconds()})
+		}
+	}
+	return finishWalk(env, w, out, runErr)
 }
 
 // drillEnv points the stand-in flyctl at the simulated platform, whatever
@@ -177,7 +210,7 @@ func writeDrillDir(dir, app string) error {
 	return os.WriteFile(filepath.Join(dir, "fly.toml"), []byte(toml), 0o644)
 }
 
-func printScorecard(env *Env, w *walk, out walkOutcome, scenario string, wall time.Duration, speed float64) {
+func printScorecard(env walkEnv, w *walk, out walkOutcome, scenario string, wall time.Duration, speed float64) {
 	events, err := journal.Read(out.path)
 	if err != nil {
 		return

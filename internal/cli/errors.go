@@ -17,6 +17,7 @@ type ExitError struct {
 	Code   int
 	Err    error
 	Silent bool
+	usage  bool // a mistake on the command line: the help says how to fix it
 }
 
 func (e *ExitError) Error() string {
@@ -28,9 +29,21 @@ func (e *ExitError) Error() string {
 
 func (e *ExitError) Unwrap() error { return e.Err }
 
-// usageError is a bad flag or argument: exit 2.
+// usageError is a bad flag or argument: exit 2, and a pointer to the help.
 func usageError(format string, a ...any) error {
-	return &ExitError{Code: verdict.ExitUsage, Err: fmt.Errorf(format, a...)}
+	return &ExitError{Code: verdict.ExitUsage, Err: fmt.Errorf(format, a...), usage: true}
+}
+
+// isUsage reports a mistake on the command line, which the help can fix:
+// jpops's own flag checks and cobra's unknown commands, flags and argument
+// counts. A bad runbook file or a script the shell rejects exits 2 too, but
+// the help would not fix it.
+func isUsage(err error) bool {
+	var ee *ExitError
+	if errors.As(err, &ee) {
+		return ee.usage
+	}
+	return isCobraUsage(err)
 }
 
 // verdictExit ends a command whose outcome has been reported already.
@@ -76,4 +89,33 @@ func isCobraUsage(err error) bool {
 		}
 	}
 	return false
+}
+
+// exitDoc is one line of a command's exit-code table in its help.
+type exitDoc struct {
+	code    int
+	meaning string
+}
+
+func exit(code int, meaning string) exitDoc { return exitDoc{code, meaning} }
+func exitOK(meaning string) exitDoc         { return exitDoc{verdict.ExitOK, meaning} }
+
+// The codes most commands share (DESIGN's exit-code table).
+var (
+	exitError       = exitDoc{verdict.ExitError, "error: the API, the network or a file failed"}
+	exitUsage       = exitDoc{verdict.ExitUsage, "usage: bad flags or arguments, or an invalid runbook file"}
+	exitAuth        = exitDoc{verdict.ExitUnauthorized, "not authorised: no token, or the API refused it"}
+	exitInterrupted = exitDoc{verdict.ExitInterrupted, "interrupted (SIGINT, SIGTERM)"}
+)
+
+// exitCodes renders the exit-code table that ends every command's help. It
+// is indented as a block, so the Markdown reference and the man pages keep
+// one code per line.
+func exitCodes(codes ...exitDoc) string {
+	var b strings.Builder
+	b.WriteString("\n\nExit codes:\n\n")
+	for _, c := range codes {
+		fmt.Fprintf(&b, "    %-4d %s\n", c.code, c.meaning)
+	}
+	return strings.TrimSuffix(b.String(), "\n")
 }

@@ -58,7 +58,9 @@ func TestMainUsage(t *testing.T) {
 	for _, tt := range tests {
 		ios, _, out, errOut := iostreams.Test()
 		env := map[string]string{"JPOPS_STATE_DIR": t.TempDir()}
-		code := Main(context.Background(), &Env{IO: ios, Getenv: func(k string) string { return env[k] }, Home: t.TempDir()}, tt.args)
+		f := NewFactory(ios)
+		f.Getenv, f.Home = func(k string) string { return env[k] }, t.TempDir()
+		code := Main(context.Background(), f, tt.args)
 		if code != tt.code {
 			t.Errorf("%v: exit %d, want %d (stderr %q)", tt.args, code, tt.code, errOut.String())
 		}
@@ -75,7 +77,9 @@ func TestScanFromStdin(t *testing.T) {
 	ios, in, out, _ := iostreams.Test()
 	in.WriteString("2026-05-11T11:40:00Z app[85e273f4a1b2c3] nrt [info]running integrity_check on /data/autonomath.db\n" +
 		"2026-05-11T12:25:00Z proxy[85e273f4a1b2c3] nrt [error][PR04] could not find a good candidate within 40 attempts at load balancing\n")
-	code := Main(context.Background(), &Env{IO: ios, Getenv: func(string) string { return "" }}, []string{"scan", "-"})
+	f := NewFactory(ios)
+	f.Getenv = func(string) string { return "" }
+	code := Main(context.Background(), f, []string{"scan", "-"})
 	if code != 10 || !strings.Contains(out.String(), "verdict\tHANG_CONFIRMED") {
 		t.Errorf("exit %d, out %q", code, out.String())
 	}

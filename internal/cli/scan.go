@@ -9,20 +9,29 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/jpops-dev/jpops/internal/bootlog"
+	"github.com/jpops-dev/jpops/internal/iostreams"
 	"github.com/jpops-dev/jpops/internal/phases"
 	"github.com/jpops-dev/jpops/internal/report"
 	"github.com/jpops-dev/jpops/internal/verdict"
+	"github.com/jpops-dev/jpops/runbook"
 )
 
-func init() { register(newScanCmd) }
+// ScanOptions are the scan command's.
+type ScanOptions struct {
+	IO      *iostreams.IOStreams
+	Runbook func() (*runbook.Runbook, error)
 
-func newScanCmd(env *Env, g *globalFlags) *cobra.Command {
-	var (
-		jsonOut   bool
-		now       string
-		app       string
-		hangAfter time.Duration
-	)
+	File      string    // "" or "-": standard input
+	At        time.Time // zero: the log's newest timestamp
+	App       string
+	HangAfter time.Duration
+	JSON      bool
+}
+
+// NewCmdScan is phase 2 over a saved or piped log.
+func NewCmdScan(f *Factory, runF func(*ScanOptions) error) *cobra.Command {
+	opts := &ScanOptions{IO: f.IO, Runbook: f.Runbook}
+	var now string
 	cmd := &cobra.Command{
 		Use:   "scan [FILE|-]",
 		Short: "Phase 2 over saved or piped flyctl logs (text or --json stream)",
@@ -31,69 +40,80 @@ func newScanCmd(env *Env, g *globalFlags) *cobra.Command {
 It streams: a log of any size is read in constant memory.
 
 "Now" is the newest timestamp in the log, so a saved log reads the same every
-time; pass --now now (or an RFC3339 time) to measure against another moment.
-
-Exit codes: 0 HEALTHY, 10 HANG_CONFIRMED, 11 INCONCLUSIVE (an op still
-running, not yet past its hang_after).`,
+time; pass --now now (or an RFC3339 time) to measure against another moment.` + exitCodes(
+			exitOK("HEALTHY: every full-scan boot op finished, or none ran"), exitError, exitUsage,
+			exit(verdict.ExitHangConfirmed, "HANG_CONFIRMED: an op started and never finished within its hang_after"),
+			exit(verdict.ExitInconclusive, "INCONCLUSIVE: an op still running, not yet past its hang_after")),
 		Example: `  flyctl logs -a autonomath-api --no-tail | jpops scan -
   jpops scan saved.log --json`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			rb, err := loadRunbook(g)
-			if err != nil {
-				return err
-			}
-			var at time.Time
+			var err error
 			switch now {
 			case "":
 			case "now":
-				at = env.Now()
+				opts.At = f.Now()
 			default:
-				if at, err = parseNow(env, now); err != nil {
+				if opts.At, err = parseNow(f.Now, now); err != nil {
 					return err
 				}
 			}
-			var in io.Reader = env.IO.In
-			source := "stdin"
-			if len(args) == 1 && args[0] != "-" {
-				f, err := os.Open(args[0])
-				if err != nil {
-					return fmt.Errorf("cannot read the log: %w", err)
-				}
-				defer f.Close()
-				in, source = f, args[0]
-			} else if len(args) == 0 && env.IO.IsStdinTTY() {
+			if len(args) == 1 {
+				opts.File = args[0]
+			}
+			if len(args) == 0 && opts.IO.IsStdinTTY() {
 				return usageError("scan reads a log file or standard input: jpops scan FILE, or flyctl logs -a APP --no-tail | jpops scan -")
 			}
-			eng := bootlog.New(rb)
-			if hangAfter > 0 {
-				eng.SetHangAfter(hangAfter)
+			if runF != nil {
+				return runF(opts)
 			}
-			stats, err := eng.Scan(in)
-			if err != nil {
-				return fmt.Errorf("reading %s: %w", source, err)
-			}
-			findings := eng.Findings(at)
-			d := report.Diagnosis{App: app, Source: source, Machines: []phases.MachineView{}}
-			for _, f := range findings {
-				d.Evidence = append(d.Evidence, phases.EvidenceOf(f))
-			}
-			d.Verdict = bootlog.Verdict(findings)
-			d.Reason = scanReason(d.Verdict, findings, stats)
-			if d.Verdict == verdict.HangConfirmed && app != "" {
-				d.Next = "jpops run -a " + app
-			} else if d.Verdict == verdict.HangConfirmed {
-				d.Next = "jpops run -a APP"
-			}
-			writeDiagnosis(env, d, jsonOut)
-			return verdictExit(d.Verdict)
+			return scanRun(opts)
 		},
 	}
-	cmd.Flags().BoolVar(&jsonOut, "json", false, "print one JSON object (verdict, evidence)")
+	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print one JSON object (verdict, evidence)")
 	cmd.Flags().StringVar(&now, "now", "", `measure running time up to this RFC3339 time, or "now" (default: the log's newest timestamp)`)
-	cmd.Flags().StringVarP(&app, "app", "a", "", "app name, for the report and the next command")
-	cmd.Flags().DurationVar(&hangAfter, "hang-after", 0, "call an unfinished op hung after this long (default: each op's hang_after)")
+	cmd.Flags().StringVarP(&opts.App, "app", "a", "", "app name, for the report and the next command")
+	cmd.Flags().DurationVar(&opts.HangAfter, "hang-after", 0, "call an unfinished op hung after this long (default: each op's hang_after)")
 	return cmd
+}
+
+func scanRun(opts *ScanOptions) error {
+	rb, err := opts.Runbook()
+	if err != nil {
+		return err
+	}
+	var in io.Reader = opts.IO.In
+	source := "stdin"
+	if opts.File != "" && opts.File != "-" {
+		f, err := os.Open(opts.File)
+		if err != nil {
+			return fmt.Errorf("cannot read the log: %w", err)
+		}
+		defer f.Close()
+		in, source = f, opts.File
+	}
+	eng := bootlog.New(rb)
+	if opts.HangAfter > 0 {
+		eng.SetHangAfter(opts.HangAfter)
+	}
+	stats, err := eng.Scan(in)
+	if err != nil {
+		return fmt.Errorf("reading %s: %w", source, err)
+	}
+	findings := eng.Findings(opts.At)
+	d := report.Diagnosis{App: opts.App, Source: source, Machines: []phases.MachineView{}}
+	for _, f := range findings {
+		d.Evidence = append(d.Evidence, phases.EvidenceOf(f))
+	}
+	d.Verdict = bootlog.Verdict(findings)
+	d.Reason = scanReason(d.Verdict, findings, stats)
+	if d.Verdict == verdict.HangConfirmed && opts.App != "" {
+		d.Next = "jpops run -a " + opts.App
+	} else if d.Verdict == verdict.HangConfirmed {
+		d.Next = "jpops run -a APP"
+	}
+	writeDiagnosis(opts.IO, d, opts.JSON)
+	return verdictExit(d.Verdict)
 }
 
 func scanReason(v verdict.Verdict, findings []bootlog.Finding, st bootlog.Stats) string {

@@ -42,11 +42,11 @@ type walkOutcome struct {
 
 // start takes the app's lock and opens the incident journal under the
 // state directory.
-func (w *walk) start(env *Env, mode string) error {
+func (w *walk) start(env walkEnv, mode string) error {
 	if w.journal != nil {
 		return nil
 	}
-	dir, err := stateDir(env)
+	dir, err := env.StateDir()
 	if err != nil {
 		return err
 	}
@@ -151,7 +151,7 @@ func (s *walkState) setFace(f func(journal.Event)) {
 // or the TUI losing its terminal) before the gate ends the walk; after it,
 // the walk goes on without a face and journals to the end, because stopping
 // a rolling deploy halfway is worse than finishing it unwatched.
-func (w *walk) run(ctx context.Context, env *Env) (walkOutcome, error) {
+func (w *walk) run(ctx context.Context, env walkEnv) (walkOutcome, error) {
 	defer w.lock.Release()
 	ctx, cancelCause := context.WithCancelCause(ctx)
 	defer cancelCause(nil)
@@ -302,7 +302,7 @@ func orDash(s string) string {
 
 // finishWalk maps the outcome to the exit code, after telling the operator
 // where the journal is (off the TUI, which prints its own summary).
-func finishWalk(env *Env, w *walk, out walkOutcome, err error) error {
+func finishWalk(env walkEnv, w *walk, out walkOutcome, err error) error {
 	if err != nil {
 		if errors.Is(err, phases.ErrNoConfirmer) {
 			return &ExitError{Code: verdict.ExitUsage, Err: err}
@@ -324,7 +324,7 @@ func finishWalk(env *Env, w *walk, out walkOutcome, err error) error {
 
 // plainFace prints engine events off the TUI: NDJSON with --json, else one
 // stable plain line each, after prefix.
-func plainFace(env *Env, jsonOut bool, prefix string) func(journal.Event) {
+func plainFace(env walkEnv, jsonOut bool, prefix string) func(journal.Event) {
 	if jsonOut {
 		enc := json.NewEncoder(env.IO.Out)
 		return func(ev journal.Event) { _ = enc.Encode(ev) }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/jpops-dev/jpops/internal/iostreams"
 	"github.com/jpops-dev/jpops/internal/notify"
 	"github.com/jpops-dev/jpops/internal/redact"
 	"github.com/jpops-dev/jpops/internal/state"
@@ -16,21 +17,32 @@ import (
 	"github.com/jpops-dev/jpops/internal/watch"
 )
 
-func init() { register(newWatchCmd) }
-
 // drainFor is how long a stopping watchdog waits for queued alerts to go out.
 const drainFor = 5 * time.Second
 
-func newWatchCmd(env *Env, g *globalFlags) *cobra.Command {
-	var (
-		af        appFlags
-		once      bool
-		jsonOut   bool
-		specs     []string
-		hangAfter time.Duration
-		interval  time.Duration
-		lookback  time.Duration
-	)
+// WatchOptions are the watch command's.
+type WatchOptions struct {
+	IO       *iostreams.IOStreams
+	Getenv   func(string) string
+	Now      func() time.Time
+	StateDir func() (string, error)
+	appTarget
+
+	Once      bool
+	JSON      bool
+	Notify    []string          // --notify specs
+	Notifiers []notify.Notifier // parsed from Notify; standard output is always on
+	HangAfter time.Duration
+	Interval  time.Duration
+	Lookback  time.Duration
+
+	ctx context.Context
+}
+
+// NewCmdWatch is the watchdog.
+func NewCmdWatch(f *Factory, runF func(*WatchOptions) error) *cobra.Command {
+	opts := &WatchOptions{IO: f.IO, StateDir: f.StateDir, appTarget: newAppTarget(f)}
+	var af appFlags
 	cmd := &cobra.Command{
 		Use:   "watch",
 		Short: "The watchdog: page when machines hang at boot, and again when they recover",
@@ -47,10 +59,8 @@ hang. Alerts always go to standard output (NDJSON with --json) and to every
 --notify target: telegram, webhook=URL, slack=URL or exec=CMD. A failing
 notifier gets a warning on stderr and never stops the watch.
 
---once polls a single time: exit 0 HEALTHY, 10 HANG_CONFIRMED, 11
-INCONCLUSIVE (failing checks without log evidence, or an op still short of
-its hang_after), 12 NOT_THIS_INCIDENT (unhealthy in another way). Without
---once the watch runs until SIGINT or SIGTERM (exit 130).
+--once polls a single time and exits with the verdict. Without --once the
+watch runs until SIGINT or SIGTERM (exit 130).
 
 From cron, every 5 minutes:
 
@@ -63,92 +73,103 @@ As a systemd service (jpops-watch.service):
   Environment=TELEGRAM_BOT_TOKEN=... TELEGRAM_CHAT_ID=...
   ExecStart=/usr/local/bin/jpops watch -a autonomath-api --notify telegram
   Restart=on-failure
-  SuccessExitStatus=130`,
+  SuccessExitStatus=130` + exitCodes(
+			exitOK("--once: HEALTHY"), exitError, exitUsage, exitAuth,
+			exit(verdict.ExitHangConfirmed, "--once: HANG_CONFIRMED"),
+			exit(verdict.ExitInconclusive, "--once: INCONCLUSIVE (failing checks without log evidence, or an op still short of its hang_after)"),
+			exit(verdict.ExitNotThisIncident, "--once: NOT_THIS_INCIDENT (unhealthy in another way)"),
+			exit(verdict.ExitInterrupted, "stopped by SIGINT or SIGTERM (without --once)")),
 		Example: `  jpops watch -a autonomath-api --notify telegram
   jpops watch -a autonomath-api --json --notify webhook=https://hooks.example.com/jpops
   jpops watch --once -a autonomath-api --hang-after 3m`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			opts.Getenv, opts.Now, opts.ctx = f.Getenv, f.Now, cmd.Context()
 			switch {
-			case interval <= 0:
-				return usageError("--interval must be above zero (got %s)", interval)
-			case hangAfter < 0:
-				return usageError("--hang-after must not be negative (got %s)", hangAfter)
-			case lookback < 0:
-				return usageError("--lookback must not be negative (got %s)", lookback)
+			case opts.Interval <= 0:
+				return usageError("--interval must be above zero (got %s)", opts.Interval)
+			case opts.HangAfter < 0:
+				return usageError("--hang-after must not be negative (got %s)", opts.HangAfter)
+			case opts.Lookback < 0:
+				return usageError("--lookback must not be negative (got %s)", opts.Lookback)
 			}
-			app, err := af.resolve(env, "")
-			if err != nil {
+			var err error
+			if opts.App, err = af.resolve(f.Getenv, ""); err != nil {
 				return err
 			}
-			if strings.ContainsAny(app, `/\`) || app == "." || app == ".." {
-				return usageError("app name %q is not a Fly app name", app)
+			if strings.ContainsAny(opts.App, `/\`) || opts.App == "." || opts.App == ".." {
+				return usageError("app name %q is not a Fly app name", opts.App)
 			}
-			notifiers := []notify.Notifier{notify.Stdout(env.IO.Out, jsonOut)}
-			for _, s := range specs {
+			opts.Notifiers = nil
+			for _, s := range opts.Notify {
 				if kind, _, _ := strings.Cut(strings.TrimSpace(s), "="); strings.EqualFold(kind, "stdout") {
 					continue // always on; --json picks its form
 				}
-				n, err := notify.ParseSpec(s, env.Getenv)
+				n, err := notify.ParseSpec(s, f.Getenv)
 				if err != nil {
 					return usageError("%v", err)
 				}
-				notifiers = append(notifiers, n)
+				opts.Notifiers = append(opts.Notifiers, n)
 			}
-			rb, err := loadRunbook(g)
-			if err != nil {
-				return err
+			if runF != nil {
+				return runF(opts)
 			}
-			fly, err := flyClient(env, g)
-			if err != nil {
-				return err
-			}
-			dir, err := stateDir(env)
-			if err != nil {
-				return err
-			}
-			warn := func(msg string) { fmt.Fprintln(env.IO.ErrOut, "jpops: warning: "+redact.String(msg)) }
-			d := notify.NewDispatcher(notify.Options{OnError: func(name string, err error) {
-				warn(fmt.Sprintf("notify %s: %v", name, err))
-			}}, notifiers...)
-			w, err := watch.New(watch.Config{
-				App: app, Runbook: rb, Fly: fly, Now: env.Now, Poll: interval, HangAfter: hangAfter,
-				Lookback: lookback, StatePath: filepath.Join(dir, state.WatchDir, app+".json"),
-				Send: d.Send, OnError: func(err error) { warn(err.Error()) },
-			})
-			if err != nil {
-				drain(d)
-				return err
-			}
-			if once {
-				v, _, err := w.Once(cmd.Context())
-				drain(d)
-				if err != nil {
-					return err
-				}
-				if !jsonOut {
-					fmt.Fprintf(env.IO.Out, "%s %s: %d alert(s) open\n", app, v, len(w.Open()))
-				}
-				return verdictExit(v)
-			}
-			fmt.Fprintf(env.IO.ErrOut, "jpops: watching %s every %s; Ctrl-C stops\n", app, interval)
-			err = w.Run(cmd.Context())
-			drain(d)
-			if err != nil && cmd.Context().Err() != nil {
-				fmt.Fprintln(env.IO.ErrOut, "jpops: watch stopped")
-				return &ExitError{Code: verdict.ExitInterrupted, Silent: true, Err: err}
-			}
-			return err
+			return watchRun(opts)
 		},
 	}
 	af.add(cmd)
-	cmd.Flags().BoolVar(&once, "once", false, "poll once and exit with the verdict (for cron)")
-	cmd.Flags().BoolVar(&jsonOut, "json", false, "print alerts as NDJSON on stdout")
-	cmd.Flags().StringArrayVar(&specs, "notify", nil, "also page through telegram, telegram=CHAT_ID, webhook=URL, slack=URL or exec=CMD (repeatable)")
-	cmd.Flags().DurationVar(&hangAfter, "hang-after", 0, "alert when a boot op runs longer than this (default: the runbook's hang_after)")
-	cmd.Flags().DurationVar(&interval, "interval", watch.DefaultPoll, "poll the machines and logs this often")
-	cmd.Flags().DurationVar(&lookback, "lookback", 0, "read logs this far back at start (default: 10m or twice the longest hang_after, and back to a failing machine's last start)")
+	cmd.Flags().BoolVar(&opts.Once, "once", false, "poll once and exit with the verdict (for cron)")
+	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print alerts as NDJSON on stdout")
+	cmd.Flags().StringArrayVar(&opts.Notify, "notify", nil, "also page through telegram, telegram=CHAT_ID, webhook=URL, slack=URL or exec=CMD (repeatable)")
+	cmd.Flags().DurationVar(&opts.HangAfter, "hang-after", 0, "alert when a boot op runs longer than this (default: the runbook's hang_after)")
+	cmd.Flags().DurationVar(&opts.Interval, "interval", watch.DefaultPoll, "poll the machines and logs this often")
+	cmd.Flags().DurationVar(&opts.Lookback, "lookback", 0, "read logs this far back at start (default: 10m or twice the longest hang_after, and back to a failing machine's last start)")
 	return cmd
+}
+
+func watchRun(opts *WatchOptions) error {
+	ctx, app := opts.ctx, opts.App
+	notifiers := append([]notify.Notifier{notify.Stdout(opts.IO.Out, opts.JSON)}, opts.Notifiers...)
+	rb, fly, err := opts.load()
+	if err != nil {
+		return err
+	}
+	dir, err := opts.StateDir()
+	if err != nil {
+		return err
+	}
+	warn := func(msg string) { fmt.Fprintln(opts.IO.ErrOut, "jpops: warning: "+redact.String(msg)) }
+	d := notify.NewDispatcher(notify.Options{OnError: func(name string, err error) {
+		warn(fmt.Sprintf("notify %s: %v", name, err))
+	}}, notifiers...)
+	w, err := watch.New(watch.Config{
+		App: app, Runbook: rb, Fly: fly, Now: opts.Now, Poll: opts.Interval, HangAfter: opts.HangAfter,
+		Lookback: opts.Lookback, StatePath: filepath.Join(dir, state.WatchDir, app+".json"),
+		Send: d.Send, OnError: func(err error) { warn(err.Error()) },
+	})
+	if err != nil {
+		drain(d)
+		return err
+	}
+	if opts.Once {
+		v, _, err := w.Once(ctx)
+		drain(d)
+		if err != nil {
+			return err
+		}
+		if !opts.JSON {
+			fmt.Fprintf(opts.IO.Out, "%s %s: %d alert(s) open\n", app, v, len(w.Open()))
+		}
+		return verdictExit(v)
+	}
+	fmt.Fprintf(opts.IO.ErrOut, "jpops: watching %s every %s; Ctrl-C stops\n", app, opts.Interval)
+	err = w.Run(ctx)
+	drain(d)
+	if err != nil && ctx.Err() != nil {
+		fmt.Fprintln(opts.IO.ErrOut, "jpops: watch stopped")
+		return &ExitError{Code: verdict.ExitInterrupted, Silent: true, Err: err}
+	}
+	return err
 }
 
 // drain gives queued alerts a few seconds to go out.

@@ -43,8 +43,9 @@ func simEnv(t *testing.T, scenario string) (*flysim.Server, map[string]string) {
 func runCLI(t *testing.T, vars map[string]string, now func() time.Time, args ...string) (int, string, string) {
 	t.Helper()
 	ios, _, out, errOut := iostreams.Test()
-	env := &Env{IO: ios, Getenv: func(k string) string { return vars[k] }, Now: now, Home: t.TempDir()}
-	code := Main(context.Background(), env, args)
+	f := NewFactory(ios)
+	f.Getenv, f.Now, f.Home = func(k string) string { return vars[k] }, now, t.TempDir()
+	code := Main(context.Background(), f, args)
 	return code, out.String(), errOut.String()
 }
 
@@ -129,10 +130,11 @@ func TestWatchUsageAndAuth(t *testing.T) {
 func TestWatchStopsOnCancel(t *testing.T) {
 	sim, vars := simEnv(t, "db-boot-hang")
 	ios, _, out, errOut := iostreams.Test()
-	env := &Env{IO: ios, Getenv: func(k string) string { return vars[k] }, Now: sim.Clock().Now, Home: t.TempDir()}
+	f := NewFactory(ios)
+	f.Getenv, f.Now, f.Home = func(k string) string { return vars[k] }, sim.Clock().Now, t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 	defer cancel()
-	code := Main(ctx, env, []string{"watch", "-a", sim.App(), "--interval", "50ms"})
+	code := Main(ctx, f, []string{"watch", "-a", sim.App(), "--interval", "50ms"})
 	if code != 130 {
 		t.Errorf("exit %d, want 130; stderr %s", code, errOut)
 	}

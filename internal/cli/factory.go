@@ -1,0 +1,149 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/jpops-dev/jpops/internal/flyapi"
+	"github.com/jpops-dev/jpops/internal/iostreams"
+	"github.com/jpops-dev/jpops/internal/state"
+	"github.com/jpops-dev/jpops/runbook"
+)
+
+// Factory carries what commands need from the process and builds the
+// expensive parts (the Fly client, the runbook, the state directory) only
+// when a command asks for them. Commands copy what they use into their
+// Options, so a test sets a field here, or on the Options, and nothing else.
+type Factory struct {
+	IO     *iostreams.IOStreams
+	Getenv func(string) string
+	Now    func() time.Time // the clock every command reads
+	Home   string
+
+	// Signals delivers SIGINT, SIGTERM and SIGHUP. The first one cancels the
+	// command's context unless a command has taken interrupts over (the
+	// escape deploy forwards them to flyctl instead); a later one with
+	// nobody listening makes Main return 130 at once.
+	Signals <-chan os.Signal
+
+	// Set by the root command's persistent flags before any command runs.
+	Token       string // -t/--access-token
+	RunbookPath string // --runbook
+
+	// FlyClient builds the Fly API client from --access-token and the
+	// environment. Depends on Token, Getenv and Home.
+	FlyClient func() (*flyapi.HTTPClient, error)
+	// Runbook loads --runbook, or the embedded runbook; a bad file is a
+	// usage error (exit 2). Depends on RunbookPath.
+	Runbook func() (*runbook.Runbook, error)
+	// StateDir finds and creates the state directory. Depends on Getenv and Home.
+	StateDir func() (string, error)
+
+	mu          sync.Mutex
+	onInterrupt func()
+	onHangup    func()
+}
+
+// NewFactory wires a factory to io and the process environment. Fields may
+// be replaced before the command runs (tests do); the lazy builders read
+// them when called.
+func NewFactory(io *iostreams.IOStreams) *Factory {
+	f := &Factory{IO: io, Getenv: os.Getenv, Now: time.Now}
+	f.Home, _ = os.UserHomeDir()
+	f.FlyClient = func() (*flyapi.HTTPClient, error) {
+		cfg, _, err := flyapi.ConfigFromEnv(f.Getenv, f.Token, f.Home)
+		if err != nil {
+			return nil, err
+		}
+		return flyapi.New(cfg)
+	}
+	f.Runbook = func() (*runbook.Runbook, error) { return loadRunbook(f.RunbookPath) }
+	f.StateDir = func() (string, error) {
+		dir, err := state.Dir(f.Getenv, f.Home)
+		if err != nil {
+			return "", err
+		}
+		if err := state.Ensure(dir); err != nil {
+			return "", err
+		}
+		return dir, nil
+	}
+	return f
+}
+
+// takeInterrupts routes every interrupt to fn until the returned func is called.
+func (f *Factory) takeInterrupts(fn func()) (release func()) {
+	f.mu.Lock()
+	f.onInterrupt = fn
+	f.mu.Unlock()
+	return func() {
+		f.mu.Lock()
+		f.onInterrupt = nil
+		f.mu.Unlock()
+	}
+}
+
+// takeHangups routes every SIGHUP (the terminal went away) to fn until the
+// returned func is called. Without a taker a hang-up is an interrupt.
+func (f *Factory) takeHangups(fn func()) (release func()) {
+	f.mu.Lock()
+	f.onHangup = fn
+	f.mu.Unlock()
+	return func() {
+		f.mu.Lock()
+		f.onHangup = nil
+		f.mu.Unlock()
+	}
+}
+
+// watchSignals cancels the command on the first interrupt (or hands it to
+// whoever took interrupts over) and closes giveUp on a second one nobody
+// listens for, until ctx ends.
+func (f *Factory) watchSignals(ctx context.Context, cancel context.CancelFunc, giveUp chan<- struct{}) {
+	if f.Signals == nil {
+		return
+	}
+	cancelled := false
+	for {
+		select {
+		case <-ctx.Done():
+			if !cancelled {
+				return
+			}
+		case sig, ok := <-f.Signals:
+			if !ok {
+				return
+			}
+			f.mu.Lock()
+			fn, hangup := f.onInterrupt, f.onHangup
+			f.mu.Unlock()
+			switch {
+			case sig == syscall.SIGHUP && hangup != nil:
+				hangup()
+			case fn != nil:
+				fn()
+			case !cancelled:
+				cancelled = true
+				cancel()
+			default:
+				fmt.Fprintln(f.IO.ErrOut, "jpops: interrupted again; exiting now")
+				close(giveUp)
+				return
+			}
+		}
+	}
+}
+
+// loadRunbook loads the runbook file at path, or the embedded runbook for
+// "". A bad file is a usage error (exit 2) the help would not fix.
+func loadRunbook(path string) (*runbook.Runbook, error) {
+	rb, err := runbook.Load(path)
+	if err != nil {
+		return nil, &ExitError{Code: 2, Err: err}
+	}
+	return rb, nil
+}
