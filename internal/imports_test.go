@@ -1,4 +1,4 @@
-// Package internal_test enforces the import rules of DESIGN.md §4 from the
+// Package internal_test enforces the import rules of docs/architecture.md from the
 // output of `go list`, so a layering mistake fails the build instead of
 // waiting for review.
 package internal_test
@@ -62,6 +62,7 @@ var rules = []rule{
 	{"internal/lock", true, ui, "the incident lock is engine work"},
 	{"internal/notify", true, ui, "notifiers are engine work"},
 	{"internal/watch", true, ui, "the watchdog runs headless"},
+	{"internal/health", true, append(ui, module+"/internal/phases", module+"/internal/watch", module+"/internal/journal"), "health judges what the API said; it neither runs phases nor watches"},
 	{"internal/tui", false, []string{module + "/internal/flyapi", module + "/internal/flysim", module + "/internal/flyctl", module + "/internal/cli", "net/http", "github.com/spf13/cobra"}, "the UI renders engine events and never calls Fly"},
 	{"internal/flysim", false, []string{module + "/internal/flyapi", module + "/internal/phases"}, "the simulator is an independent stand-in for Fly"},
 	{"runbook", true, []string{module + "/internal/", "net/http", "charm.land/", "github.com/spf13/cobra"}, "runbook is pure data and imports nothing internal"},

@@ -54,7 +54,7 @@ func verdictExit(v verdict.Verdict) error {
 	return nil
 }
 
-// ExitCode maps an error to the process exit code of DESIGN.md §3.
+// ExitCode maps an error to the process exit code every command's help lists.
 func ExitCode(err error) int {
 	if err == nil {
 		return verdict.ExitOK

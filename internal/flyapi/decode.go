@@ -62,26 +62,31 @@ func dropCompatChecks(m *Machine) {
 	}
 }
 
-// logsDoc is the JSON:API document of GET /api/v1/apps/{app}/logs (§3.1).
+// logsDoc is the JSON:API document of GET /api/v1/apps/{app}/logs
+// (docs/fly-platform.md, "Logs API"). Data stays raw to tell a missing key
+// from `"data": null`, which is an empty page.
 type logsDoc struct {
-	Data *[]struct {
-		ID         string `json:"id"`
-		Attributes struct {
-			Timestamp string `json:"timestamp"`
-			Message   string `json:"message"`
-			Level     string `json:"level"`
-			Instance  string `json:"instance"`
-			Region    string `json:"region"`
-			Meta      struct {
-				Event struct {
-					Provider string `json:"provider"`
-				} `json:"event"`
-			} `json:"meta"`
-		} `json:"attributes"`
-	} `json:"data"`
+	Data json.RawMessage `json:"data"`
 	Meta struct {
 		NextToken token `json:"next_token"`
 	} `json:"meta"`
+}
+
+// logRecord is one element of a logs page's data array.
+type logRecord struct {
+	ID         string `json:"id"`
+	Attributes struct {
+		Timestamp string `json:"timestamp"`
+		Message   string `json:"message"`
+		Level     string `json:"level"`
+		Instance  string `json:"instance"`
+		Region    string `json:"region"`
+		Meta      struct {
+			Event struct {
+				Provider string `json:"provider"`
+			} `json:"event"`
+		} `json:"meta"`
+	} `json:"attributes"`
 }
 
 // token accepts next_token as a string (the wire form) or a bare number.
@@ -117,10 +122,16 @@ func DecodeLogs(body []byte) (LogPage, error) {
 		return LogPage{}, logDecodeError(body, err)
 	}
 	if doc.Data == nil {
-		return LogPage{}, logDecodeError(body, errors.New(`no "data" array`))
+		return LogPage{}, logDecodeError(body, errors.New(`no "data" key`))
 	}
-	page := LogPage{NextToken: strings.TrimSpace(string(doc.Meta.NextToken)), Entries: make([]LogEntry, 0, len(*doc.Data))}
-	for i, d := range *doc.Data {
+	// `"data": null` is how a Go server writes an empty slice; fly-go's
+	// logs client reads it as no entries, and so do we.
+	var data []logRecord
+	if err := json.Unmarshal(doc.Data, &data); err != nil {
+		return LogPage{}, logDecodeError(body, fmt.Errorf(`"data" is not an array: %w`, err))
+	}
+	page := LogPage{NextToken: strings.TrimSpace(string(doc.Meta.NextToken)), Entries: make([]LogEntry, 0, len(data))}
+	for i, d := range data {
 		a := d.Attributes
 		ts, err := time.Parse(time.RFC3339Nano, a.Timestamp)
 		if err != nil {

@@ -63,14 +63,20 @@ func NewLogIterator(c LogReader, app string, q LogQuery, start time.Time) *LogIt
 func (it *LogIterator) Token() string { return it.token }
 
 // Next fetches the next page. It returns io.EOF when there is nothing new
-// (an empty page, or only entries already returned because the server did not
-// advance its cursor); any other error leaves the cursor where it was.
+// (an empty page, which leaves the cursor where it was, or only entries
+// already returned because the server did not advance its cursor); any other
+// error leaves the cursor where it was too.
 func (it *LogIterator) Next(ctx context.Context) ([]LogEntry, error) {
 	q := it.q
 	q.NextToken = it.token
 	page, err := it.c.GetLogs(ctx, it.app, q)
 	if err != nil {
 		return nil, err
+	}
+	// The cursor moves only on a page with entries, as flyctl's log poller
+	// does: an empty page's token can skip lines that land late.
+	if len(page.Entries) == 0 {
+		return nil, io.EOF
 	}
 	if page.NextToken != "" && page.NextToken != it.token {
 		it.token = page.NextToken

@@ -1,7 +1,9 @@
 // Package flyapi is jpops' small client for the Fly Machines API and the Fly
 // logs API: the wire types jpops needs, tokens, retries and typed errors.
-// Shapes follow fly-platform.md §1 and §3; fields jpops does not use are
-// ignored on decode. A machine's env is never kept: it can hold secrets.
+// Shapes follow docs/fly-platform.md ("Machines API: the machine", "Logs API"); fields
+// jpops does not use are ignored on decode. A machine's env is never kept: it
+// can hold secrets. The client reports what the API said; deciding what a
+// machine's state means for the incident is the health package's job.
 package flyapi
 
 import (
@@ -24,10 +26,13 @@ type Machine struct {
 	ImageRef   ImageRef       `json:"image_ref"`
 	Config     *MachineConfig `json:"config,omitempty"`
 	Checks     []CheckStatus  `json:"checks,omitempty"`
-	Events     []MachineEvent `json:"events,omitempty"` // newest first on the wire
-	HostStatus string         `json:"host_status,omitempty"`
-	CreatedAt  string         `json:"created_at,omitempty"` // RFC 3339, kept raw as fly-go does
-	UpdatedAt  string         `json:"updated_at,omitempty"`
+	Events     []MachineEvent `json:"events,omitempty"`      // newest first on the wire
+	HostStatus string         `json:"host_status,omitempty"` // ok | unknown | unreachable
+	// IncompleteConfig stands in for config when host_status is not ok: the
+	// platform rebuilt it from other sources (docs/fly-platform.md).
+	IncompleteConfig *MachineConfig `json:"incomplete_config,omitempty"`
+	CreatedAt        string         `json:"created_at,omitempty"` // RFC 3339, kept raw as fly-go does
+	UpdatedAt        string         `json:"updated_at,omitempty"`
 }
 
 // ImageRef is the image a machine runs.
@@ -45,6 +50,28 @@ type MachineConfig struct {
 	Image    string            `json:"image,omitempty"`
 	Metadata map[string]string `json:"metadata,omitempty"`
 	Services []Service         `json:"services,omitempty"`
+	// Checks are the top-level checks (fly.toml [checks]), by name.
+	Checks map[string]ServiceCheck `json:"checks,omitempty"`
+	// Standbys names the machines this one stands by for; a standby stays
+	// stopped until one of them fails.
+	Standbys []string `json:"standbys,omitempty"`
+}
+
+// Conf is config, or incomplete_config when the host could not give the
+// whole config (fly-go's GetConfig); nil when neither is there.
+func (m *Machine) Conf() *MachineConfig {
+	if m.Config != nil {
+		return m.Config
+	}
+	return m.IncompleteConfig
+}
+
+// Metadata is one config.metadata value, or "".
+func (m *Machine) Metadata(key string) string {
+	if c := m.Conf(); c != nil {
+		return c.Metadata[key]
+	}
+	return ""
 }
 
 // Service is one entry of config.services.
@@ -75,13 +102,27 @@ type CheckStatus struct {
 
 // MachineEvent is one entry of a machine's event history.
 type MachineEvent struct {
-	Type      string `json:"type"`
-	Status    string `json:"status,omitempty"`
-	Source    string `json:"source,omitempty"`
-	Timestamp int64  `json:"timestamp"` // milliseconds since the Unix epoch
+	Type      string        `json:"type"`
+	Status    string        `json:"status,omitempty"`
+	Source    string        `json:"source,omitempty"`
+	Timestamp int64         `json:"timestamp"` // milliseconds since the Unix epoch
+	Request   *EventRequest `json:"request,omitempty"`
 }
 
-// Check statuses (fly-platform.md §1.6).
+// EventRequest is the detail of an event; exit events carry the exit.
+type EventRequest struct {
+	ExitEvent    *ExitEvent `json:"exit_event,omitempty"`
+	RestartCount int        `json:"restart_count,omitempty"`
+}
+
+// ExitEvent is how a machine's process ended.
+type ExitEvent struct {
+	ExitCode      int  `json:"exit_code"`
+	RequestedStop bool `json:"requested_stop,omitempty"`
+	OOMKilled     bool `json:"oom_killed,omitempty"`
+}
+
+// Check statuses (docs/fly-platform.md, "Checks").
 const (
 	CheckPassing  = "passing"
 	CheckWarning  = "warning"
@@ -125,15 +166,18 @@ func (m *Machine) ChecksPassing() (passing, total int) {
 	return passing, total
 }
 
-// GracePeriod is the longest grace_period of the machine's service checks, or
-// def when none sets one.
+// GracePeriod is the longest grace_period of the machine's checks, service
+// and top-level alike, or def when none sets one.
 func (m *Machine) GracePeriod(def time.Duration) time.Duration {
 	var longest time.Duration
-	if m.Config != nil {
-		for _, s := range m.Config.Services {
+	if c := m.Conf(); c != nil {
+		for _, s := range c.Services {
 			for _, c := range s.Checks {
 				longest = max(longest, c.GracePeriod.Std())
 			}
+		}
+		for _, c := range c.Checks {
+			longest = max(longest, c.GracePeriod.Std())
 		}
 	}
 	if longest <= 0 {
@@ -163,30 +207,8 @@ func (m *Machine) LastStart() time.Time {
 	return time.Time{}
 }
 
-// Health names how the machine stands against the boot-hang symptom:
-// "signature" when it is in state symptom (the runbook's) with a check
-// failing for longer than its grace since its last start; "warming" when
-// failing within the grace, or since an unknown start; "healthy" when
-// started and passing; else "unhealthy". Diagnosis and the watchdog share it
-// so they never disagree about a machine.
-func (m *Machine) Health(symptom string, defaultGrace time.Duration, now time.Time) string {
-	passing, total := m.ChecksPassing()
-	failing := total > 0 && passing < total
-	switch {
-	case m.State == symptom && failing:
-		if start := m.LastStart(); !start.IsZero() && now.Sub(start) > m.GracePeriod(defaultGrace) {
-			return "signature"
-		}
-		return "warming"
-	case m.State == "started":
-		return "healthy"
-	default:
-		return "unhealthy"
-	}
-}
-
-// Active reports whether the machine counts as part of the app (fly-go's
-// IsActive: not destroyed and not being destroyed).
+// Active reports whether the machine is not destroyed and not being
+// destroyed (fly-go's IsActive).
 func (m *Machine) Active() bool {
 	return m.State != "destroyed" && m.State != "destroying"
 }
@@ -197,8 +219,8 @@ func (m *Machine) Image() string {
 	if s := m.ImageRef.String(); s != "" {
 		return s
 	}
-	if m.Config != nil {
-		return m.Config.Image
+	if c := m.Conf(); c != nil {
+		return c.Image
 	}
 	return ""
 }
@@ -206,8 +228,8 @@ func (m *Machine) Image() string {
 // MatchesImage reports whether the machine runs the image ref names (see
 // ImageRef.MatchesImage); config.image stands in for an empty image_ref.
 func (m *Machine) MatchesImage(ref string) bool {
-	if m.ImageRef.Repository == "" && m.ImageRef.Digest == "" && m.Config != nil {
-		return ParseImageRef(m.Config.Image).MatchesImage(ref)
+	if m.ImageRef.Repository == "" && m.ImageRef.Digest == "" && m.Conf() != nil {
+		return ParseImageRef(m.Conf().Image).MatchesImage(ref)
 	}
 	return m.ImageRef.MatchesImage(ref)
 }
@@ -291,8 +313,9 @@ func (r ImageRef) MatchesImage(ref string) bool {
 	return want.Tag == "" || want.Tag == r.Tag
 }
 
-// Duration is a Fly duration: "15s" on the wire, or a bare number of
-// milliseconds (fly-platform.md §6.1). It marshals as a Go duration string.
+// Duration is a Machines API duration: "15s" on the wire, or a bare number
+// of nanoseconds, as fly-go reads it (docs/fly-platform.md, "Durations").
+// It marshals as a Go duration string.
 type Duration time.Duration
 
 // Std is d as a time.Duration.
@@ -303,10 +326,13 @@ func (d Duration) MarshalJSON() ([]byte, error) {
 	return json.Marshal(time.Duration(d).String())
 }
 
-// UnmarshalJSON reads "15s", "1500" (milliseconds), 1500, or null.
+// UnmarshalJSON reads "15s", 60000000000 (nanoseconds), or null. A string
+// holding only a number, which fly-go refuses, is read as nanoseconds too
+// rather than failing the whole machine list.
 func (d *Duration) UnmarshalJSON(data []byte) error {
 	data = bytes.TrimSpace(data)
 	if string(data) == "null" {
+		*d = 0
 		return nil
 	}
 	var s string
@@ -326,13 +352,12 @@ func (d *Duration) UnmarshalJSON(data []byte) error {
 		*d = Duration(v)
 		return nil
 	}
-	ms, err := strconv.ParseFloat(s, 64)
-	if err != nil || math.IsNaN(ms) || math.IsInf(ms, 0) {
-		return fmt.Errorf("duration %.40q is neither like \"15s\" nor a number of milliseconds", s)
+	ns, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsNaN(ns) || math.IsInf(ns, 0) {
+		return fmt.Errorf("duration %.40q is neither like \"15s\" nor a number of nanoseconds", s)
 	}
-	ns := ms * float64(time.Millisecond)
 	if ns >= math.MaxInt64 || ns <= math.MinInt64 {
-		return fmt.Errorf("duration %.40q ms is out of range", s)
+		return fmt.Errorf("duration %.40q ns is out of range", s)
 	}
 	*d = Duration(int64(ns))
 	return nil

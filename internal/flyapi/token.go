@@ -13,7 +13,7 @@ import (
 	"github.com/jpops-dev/jpops/internal/redact"
 )
 
-// Default API bases (fly-platform.md §1.1).
+// Default API bases (docs/fly-platform.md, "API bases").
 const (
 	DefaultMachinesBaseURL = "https://api.machines.dev"
 	DefaultLogsBaseURL     = "https://api.fly.io"

@@ -25,7 +25,7 @@ func TestMain(m *testing.M) {
 const digestHex = "de7c3283" + "0123456789abcdef0123456789abcdef0123456789abcdef012" + "5a11e"
 
 // depotStderr and depotStdout are the non-TTY `flyctl deploy --remote-only`
-// run of fly-platform.md §4.1, verbatim, split by stream as flyctl does.
+// run as docs/fly-platform.md ("Deploy output") describes it, split by stream as flyctl does.
 const depotStderr = `==> Verifying app config
 Validating /…/fly.toml
 ✓ Configuration is valid

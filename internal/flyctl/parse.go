@@ -6,7 +6,7 @@ import (
 )
 
 // imageLine is flyctl's build summary line, `image: registry.fly.io/APP:TAG`
-// (fly-platform.md §4.1). `image size: 317 MB` has a space in the key and
+// (docs/fly-platform.md, "Deploy output"). `image size: 317 MB` has a space in the key and
 // does not match.
 var imageLine = regexp.MustCompile(`^\s*image:\s+([A-Za-z0-9][A-Za-z0-9._\-/:@]*)\s*$`)
 

@@ -135,7 +135,7 @@ func (s *Server) getMachine(w http.ResponseWriter, r *http.Request) {
 var waitStates = map[string]bool{"started": true, "stopped": true, "suspended": true, "destroyed": true, "settled": true}
 
 // settled states are the non-transitional ones (flyctl's undocumented
-// state=settled, fly-platform.md §1.3).
+// state=settled, docs/fly-platform.md "API bases").
 var settledStates = map[string]bool{"created": true, "started": true, "stopped": true, "suspended": true, "failed": true, "destroyed": true}
 
 // waitQuery is a parsed /wait query.

@@ -1,6 +1,6 @@
 // Package flysim is a simulated Fly.io platform for drills and tests: one
 // loopback HTTP server speaking the Machines API, the logs API and the app
-// itself (fly-platform.md wire shapes), driven by a fast clock and a
+// itself (the wire shapes of docs/fly-platform.md), driven by a fast clock and a
 // scenario, plus a control API under /_sim/ and a stand-in flyctl.
 //
 // Routes, all on one server:

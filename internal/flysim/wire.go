@@ -5,7 +5,7 @@ import (
 	"time"
 )
 
-// Wire shapes of the Fly APIs (fly-platform.md §1.4, §3.1). They are the
+// Wire shapes of the Fly APIs (docs/fly-platform.md, "Machines API: the machine" and "Logs API"). They are the
 // simulator's own, independent of any client, so a real flyctl or curl can
 // talk to it.
 

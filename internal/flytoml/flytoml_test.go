@@ -5,6 +5,9 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
+
+	"github.com/pelletier/go-toml/v2"
 )
 
 const sample = `app = "autonomath-api"
@@ -23,12 +26,31 @@ primary_region = "nrt"
 `
 
 func TestParse(t *testing.T) {
-	f, err := Parse([]byte(sample))
-	if err != nil {
-		t.Fatal(err)
+	tests := []struct {
+		name, text string
+		app, image string
+		grace      time.Duration
+		checks     int
+	}{
+		{"string durations", sample, "autonomath-api", "", time.Minute, 1},
+		{"integer grace is milliseconds", "app = \"a\"\n[[http_service.checks]]\ngrace_period = 60000\n", "a", "", time.Minute, 1},
+		{"float grace", "app = \"a\"\n[[http_service.checks]]\ngrace_period = 1500.0\n", "a", "", 1500 * time.Millisecond, 1},
+		{"unreadable grace", "app = \"a\"\n[[http_service.checks]]\ngrace_period = \"soon\"\n", "a", "", 0, 1},
+		{"services checks", "app = \"a\"\n[[services]]\n[[services.tcp_checks]]\ngrace_period = \"2m\"\n[[services.http_checks]]\ngrace_period = \"1m\"\n", "a", "", 2 * time.Minute, 2},
+		{"top-level checks", "app = \"a\"\n[checks.db]\ngrace_period = \"5m\"\n[checks.api]\ngrace_period = 1000\n", "a", "", 5 * time.Minute, 2},
+		{"pre-built image", "app = \"a\"\n[build]\nimage = \"ghcr.io/o/a:v2\"\n", "a", "ghcr.io/o/a:v2", 0, 0},
+		{"app of the wrong type", "app = 1\n", "", "", 0, 0},
 	}
-	if f.App != "autonomath-api" || f.PrimaryRegion != "nrt" || len(f.HTTPService.Checks) != 1 || f.HTTPService.Checks[0].GracePeriod != "60s" {
-		t.Errorf("got %+v", f)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f, err := Parse([]byte(tt.text))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if f.App != tt.app || f.Image != tt.image || f.GracePeriod() != tt.grace || len(f.Checks) != tt.checks {
+				t.Errorf("got %+v (grace %v)", f, f.GracePeriod())
+			}
+		})
 	}
 }
 
@@ -51,10 +73,23 @@ func TestLoad(t *testing.T) {
 	}
 }
 
+// Whatever else a valid TOML file holds, a string app name is found.
 func FuzzParse(f *testing.F) {
 	f.Add([]byte(sample))
 	f.Add([]byte("app = 1"))
+	f.Add([]byte("app = \"a\"\n[[http_service.checks]]\ngrace_period = 60000\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		_, _ = Parse(data) // must not panic
+		got, err := Parse(data)
+		var doc map[string]any
+		valid := toml.Unmarshal(data, &doc) == nil
+		if valid != (err == nil) {
+			t.Fatalf("Parse err = %v, but TOML validity is %v", err, valid)
+		}
+		if app, ok := doc["app"].(string); valid && ok && got.App != app {
+			t.Fatalf("app = %q, want %q", got.App, app)
+		}
+		if got.GracePeriod() < 0 {
+			t.Fatalf("negative grace %v", got.GracePeriod())
+		}
 	})
 }

@@ -1,5 +1,5 @@
 // Package journal is the append-only, crash-safe incident journal
-// (DESIGN.md §6): one NDJSON file per incident, one fsynced line per event.
+// (docs/journal.md): one NDJSON file per incident, one fsynced line per event.
 // Resume data, metrics and the post-mortem draft are pure functions of the
 // events it holds.
 package journal

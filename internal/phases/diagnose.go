@@ -6,19 +6,19 @@ import (
 	"fmt"
 	"io"
 	"sort"
-	"strings"
 	"time"
 
 	"golang.org/x/sync/errgroup"
 
 	"github.com/jpops-dev/jpops/internal/bootlog"
 	"github.com/jpops-dev/jpops/internal/flyapi"
+	"github.com/jpops-dev/jpops/internal/health"
 	"github.com/jpops-dev/jpops/internal/journal"
 	"github.com/jpops-dev/jpops/internal/verdict"
 	"github.com/jpops-dev/jpops/runbook"
 )
 
-// MachineView is one machine as phase 1 saw it (the JSON of DESIGN.md §3).
+// MachineView is one machine as phase 1 saw it (a machine of the --json diagnosis).
 type MachineView struct {
 	ID            string  `json:"id"`
 	Region        string  `json:"region"`
@@ -30,9 +30,10 @@ type MachineView struct {
 	UpdatedAt     string  `json:"updated_at,omitempty"`
 	Signature     bool    `json:"signature"`
 	SinceS        float64 `json:"since_s,omitempty"` // how long it has been started, for signature machines
-	Health        string  `json:"health"`            // healthy | signature | warming | unhealthy
+	Health        string  `json:"health"`            // a health.Class: healthy | signature | warming | idle | transient | unknown | unhealthy
 
 	lastStart time.Time
+	judged    health.Machine
 }
 
 // Evidence is one boot-op line that supports the verdict.
@@ -89,7 +90,7 @@ func (e *engine) phase1(ctx context.Context) (Diagnosis, error) {
 	var d Diagnosis
 	for i := range machines {
 		m := &machines[i]
-		if !m.Active() || (e.o.Machine != "" && m.ID != e.o.Machine) {
+		if !health.InApp(m) || (e.o.Machine != "" && m.ID != e.o.Machine) {
 			continue
 		}
 		v := e.view(m, now)
@@ -103,38 +104,45 @@ func (e *engine) phase1(ctx context.Context) (Diagnosis, error) {
 		}
 	}
 	sort.SliceStable(d.Machines, func(i, j int) bool { return d.Machines[i].ID < d.Machines[j].ID })
-	var sig, warming, unhealthy int
-	for _, m := range d.Machines {
-		switch m.Health {
-		case "signature":
-			sig++
-		case "warming":
-			warming++
-		case "unhealthy":
-			unhealthy++
-		}
+	j := health.Judge(judged(d.Machines), nil)
+	if j.ReadLogs {
+		return d, e.phaseEnd(id, "passed", j.Reason)
 	}
-	switch {
-	case len(d.Machines) == 0 && e.o.Machine != "":
-		d.Verdict, d.Reason = verdict.NotThisIncident, fmt.Sprintf("machine %s is not an active machine of %s", e.o.Machine, e.o.App)
-	case len(d.Machines) == 0:
-		d.Verdict, d.Reason = verdict.NotThisIncident, fmt.Sprintf("%s has no active machines", e.o.App)
-	case sig > 0:
-		status := fmt.Sprintf("%d of %d machines started but failing checks past their grace period", sig, len(d.Machines))
-		return d, e.phaseEnd(id, "passed", status)
-	case unhealthy > 0:
-		d.Verdict, d.Reason = verdict.NotThisIncident, fmt.Sprintf("%d machine(s) unhealthy without the started-but-failing-checks signature (stopped, failed or crash-looping)", unhealthy)
-		d.Next = fmt.Sprintf("flyctl logs -a %s --no-tail", e.o.App)
-	case warming > 0:
-		d.Verdict, d.Reason = verdict.Inconclusive, fmt.Sprintf("%d machine(s) failing checks but still inside their grace period", warming)
-		d.Next = fmt.Sprintf("jpops diagnose -a %s   # again in a minute", e.o.App)
-	default:
-		d.Verdict, d.Reason = verdict.Healthy, fmt.Sprintf("all %d machines started with every check passing", len(d.Machines))
+	d.Verdict, d.Reason, d.Next = e.judgement(j)
+	if len(d.Machines) == 0 {
+		d.Reason = fmt.Sprintf("%s has no active machines", e.o.App)
+		if e.o.Machine != "" {
+			d.Reason = fmt.Sprintf("machine %s is not an active machine of %s", e.o.Machine, e.o.App)
+		}
 	}
 	if err := e.phaseEnd(id, "passed", d.Reason); err != nil {
 		return d, err
 	}
 	return d, e.verdict(id, d.Verdict, d.Reason, d.Next)
+}
+
+// judgement is a health judgement with the next command an operator runs.
+func (e *engine) judgement(j health.Judgement) (verdict.Verdict, string, string) {
+	var next string
+	switch {
+	case j.Again:
+		next = fmt.Sprintf("jpops diagnose -a %s   # again in a minute", e.o.App)
+	case j.Verdict == verdict.NotThisIncident:
+		next = fmt.Sprintf("flyctl logs -a %s --no-tail", e.o.App)
+	case j.Verdict == verdict.HangConfirmed:
+		next = fmt.Sprintf("jpops run -a %s", e.o.App)
+	case j.Verdict == verdict.Inconclusive:
+		next = fmt.Sprintf("flyctl logs -a %s --no-tail   # read the boot by eye; jpops run --force if you are sure", e.o.App)
+	}
+	return j.Verdict, j.Reason, next
+}
+
+func judged(views []MachineView) []health.Machine {
+	out := make([]health.Machine, len(views))
+	for i, v := range views {
+		out[i] = v.judged
+	}
+	return out
 }
 
 func (e *engine) view(m *flyapi.Machine, now time.Time) MachineView {
@@ -143,8 +151,9 @@ func (e *engine) view(m *flyapi.Machine, now time.Time) MachineView {
 		ID: m.ID, Region: m.Region, State: m.State, ChecksPassing: passing, ChecksTotal: total,
 		Image: m.Image(), Digest: m.ImageRef.Digest, UpdatedAt: m.UpdatedAt, lastStart: m.LastStart(),
 	}
-	v.Health = m.Health(e.o.Runbook.Checks.State, e.o.Runbook.Checks.DefaultGrace.Duration, now)
-	if v.Health == "signature" {
+	v.judged = health.Of(m, e.o.Runbook.Checks, now)
+	v.Health = string(v.judged.Class)
+	if v.judged.Class == health.Signature {
 		v.Signature, v.SinceS = true, seconds(now.Sub(v.lastStart))
 	}
 	return v
@@ -201,13 +210,7 @@ func (e *engine) phase2(ctx context.Context, d Diagnosis) (Diagnosis, error) {
 			return d, err
 		}
 	}
-	d.Verdict, d.Reason = e.bootVerdict(all, unavailable)
-	switch d.Verdict {
-	case verdict.HangConfirmed:
-		d.Next = fmt.Sprintf("jpops run -a %s", e.o.App)
-	case verdict.Inconclusive:
-		d.Next = fmt.Sprintf("flyctl logs -a %s --no-tail   # read the boot by eye; jpops run --force if you are sure", e.o.App)
-	}
+	d.Verdict, d.Reason, d.Next = e.judgement(health.Judge(judged(d.Machines), &health.Logs{Findings: all, Unavailable: unavailable}))
 	status := "passed"
 	if len(unavailable) == len(wedged) && len(wedged) > 0 {
 		status = "failed"
@@ -216,27 +219,6 @@ func (e *engine) phase2(ctx context.Context, d Diagnosis) (Diagnosis, error) {
 		return d, err
 	}
 	return d, e.verdict(id, d.Verdict, d.Reason, d.Next)
-}
-
-func (e *engine) bootVerdict(findings []bootlog.Finding, unavailable []string) (verdict.Verdict, string) {
-	switch v := bootlog.Verdict(findings); {
-	case v == verdict.HangConfirmed:
-		var hung []string
-		for _, f := range findings {
-			if f.Status == bootlog.Hung {
-				hung = append(hung, fmt.Sprintf("%s on %s has run %s with no completion line (machine %s)", f.Op, f.DB, f.RunningFor.Round(time.Second), f.Machine))
-			}
-		}
-		return v, strings.Join(hung, "; ")
-	case len(unavailable) > 0:
-		return verdict.Inconclusive, "logs unavailable: " + strings.Join(unavailable, "; ")
-	case v == verdict.Inconclusive:
-		return v, "a full-scan boot op is running but has not yet passed its hang_after"
-	case len(findings) == 0:
-		return verdict.Inconclusive, "machines carry the checks signature but their boot logs show no full-scan op"
-	default:
-		return verdict.Inconclusive, "every full-scan boot op completed, yet checks still fail: look beyond the boot ops"
-	}
 }
 
 // EvidenceOf turns a boot-op finding into evidence.

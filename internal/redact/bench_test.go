@@ -6,7 +6,7 @@ import (
 )
 
 // deployLines is what flyctl deploy prints on the escape path
-// (fly-platform.md §4.1), BuildKit progress noise like a dependency
+// (docs/fly-platform.md, "Deploy output"), BuildKit progress noise like a dependency
 // install prints, and a share of lines that carry a token or a secret.
 func deployLines() []string {
 	lines := []string{

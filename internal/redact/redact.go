@@ -21,7 +21,7 @@ import (
 // Mask replaces whatever was redacted.
 const Mask = "[REDACTED]"
 
-// tokenPattern matches the Fly token shapes (fly-platform.md §1.2): macaroons
+// tokenPattern matches the Fly token shapes (docs/fly-platform.md, "Tokens"): macaroons
 // (fm1r_, fm1a_, fm2_), user tokens (fo1_), and anything after a FlyV1 or
 // Bearer scheme, including comma-joined token lists. A token body may be
 // printed URL-encoded (FlyV1%20fm2_...%2F...%3D) or JSON-escaped (\/), so

@@ -5,7 +5,7 @@ import (
 	"testing"
 )
 
-// Token shapes from fly-platform.md §1.2; none may survive redaction.
+// Token shapes from docs/fly-platform.md, "Tokens"; none may survive redaction.
 var tokenCorpus = []string{
 	"FlyV1 fm2_lJPECAAAAAAAAMZ4xBAaY2FrZXMgYXJlIHRhc3R5IQ==,fm2_lJPEBJ3a",
 	"fm1r_aGVsbG8gd29ybGQgdGhpcyBpcyBhIHRva2Vu",

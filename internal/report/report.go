@@ -81,7 +81,7 @@ func EventLine(ev journal.Event) string {
 	return fmt.Sprintf("%s\t%s\t%s\t%s", ev.TS.UTC().Format("15:04:05"), ev.Phase, ev.Kind, oneLine(what))
 }
 
-// Diagnosis is the --json object of diagnose and scan (DESIGN.md §3).
+// Diagnosis is the --json object of diagnose and scan (docs/cli/jpops_diagnose.md); outside scripts rely on its fields.
 type Diagnosis struct {
 	Verdict  verdict.Verdict      `json:"verdict"`
 	App      string               `json:"app"`

@@ -98,7 +98,7 @@ func TestJSONShape(t *testing.T) {
 	if err := json.Unmarshal(b.Bytes(), &got); err != nil {
 		t.Fatal(err)
 	}
-	// DESIGN.md §3: the fields outside tests rely on.
+	// The fields outside scripts rely on.
 	for _, k := range []string{"verdict", "app", "machines", "evidence"} {
 		if _, ok := got[k]; !ok {
 			t.Errorf("no %q in %s", k, b.String())

@@ -24,7 +24,7 @@ const (
 const maxDrills = 200
 
 // Dir returns the state directory: JPOPS_STATE_DIR, else
-// $XDG_STATE_HOME/jpops, else ~/.local/state/jpops (DESIGN.md §3).
+// $XDG_STATE_HOME/jpops, else ~/.local/state/jpops (docs/journal.md).
 func Dir(getenv func(string) string, home string) (string, error) {
 	if d := getenv("JPOPS_STATE_DIR"); d != "" {
 		return filepath.Clean(d), nil

@@ -1,5 +1,5 @@
 // Package verdict names the outcomes of a jpops run and owns the one table
-// that maps outcomes to process exit codes (DESIGN.md §3). Scripts rely on
+// that maps outcomes to process exit codes (listed in every command's help and in docs/cli/jpops.md). Scripts rely on
 // these numbers, so they change only together with the design.
 package verdict
 

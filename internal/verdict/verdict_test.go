@@ -2,7 +2,7 @@ package verdict
 
 import "testing"
 
-// The numbers are a contract with scripts and outside tests (DESIGN.md §3).
+// The numbers are a contract with scripts and outside tests (docs/cli/jpops.md).
 func TestExitCodeTable(t *testing.T) {
 	tests := []struct {
 		v    Verdict

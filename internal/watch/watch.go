@@ -16,6 +16,7 @@ import (
 	"github.com/jpops-dev/jpops/internal/bootlog"
 	"github.com/jpops-dev/jpops/internal/clock"
 	"github.com/jpops-dev/jpops/internal/flyapi"
+	"github.com/jpops-dev/jpops/internal/health"
 	"github.com/jpops-dev/jpops/internal/notify"
 	"github.com/jpops-dev/jpops/internal/state"
 	"github.com/jpops-dev/jpops/internal/verdict"
@@ -189,8 +190,8 @@ func (w *Watcher) Run(ctx context.Context) error {
 //   - INCONCLUSIVE: machines carry the checks signature (or are failing
 //     inside their grace period) without log evidence of a hung op, or an op
 //     is still short of its hang_after;
-//   - NOT_THIS_INCIDENT: machines are unhealthy in another way (stopped,
-//     crash-looping), or the app has no machines;
+//   - NOT_THIS_INCIDENT: machines are unhealthy in another way (failed,
+//     crash-looping, stopped after a crash), or the app has no machines;
 //   - HEALTHY: every machine started with every check passing.
 //
 // A transient API error is returned, not retried: cron runs again.
@@ -208,8 +209,9 @@ func (w *Watcher) Once(ctx context.Context) (verdict.Verdict, []notify.Alert, er
 // machineView is what one poll learnt about a machine.
 type machineView struct {
 	m         *flyapi.Machine
-	health    string // healthy | signature | warming | unhealthy
+	health    string // a health.Class
 	lastStart time.Time
+	judged    health.Machine
 }
 
 // poll lists the machines, catches up the logs, and raises or clears alerts.
@@ -235,7 +237,7 @@ func (w *Watcher) poll(ctx context.Context) (verdict.Verdict, []notify.Alert, er
 	views := map[string]machineView{}
 	for i := range machines {
 		m := &machines[i]
-		if m.Active() {
+		if health.InApp(m) {
 			views[m.ID] = w.view(m, now)
 		}
 	}
@@ -329,8 +331,8 @@ func (w *Watcher) catchUp(ctx context.Context) error {
 }
 
 func (w *Watcher) view(m *flyapi.Machine, now time.Time) machineView {
-	return machineView{m: m, lastStart: m.LastStart(),
-		health: m.Health(w.cfg.Runbook.Checks.State, w.cfg.Runbook.Checks.DefaultGrace.Duration, now)}
+	judged := health.Of(m, w.cfg.Runbook.Checks, now)
+	return machineView{m: m, lastStart: m.LastStart(), health: string(judged.Class), judged: judged}
 }
 
 // evaluate raises the alerts that are due and clears those that recovered.
@@ -463,35 +465,13 @@ func checksLine(m *flyapi.Machine) string {
 	return s
 }
 
-// verdict judges what the poll saw (see Once).
+// verdict judges what the poll saw (see Once), by the same table as diagnose.
 func (w *Watcher) verdict(views map[string]machineView, findings []bootlog.Finding) verdict.Verdict {
-	if len(views) == 0 {
-		return verdict.NotThisIncident
-	}
-	running := false
-	for _, f := range findings {
-		v, known := views[f.Machine]
-		if known && v.health == "healthy" {
-			continue
-		}
-		switch f.Status {
-		case bootlog.Hung:
-			return verdict.HangConfirmed
-		case bootlog.Running:
-			running = true
-		}
-	}
-	counts := map[string]int{}
+	judged := make([]health.Machine, 0, len(views))
 	for _, v := range views {
-		counts[v.health]++
+		judged = append(judged, v.judged)
 	}
-	switch {
-	case running, counts["signature"] > 0, counts["warming"] > 0:
-		return verdict.Inconclusive
-	case counts["unhealthy"] > 0:
-		return verdict.NotThisIncident
-	}
-	return verdict.Healthy
+	return health.Judge(judged, &health.Logs{Findings: findings}).Verdict
 }
 
 // save writes the open alerts when they changed since the last save.
