@@ -133,8 +133,8 @@ func script(name string, src io.Reader, follow bool) ([]Finding, []Unread, error
 	}
 	st := &state{
 		funcs: map[string]funcDef{}, visited: map[string]bool{},
-		values: map[string][]string{}, aliases: map[string][]string{}, seen: map[codeKey]bool{}, reported: map[Finding]bool{},
-		codeBytes: codeBudget + 2*len(data), codeStrings: maxCodeStrings, order: map[string]int{name: 0},
+		values: map[string][]string{}, aliases: map[string][]string{}, assigned: map[string][]wordDef{}, sizeVars: map[string]bool{}, numbers: map[string][]string{}, seen: map[codeKey]bool{}, reported: map[Finding]bool{},
+		codeBytes: codeBudget + 2*len(data), expandBytes: expandBudget, expandSteps: expandSteps, codeStrings: maxCodeStrings, order: map[string]int{name: 0},
 	}
 	w := &walker{src: data, state: st, file: &scriptFile{name: name}}
 	if follow {

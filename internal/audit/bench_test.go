@@ -10,7 +10,8 @@ import (
 
 // BenchmarkScript compares a boot script without code strings (the
 // baseline) with one that runs code through eval, trap, sh -c and indirect
-// calls, and with variables whose values are code that refers to itself.
+// calls, with variables whose values are code that refers to itself, and
+// with SQL spelled through variables built from each other.
 func BenchmarkScript(b *testing.B) {
 	plain, err := os.ReadFile(filepath.Join("testdata", "entrypoint-prefix.sh"))
 	if err != nil {
@@ -30,10 +31,20 @@ gosu app bash -ec 'eval "sqlite3 $DB_PATH ANALYZE"'
 		fmt.Fprintf(&selfref, "cmd='$cmd $cmd eval \"$cmd\" %d'\n", i)
 	}
 	selfref.WriteString("$cmd\neval \"$cmd\"\n")
+	// Variables built from each other, expanded into the SQL of every
+	// sqlite3 call: the expansion budgets bound the work.
+	var expand strings.Builder
+	for range 64 {
+		expand.WriteString("a=\"$a$b$c$d\"\nb=\"$a$b\"\nc=$d$c\nd=x$a\n")
+	}
+	for range 2000 {
+		expand.WriteString("sqlite3 db \"$a$b$c$d\" <<< \"$a$b\"\n")
+	}
 	for _, bb := range []struct{ name, src string }{
 		{"plain", string(plain)},
 		{"code-strings", code},
 		{"self-referencing", selfref.String()},
+		{"expanded-variables", expand.String()},
 	} {
 		b.Run(bb.name, func(b *testing.B) {
 			b.SetBytes(int64(len(bb.src)))

@@ -81,53 +81,6 @@ func (w *walker) indirect(call []*syntax.Word, pe *syntax.ParamExp, c ctx) {
 	}
 }
 
-// resolve returns the literal values a variable may hold, following a=$b.
-func (s *state) resolve(name string, seen map[string]bool) []string {
-	if seen[name] {
-		return nil
-	}
-	seen[name] = true
-	out := slices.Clone(s.values[name])
-	for _, a := range s.aliases[name] {
-		out = append(out, s.resolve(a, seen)...)
-	}
-	return out
-}
-
-// paramWord returns the parameter expansion that is the whole of word ($fn,
-// "${fn}", "${steps[@]}", ${fn:-check}), or nil when the word is anything
-// else or transforms the value (${fn#x}, ${#fn}, ${!fn}).
-func paramWord(word *syntax.Word) *syntax.ParamExp {
-	if word == nil || len(word.Parts) != 1 {
-		return nil
-	}
-	part := word.Parts[0]
-	if dq, ok := part.(*syntax.DblQuoted); ok && len(dq.Parts) == 1 {
-		part = dq.Parts[0]
-	}
-	pe, ok := part.(*syntax.ParamExp)
-	if !ok || pe.Param == nil || !isName(pe.Param.Value) || pe.Excl || pe.Length || pe.Width || pe.IsSet ||
-		pe.Flags != nil || pe.NestedParam != nil || len(pe.Modifiers) > 0 || pe.Slice != nil || pe.Repl != nil || pe.Names != 0 {
-		return nil
-	}
-	if pe.Exp != nil && paramDefault(pe) == nil {
-		return nil
-	}
-	return pe
-}
-
-// paramDefault returns the word of ${a:-word} or ${a:=word}, or nil.
-func paramDefault(pe *syntax.ParamExp) *syntax.Word {
-	if pe.Exp == nil {
-		return nil
-	}
-	switch pe.Exp.Op {
-	case syntax.DefaultUnset, syntax.DefaultUnsetOrNull, syntax.AssignUnset, syntax.AssignUnsetOrNull:
-		return pe.Exp.Word
-	}
-	return nil
-}
-
 // placeholder stands in a code string for a command substitution, whose
 // statements are audited where they stand in the script.
 const placeholder = "_"

@@ -87,13 +87,13 @@ func (w *walker) sqliteSQL(args []*syntax.Word) string {
 		case lit == "-cmd" || lit == "--cmd":
 			if i+1 < len(args) {
 				i++
-				b.WriteString(w.text(args[i]) + "\n")
+				b.WriteString(w.judged(args[i]))
 			}
 		case strings.HasPrefix(lit, "-") && !sawDB:
 		case !sawDB:
 			sawDB = true
 		default:
-			b.WriteString(w.text(args[i]) + "\n")
+			b.WriteString(w.judged(args[i]))
 		}
 	}
 	return b.String()
@@ -115,9 +115,9 @@ func (w *walker) heredocs(s *syntax.Stmt) string {
 	for _, r := range s.Redirs {
 		switch r.Op {
 		case syntax.Hdoc, syntax.DashHdoc:
-			b.WriteString(w.text(r.Hdoc) + "\n")
+			b.WriteString(w.judged(r.Hdoc))
 		case syntax.WordHdoc:
-			b.WriteString(w.text(r.Word) + "\n")
+			b.WriteString(w.judged(r.Word))
 		}
 	}
 	return b.String()
@@ -127,7 +127,7 @@ func (w *walker) heredocs(s *syntax.Stmt) string {
 func (w *walker) stdinFile(s *syntax.Stmt) string {
 	for _, r := range s.Redirs {
 		if r.Op == syntax.RdrIn {
-			return w.text(r.Word)
+			return w.judged(r.Word)
 		}
 	}
 	return ""
@@ -156,18 +156,17 @@ func opensslDigest(args []*syntax.Word) bool {
 }
 
 // output is what the producer side of a pipeline writes into the next command.
-func output(s *syntax.Stmt, src []byte) input {
+func (w *walker) output(s *syntax.Stmt) input {
 	if s == nil {
 		return input{}
 	}
 	if b, ok := s.Cmd.(*syntax.BinaryCmd); ok && (b.Op == syntax.Pipe || b.Op == syntax.PipeAll) {
-		return output(b.Y, src)
+		return w.output(b.Y)
 	}
 	call, ok := s.Cmd.(*syntax.CallExpr)
 	if !ok {
 		return input{}
 	}
-	w := &walker{src: src, state: &state{}}
 	i, name := command(call)
 	if i < 0 {
 		return input{}

@@ -18,10 +18,9 @@ type sources struct {
 	dirs    []string           // its directory up to the deploy directory
 	files   map[string]*loaded // by absolute path; nil when looked for and not read
 	present map[string]bool    // regular files looked for, read or not
-	vars    map[string][]pathDef
-	lookups int // files still to look for
-	bytes   int // bytes still to read
-	evals   int // path words still to evaluate
+	lookups int                // files still to look for
+	bytes   int                // bytes still to read
+	evals   int                // path words still to evaluate
 }
 
 // loaded is a sourced file, parsed.
@@ -29,13 +28,6 @@ type loaded struct {
 	w      *walker
 	f      *syntax.File
 	walked bool // its top level has been audited where a `.` runs it
-}
-
-// pathDef is a word assigned to a variable, in the text it was assigned in,
-// to resolve SCRIPT_DIR=$(dirname "$0") where the variable is used.
-type pathDef struct {
-	w    *walker
-	word *syntax.Word
 }
 
 // pathVal is a path a source word may name.
@@ -56,7 +48,7 @@ const (
 
 func newSources(name string, w *walker, f *syntax.File) *sources {
 	s := &sources{top: w, dirs: deployDirs(filepath.Dir(name)), files: map[string]*loaded{},
-		present: map[string]bool{}, vars: map[string][]pathDef{}, lookups: maxLookups, bytes: maxSourced, evals: maxEvals}
+		present: map[string]bool{}, lookups: maxLookups, bytes: maxSourced, evals: maxEvals}
 	if abs, err := filepath.Abs(name); err == nil {
 		s.files[abs] = &loaded{w: w, f: f, walked: true} // sourcing itself runs nothing new
 	}
@@ -346,7 +338,7 @@ func (w *walker) evalParam(pe *syntax.ParamExp, depth int) []pathVal {
 	case name == "BASH_SOURCE" && (pe.Index == nil || indexZero(pe.Index)):
 		base = []pathVal{{p: w.file.name, onDisk: true}}
 	case isName(name) && pe.Index == nil:
-		for _, d := range w.sources.vars[name] {
+		for _, d := range w.assigned[name] {
 			base = append(base, d.w.evalPath(d.word, depth+1)...)
 		}
 	default:

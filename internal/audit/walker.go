@@ -37,15 +37,20 @@ type state struct {
 	visited     map[string]bool // functions already walked as reachable unguarded
 	queue       []string
 	findings    []Finding
-	values      map[string][]string // literal values assigned to each variable
-	aliases     map[string][]string // variables assigned from another: a=$b
-	seen        map[codeKey]bool    // code strings already audited
-	reported    map[Finding]bool    // findings from code strings
-	codeBytes   int                 // bytes of code strings still to be parsed
-	codeStrings int                 // code strings still to be parsed
-	order       map[string]int      // files in the order they were read, to sort findings
-	sources     *sources            // nil when sourced files are not followed
-	unread      []Unread            // sourced files that could not be audited
+	values      map[string][]string  // literal values assigned to each variable
+	aliases     map[string][]string  // variables assigned from another: a=$b
+	assigned    map[string][]wordDef // words assigned to each variable, to expand where it is used
+	sizeVars    map[string]bool      // variables assigned a size tool's output: size=$(stat -c %s db)
+	numbers     map[string][]string  // constant arithmetic assigned: MAX=$((5 << 30))
+	seen        map[codeKey]bool     // code strings already audited
+	reported    map[Finding]bool     // findings from code strings
+	codeBytes   int                  // bytes of code strings still to be parsed
+	expandBytes int                  // bytes of variable expansions still to be made
+	expandSteps int                  // steps of variable expansions still to be taken
+	codeStrings int                  // code strings still to be parsed
+	order       map[string]int       // files in the order they were read, to sort findings
+	sources     *sources             // nil when sourced files are not followed
+	unread      []Unread             // sourced files that could not be audited
 }
 
 // scriptFile is a file the walkers read: the audited script or one it sources.
@@ -71,61 +76,10 @@ func (w *walker) run(f *syntax.File) {
 	}
 }
 
-// collect records the functions and the literal variable values of f. A
-// code string's functions do not replace the script's.
-func (w *walker) collect(f *syntax.File, replace bool) {
-	syntax.Walk(f, func(n syntax.Node) bool {
-		switch n := n.(type) {
-		case *syntax.FuncDecl:
-			if n.Name == nil {
-				break
-			}
-			if _, ok := w.funcs[n.Name.Value]; replace || !ok {
-				w.funcs[n.Name.Value] = funcDef{decl: n, w: w}
-			}
-		case *syntax.Assign:
-			if n.Name == nil {
-				break
-			}
-			if n.Value != nil {
-				w.assign(n.Name.Value, n.Value)
-				if w.sources != nil && len(w.sources.vars[n.Name.Value]) < maxValues {
-					w.sources.vars[n.Name.Value] = append(w.sources.vars[n.Name.Value], pathDef{w: w, word: n.Value})
-				}
-			}
-			if n.Array != nil {
-				for _, e := range n.Array.Elems {
-					if e.Value != nil {
-						w.assign(n.Name.Value, e.Value)
-					}
-				}
-			}
-		case *syntax.ForClause:
-			if it, ok := n.Loop.(*syntax.WordIter); ok && it.Name != nil {
-				for _, item := range it.Items {
-					w.assign(it.Name.Value, item)
-				}
-			}
-		}
-		return true
-	})
-}
-
-func (w *walker) assign(name string, value *syntax.Word) {
-	if pe := paramWord(value); pe != nil {
-		w.aliases[name] = append(w.aliases[name], pe.Param.Value)
-		if d := paramDefault(pe); d != nil {
-			w.values[name] = append(w.values[name], w.code(d))
-		}
-		return
-	}
-	w.values[name] = append(w.values[name], w.code(value))
-}
-
 func (w *walker) stmts(list []*syntax.Stmt, c ctx) {
 	for _, s := range list {
 		w.stmt(s, c, input{})
-		if !c.guarded && earlyExitGuard(s) {
+		if !c.guarded && w.earlyExitGuard(s) {
 			c.guarded = true
 		}
 	}
@@ -142,20 +96,27 @@ func (w *walker) stmt(s *syntax.Stmt, c ctx, in input) {
 		w.call(s, cmd, c, in)
 		w.nested(cmd, c)
 	case *syntax.IfClause:
-		seen := c.guarded
+		// A branch runs when its condition holds and every earlier one failed.
+		earlierFailed := c.guarded
 		for cl := cmd; cl != nil; cl = cl.Else {
-			w.stmts(cl.Cond, ctx{guarded: seen, fn: c.fn})
-			seen = seen || guardCond(cl.Cond)
-			w.stmts(cl.Then, ctx{guarded: seen, fn: c.fn})
+			w.stmts(cl.Cond, ctx{guarded: earlierFailed, fn: c.fn})
+			g := w.condGate(cl.Cond)
+			w.stmts(cl.Then, ctx{guarded: earlierFailed || g.ifTrue, fn: c.fn})
+			earlierFailed = earlierFailed || g.ifFalse
 		}
 	case *syntax.BinaryCmd:
 		switch cmd.Op {
 		case syntax.Pipe, syntax.PipeAll:
 			w.stmt(cmd.X, c, in)
-			w.stmt(cmd.Y, c, output(cmd.X, w.src))
+			w.stmt(cmd.Y, c, w.output(cmd.X))
 		default: // && and ||: the right side runs only as the left side decides
 			w.stmt(cmd.X, c, in)
-			w.stmt(cmd.Y, ctx{guarded: c.guarded || guardCond([]*syntax.Stmt{cmd.X}), fn: c.fn}, input{})
+			g := w.condGate([]*syntax.Stmt{cmd.X})
+			guarded := g.ifTrue
+			if cmd.Op == syntax.OrStmt {
+				guarded = g.ifFalse
+			}
+			w.stmt(cmd.Y, ctx{guarded: c.guarded || guarded, fn: c.fn}, input{})
 		}
 	case *syntax.Block:
 		w.stmts(cmd.Stmts, c)
@@ -341,13 +302,19 @@ func (w *walker) nodeText(n syntax.Node) string {
 	return string(w.src[a:b])
 }
 
+// words returns the text of args as judged, one per line.
 func (w *walker) words(args []*syntax.Word) string {
 	var b strings.Builder
 	for _, a := range args {
-		b.WriteString(w.text(a))
-		b.WriteByte('\n')
+		b.WriteString(w.judged(a))
 	}
 	return b.String()
+}
+
+// judged returns the text an op is judged by: the word as written, then
+// what it expands to, each on its own line.
+func (w *walker) judged(word *syntax.Word) string {
+	return w.text(word) + "\n" + w.expanded(word)
 }
 
 func isName(s string) bool {
