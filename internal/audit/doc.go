@@ -55,25 +55,42 @@
 // entrypoint.sh:3 (. /app/scripts/db.sh)"). Each file's top level is
 // audited once, so files that source themselves or each other end.
 //
-// What counts as a guard (best effort, either direction of the test):
-//   - a size test: -ge/-gt/-lt/-le (or (( > >= < <= ))) where one side is a
-//     stat/wc -c/du/ls/find result or a variable named like a size
-//     (size, bytes, threshold, limit, min, max); find -size; or a call to
-//     a function named like a size check (db_too_big, is_large_db);
+// Variables (best effort): the text an op is judged by (SQL arguments,
+// -cmd values, here-docs, piped echo text, hashed paths, one-liners) is
+// judged as written and with each variable replaced by every word the
+// script assigns it, through other variables, up to a few levels and a
+// budget of work; so `Q="PRAGMA integrity_check"; sqlite3 db "$Q"` is an
+// op. Single quotes expand nothing; a variable the script never assigns
+// stays as written.
+//
+// What counts as a guard (best effort):
+//   - a size test: -ge/-gt/-lt/-le (or (( > >= < <= ))) between a measured
+//     size (a stat/wc -c/du/ls/find result, a variable assigned one, or
+//     one named like a size: size, bytes) and a threshold (a number, a
+//     constant $((…)), or a variable named like one: threshold, limit,
+//     min, max, or assigned numbers). It guards only where it bounds the
+//     size from above, by at most 1 PiB: the then-branch of
+//     `[ size -lt T ]`, the else-branch of `[ size -gt T ]`, the code after
+//     `[ size -gt T ] && exit`. `[ size -gt 0 ]` holds for every database
+//     and guards nothing on its then-branch. find -size, or a call to a
+//     function named like a size check (db_too_big, is_large_db), guards
+//     either way;
 //   - an override variable: a name with ENFORCE, SKIP, ALLOW, ENABLE(D),
 //     DISABLE(D), FORCE, or the op's own name (BOOT_ENFORCE_INTEGRITY_CHECK);
 //   - a trusted-stamp call (trusted_stamp_match).
 //
-// The op is guarded when such a test is the condition of an enclosing if or
-// elif, or of an earlier branch of the same if chain (so the else branch of
-// a size check is guarded), a case on an override variable, the left side of
-// && or ||, or an early exit (`[ ... ] || return`, `if ...; then exit; fi`)
-// earlier in the same list of statements.
+// The op is guarded when such a test guards the branch it runs in: the
+// condition of an enclosing if or elif, or of an earlier branch of the same
+// if chain, a case on an override variable, the left side of && or ||, or
+// an early exit (`[ ... ] || return`, `if ...; then exit; fi`, exec CMD)
+// earlier in the same list of statements. Overrides and stamps guard both
+// ways: which way they run cannot be read from the script.
 //
 // The code is laid out by job: audit.go is the API (Audit, Script,
 // Finding); walker.go walks the syntax tree and decides what runs at boot;
 // wrappers.go looks past the commands that run another one; ops.go tells a
-// full-scan op from its command and input; codestrings.go audits strings
+// full-scan op from its command and input; vars.go records and expands
+// what the script assigns; codestrings.go audits strings
 // run as code and indirect calls; guards.go recognises size gates,
 // overrides and trusted stamps; source.go follows sourced files.
 package audit

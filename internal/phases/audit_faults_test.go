@@ -38,10 +38,8 @@ func TestFault_AuditGuardedLookingTraps(t *testing.T) {
 			got := r.readBack()
 			var finding string
 			for _, e := range kinds(got, journal.KindPrecondition) {
-				if e.Data["name"] == "boot_script" && e.Data["ok"] == false {
-					if fs, _ := e.Data["findings"].([]any); len(fs) > 0 {
-						finding, _ = fs[0].(string)
-					}
+				if d := data[journal.Precondition](e); d.Name == "boot_script" && !d.OK && len(d.Findings) > 0 {
+					finding = d.Findings[0]
 				}
 			}
 			if !strings.Contains(finding, "entrypoint.sh:4:") || !strings.Contains(finding, "integrity_check") {
