@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -88,19 +89,18 @@ func TestCrashDuringDeployThenResume(t *testing.T) {
 		return e.journalHas(journal.KindCommandOutput, "Visit your newly deployed app")
 	})
 
-	// Off a terminal, resume will not guess whether to deploy again.
+	// The machines all run the new image: the deploy finished, so resume
+	// goes on to the smoke walk, deploying nothing and asking nothing, and
+	// needs no --image.
 	r := e.run("resume")
-	wantCode(t, r, 2)
-	wantIn(t, "stderr", r.stderr, "--yes", "--redeploy")
-
-	r = e.run("resume", "--yes")
 	wantCode(t, r, 0)
+	wantIn(t, "stderr", r.stderr, "the deploy finished", "nothing is deployed")
 	_, evs := e.onlyJournal()
 	if n := kinds(evs)[journal.KindCommandStart]; n != 1 {
-		t.Errorf("resume --yes deployed again: %d command_start events", n)
+		t.Errorf("resume deployed again: %d command_start events", n)
 	}
 	if n := kinds(evs)[journal.KindSmokeResult]; n == 0 {
-		t.Error("resume --yes did not walk the smoke checks")
+		t.Error("resume did not walk the smoke checks")
 	}
 	if got := finalVerdict(t, evs); got != "RECOVERED" {
 		t.Errorf("resumed incident ended %s, want RECOVERED\n%s", got, r)
@@ -110,6 +110,40 @@ func TestCrashDuringDeployThenResume(t *testing.T) {
 	r = e.run("resume", "--yes")
 	wantCode(t, r, 0)
 	wantIn(t, "stdout", r.stdout, "already ended")
+}
+
+// TestCrashBeforeTheDeployReachedMachines kills jpops while flyctl has not
+// touched a machine: resume must not offer the smoke walk (it could only
+// fail) but the deploy again, behind the gate.
+func TestCrashBeforeTheDeployReachedMachines(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	s := e.startSim("db-boot-hang")
+	release := filepath.Join(t.TempDir(), "release")
+	flyctl, pidfile := flyctlWrapper(t, "while [ ! -e '"+release+"' ]; do sleep 0.05; done", "")
+	args := append([]string{"run", "--yes"}, deployArgs(s, deployDir(t, "entrypoint-guarded.sh"), flyctl)...)
+	killedMidway(t, e, args, "flyctl to start", func() bool { return readPid(pidfile) > 0 && e.journalHas(journal.KindCommandStart, "") })
+	if err := os.WriteFile(release, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	// Off a terminal, a deploy needs --yes; the refusal says what is true.
+	r := e.run("resume")
+	wantCode(t, r, 2)
+	wantIn(t, "stderr", r.stderr, "no machine runs a new image", "--yes")
+	if strings.Contains(r.stderr, "--image") {
+		t.Errorf("resume asks for --image though the Machines API has the answer:\n%s", r)
+	}
+
+	r = e.run("resume", "--yes")
+	wantCode(t, r, 0)
+	_, evs := e.onlyJournal()
+	if n := kinds(evs)[journal.KindCommandStart]; n != 2 {
+		t.Errorf("resume --yes after a deploy that reached no machine: %d command_start events, want 2", n)
+	}
+	if got := finalVerdict(t, evs); got != "RECOVERED" {
+		t.Errorf("resumed incident ended %s, want RECOVERED\n%s", got, r)
+	}
 }
 
 func TestCrashDuringHoldThenResume(t *testing.T) {

@@ -1,11 +1,9 @@
 package cli
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"os/exec"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -41,12 +39,15 @@ func NewCmdResume(f *Factory, runF func(*ResumeOptions) error) *cobra.Command {
 		Use:   "resume [ID|latest]",
 		Short: "Continue an interrupted incident from its journal",
 		Long: `Continues an incident whose jpops was interrupted or killed, from its journal
-alone. Phases 1–2 are read-only and run again. A deploy that finished is not
-repeated: the walk goes on to the smoke walk against the image it deployed.
-A deploy whose end is not on record (jpops was killed while flyctl ran) may
-have finished, so resume never runs it again without asking: on a terminal
-it asks; off one it needs --redeploy to run it again, or --yes to go straight
-to the smoke walk.
+and the Machines API. A deploy that finished is not repeated: the walk goes on
+to the smoke walk against the image it deployed, with no confirmation since
+nothing is deployed. When the journal cannot tell (jpops was killed while
+flyctl ran), the machines' images say: all on one new image means the deploy
+finished; some or none means it stopped, and the walk runs again with the
+deploy behind the gate. --image and --redeploy override that reading.
+
+Only one jpops holds an incident: resuming one that a running jpops holds is
+refused (exit 20), naming it.
 
 An incident that has already ended is not walked again: resume prints how it
 ended and exits with the code it ended with.` + walkExits,
@@ -136,65 +137,67 @@ func resumeRun(opts *ResumeOptions) error {
 		return usageError("%v", err)
 	}
 
-	deployed := st.DeployExited && st.DeployExitCode == 0
-	inDoubt := st.DeployInDoubt()
-	resumeImage := firstNonEmpty(opts.Image, st.Digest, st.Image)
-	if inDoubt && resumeImage == "" {
-		resumeImage = imageFromOutput(events)
+	fly, err := opts.FlyClient()
+	if err != nil {
+		return err
 	}
-	switch {
-	case deployed:
-		o.SkipDeploy, o.ResumeImage = true, resumeImage
-	case inDoubt && opts.Redeploy:
-		// Asked for explicitly: run the whole walk again, deploy included.
-	case inDoubt:
-		again, err := askRedeploy(env, st, wf.Yes)
-		if err != nil {
-			return err
-		}
-		if !again {
-			if resumeImage == "" {
-				return usageError("the deploy's image is not on record: pass --image REF (see flyctl releases -a %s --image), or --redeploy", st.App)
-			}
-			o.SkipDeploy, o.ResumeImage = true, resumeImage
-		}
+	o.Fly = fly
+	plan, err := planResume(opts.ctx, st, events, fly, opts.Image, opts.Redeploy)
+	if err != nil {
+		return err
+	}
+	o.ResumeReason = plan.Reason
+	if plan.Step == phases.ResumeSmoke {
+		o.SkipDeploy, o.ResumeImage = true, plan.Image
 	}
 	if !o.SkipDeploy || wf.Flyctl != "" {
 		if p, err := flyctl.Find(firstNonEmpty(wf.Flyctl, st.Flyctl), env.Getenv, exec.LookPath); err == nil {
 			o.Flyctl = []string{p}
 		}
 	}
+	if !wf.JSON {
+		fmt.Fprintf(env.IO.ErrOut, "jpops: resuming %s: %s\n", st.Incident, plan.Reason)
+	}
+	// Nothing to confirm when nothing will deploy: the smoke walk only
+	// reads, so it needs neither a terminal nor --yes.
+	if o.SkipDeploy {
+		wf.Yes = true
+	}
 	useTUI, err := wf.face(env.IO, "jpops resume asks for a typed confirmation before deploying, and there is no terminal to ask on: pass --yes to confirm in advance, or --dry-run to look without deploying")
 	if err != nil {
 		return err
 	}
-	fly, err := opts.FlyClient()
-	if err != nil {
-		return err
-	}
-	o.Fly = fly
 	w := &walk{opts: o, jsonOut: wf.JSON, tui: useTUI, journal: j, resume: true, lock: held.lock}
 	out, err := w.run(opts.ctx, env)
 	return finishWalk(env, w, out, err)
 }
 
-// askRedeploy settles a deploy whose end is not on record: --yes goes on to
-// the smoke walk (the safe choice: a second deploy is never implied), a
-// terminal asks, and anything else refuses.
-func askRedeploy(env walkEnv, st journal.ResumeState, yes bool) (bool, error) {
-	if yes {
-		return false, nil
+// planResume works out what is true now and the one step that can work:
+// --image and --redeploy are the operator's word over the plan; otherwise
+// the journal, and where it cannot tell, the Machines API decides.
+func planResume(ctx context.Context, st journal.ResumeState, events []journal.Event, fly flyapi.Client, image string, redeploy bool) (phases.ResumePlan, error) {
+	switch {
+	case redeploy:
+		return phases.ResumePlan{Step: phases.ResumeRedeploy, Reason: "--redeploy: phases 1–2 run again and the gate asks before the deploy runs again"}, nil
+	case image != "":
+		return phases.ResumePlan{Step: phases.ResumeSmoke, Image: image, Reason: "--image: on to the smoke walk against " + image + "; nothing is deployed"}, nil
 	}
-	if !env.IO.CanPrompt() {
-		return false, usageError("the deploy of incident %s started but its end is not on record, and there is no terminal to ask: pass --yes to go on to the smoke walk, or --redeploy to deploy again", st.Incident)
+	if st.Image == "" && st.Digest == "" {
+		// flyctl may have printed the image before jpops stopped.
+		st.Image = imageFromOutput(events)
 	}
-	fmt.Fprintf(env.IO.Out, "The deploy of incident %s started at %s but its end is not on record: it may have finished.\n", st.Incident, st.Started.UTC().Format("15:04:05 UTC"))
-	fmt.Fprintf(env.IO.Out, "Type %s to run it again, or press Enter to go straight to the smoke walk: ", st.App)
-	line, err := bufio.NewReader(env.IO.In).ReadString('\n')
-	if err != nil && line == "" {
-		return false, &ExitError{Code: verdict.ExitAborted, Err: fmt.Errorf("no answer: nothing was run")}
+	plan := phases.PlanResume(st, nil)
+	if plan.Step != phases.ResumeRedeploy || !st.DeployStarted {
+		return plan, nil
 	}
-	return strings.TrimSpace(line) == st.App, nil
+	machines, err := fly.ListMachines(ctx, st.App)
+	if err != nil {
+		if flyapi.IsAuth(err) {
+			return plan, err
+		}
+		return plan, fmt.Errorf("cannot tell whether the deploy of %s finished: listing its machines failed: %w; try again, or pass --image REF to verify an image you know, or --redeploy", st.Incident, err)
+	}
+	return phases.PlanResume(st, machines), nil
 }
 
 // imageFromOutput finds the image flyctl printed before jpops stopped.

@@ -63,16 +63,17 @@ type Options struct {
 	Concurrency int // parallel log fetches
 
 	// Phase 3.
-	Flyctl      []string // program and leading args of the flyctl to run
-	FlyctlEnv   []string // nil: the process environment
-	Dir         string
-	Force       bool
-	Yes         bool
-	DryRun      bool
-	Confirm     func(context.Context, Gate) (bool, error) // nil: no one can be asked
-	Interrupts  <-chan struct{}                           // operator's Ctrl-C during the deploy
-	SkipDeploy  bool                                      // resume: the deploy already ran
-	ResumeImage string                                    // resume: the image it deployed
+	Flyctl       []string // program and leading args of the flyctl to run
+	FlyctlEnv    []string // nil: the process environment
+	Dir          string
+	Force        bool
+	Yes          bool
+	DryRun       bool
+	Confirm      func(context.Context, Gate) (bool, error) // nil: no one can be asked
+	Interrupts   <-chan struct{}                           // operator's Ctrl-C during the deploy
+	SkipDeploy   bool                                      // resume: the deploy already ran
+	ResumeImage  string                                    // resume: the image it deployed
+	ResumeReason string                                    // resume: what is true now, journaled with "resumed"
 
 	// Phase 4.
 	SmokeURL string

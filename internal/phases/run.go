@@ -119,7 +119,11 @@ func Continue(ctx context.Context, o Options) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	if err := e.emit(journal.PhaseIncident, journal.Note{Text: "resumed"}); err != nil {
+	text := "resumed"
+	if o.ResumeReason != "" {
+		text += ": " + o.ResumeReason
+	}
+	if err := e.emit(journal.PhaseIncident, journal.Note{Text: text}); err != nil {
 		return Result{}, err
 	}
 	if !o.SkipDeploy {
