@@ -4,9 +4,16 @@
 package internal_test
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
+	"os"
 	"os/exec"
+	"path/filepath"
+	"slices"
+	"sort"
 	"strings"
 	"testing"
 )
@@ -19,14 +26,22 @@ type pkg struct {
 	Deps       []string
 }
 
-func listPackages(t *testing.T) map[string]pkg {
+// listPackages lists the packages of the module in dir, keyed by their path
+// inside it ("" for the module's root).
+func listPackages(t *testing.T, dir string) map[string]pkg {
 	t.Helper()
-	out, err := exec.Command("go", "list", "-json=ImportPath,Imports,Deps", module+"/...").Output()
+	cmd := exec.Command("go", "list", "-json=ImportPath,Imports,Deps", "./...")
+	cmd.Dir = dir
+	out, err := cmd.Output()
 	if err != nil {
-		t.Fatalf("go list: %v", err)
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			t.Fatalf("go list in %s: %v\n%s", dir, err, ee.Stderr)
+		}
+		t.Fatalf("go list in %s: %v", dir, err)
 	}
 	pkgs := map[string]pkg{}
-	dec := json.NewDecoder(strings.NewReader(string(out)))
+	dec := json.NewDecoder(bytes.NewReader(out))
 	for {
 		var p pkg
 		if err := dec.Decode(&p); err == io.EOF {
@@ -47,6 +62,11 @@ type rule struct {
 	forbid []string
 	why    string
 }
+
+// notUI are packages under a UI prefix that draw nothing: x/ansi parses
+// escape sequences, which redact strips from text headed for a journal or
+// a notification.
+var notUI = []string{"github.com/charmbracelet/x/ansi"}
 
 var ui = []string{"charm.land/", "github.com/charmbracelet/", "github.com/spf13/cobra", module + "/internal/tui", module + "/internal/cli"}
 
@@ -71,21 +91,28 @@ var rules = []rule{
 	{"internal/clock", true, []string{module + "/"}, "the clock is a leaf every layer may use"},
 }
 
-func TestImportRules(t *testing.T) {
-	pkgs := listPackages(t)
+// violations checks pkgs against rules, and that only the CLI imports the
+// simulator. A rule naming a package that is not there is a violation too:
+// a renamed package must not leave its rule checking nothing.
+func violations(pkgs map[string]pkg, rules []rule) []string {
+	var out []string
 	for _, r := range rules {
 		p, ok := pkgs[r.pkg]
 		if !ok {
-			continue // the package does not exist yet
+			out = append(out, fmt.Sprintf("the rule for %s names no package of the module (%s): fix or drop the rule", r.pkg, r.why))
+			continue
 		}
 		list := p.Imports
 		if r.deps {
 			list = p.Deps
 		}
 		for _, imp := range list {
+			if slices.ContainsFunc(notUI, func(p string) bool { return strings.HasPrefix(imp, p) }) {
+				continue
+			}
 			for _, f := range r.forbid {
 				if strings.HasPrefix(imp, f) {
-					t.Errorf("%s imports %s: %s", r.pkg, imp, r.why)
+					out = append(out, fmt.Sprintf("%s imports %s: %s", r.pkg, imp, r.why))
 				}
 			}
 		}
@@ -98,29 +125,70 @@ func TestImportRules(t *testing.T) {
 		}
 		for _, imp := range p.Imports {
 			if imp == module+"/internal/flysim" {
-				t.Errorf("%s imports the simulator; only drill and sim may", name)
+				out = append(out, fmt.Sprintf("%s imports the simulator; only drill and sim may", name))
 			}
 		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func TestImportRules(t *testing.T) {
+	for _, v := range violations(listPackages(t, "."+string(filepath.Separator)+".."), rules) {
+		t.Error(v)
 	}
 }
 
-// The rule checker must catch a violation, or it proves nothing.
+// The checker must catch a violation, or it proves nothing: it runs, as
+// above, on a module planted with violations, laid out as this one.
 func TestImportRulesCatchViolations(t *testing.T) {
-	fake := pkg{ImportPath: module + "/internal/phases", Deps: []string{"fmt", "charm.land/lipgloss/v2"}}
-	hit := false
-	for _, r := range rules {
-		if r.pkg != "internal/phases" || !r.deps {
-			continue
+	dir := t.TempDir()
+	files := map[string]string{
+		"go.mod":                    "module " + module + "\n\ngo 1.22\n",
+		"internal/tui/tui.go":       "package tui\n",
+		"internal/flysim/flysim.go": "package flysim\n",
+		"internal/phases/phases.go": "package phases\n\nimport _ \"" + module + "/internal/tui\"\n",
+		"internal/journal/j.go":     "package journal\n\nimport _ \"" + module + "/internal/phases\"\n",
+		"internal/watch/watch.go":   "package watch\n\nimport _ \"" + module + "/internal/flysim\"\n",
+		"internal/cli/cli.go":       "package cli\n\nimport _ \"" + module + "/internal/flysim\"\n",
+		"internal/notify/notify.go": "package notify\n",
+	}
+	for name, body := range files {
+		path := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
 		}
-		for _, imp := range fake.Deps {
-			for _, f := range r.forbid {
-				if strings.HasPrefix(imp, f) {
-					hit = true
-				}
-			}
+		if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
 		}
 	}
-	if !hit {
-		t.Fatal("a phases → lipgloss import was not flagged")
+	planted := []rule{
+		{"internal/phases", true, ui, "the engine never imports a UI"},
+		{"internal/journal", true, ui, "the journal is engine work"}, // only through phases: deps
+		{"internal/notify", true, ui, "notifiers are engine work"},   // clean
+		{"internal/gone", false, ui, "a package since renamed"},
+	}
+	got := violations(listPackages(t, dir), planted)
+	want := []string{
+		"internal/journal imports " + module + "/internal/tui: the journal is engine work",
+		"internal/phases imports " + module + "/internal/tui: the engine never imports a UI",
+		"internal/watch imports the simulator; only drill and sim may",
+		"the rule for internal/gone names no package of the module (a package since renamed): fix or drop the rule",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("violations:\n  %s\nwant:\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
+	}
+	// And the real rules, on the planted module, catch the same layering
+	// mistakes (and name the packages it lacks).
+	real := violations(listPackages(t, dir), rules)
+	for _, prefix := range []string{
+		"internal/phases imports " + module + "/internal/tui: ",
+		"internal/journal imports " + module + "/internal/tui: ",
+		"internal/watch imports the simulator",
+		"the rule for internal/flyapi names no package",
+	} {
+		if !slices.ContainsFunc(real, func(v string) bool { return strings.HasPrefix(v, prefix) }) {
+			t.Errorf("the real rules miss %q in the planted module:\n  %s", prefix, strings.Join(real, "\n  "))
+		}
 	}
 }
