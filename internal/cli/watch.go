@@ -17,9 +17,6 @@ import (
 	"github.com/jpops-dev/jpops/internal/watch"
 )
 
-// drainFor is how long a stopping watchdog waits for queued alerts to go out.
-const drainFor = 5 * time.Second
-
 // WatchOptions are the watch command's.
 type WatchOptions struct {
 	IO       *iostreams.IOStreams
@@ -35,6 +32,7 @@ type WatchOptions struct {
 	HangAfter time.Duration
 	Interval  time.Duration
 	Lookback  time.Duration
+	Heartbeat string // --heartbeat URL
 
 	ctx context.Context
 }
@@ -47,17 +45,23 @@ func NewCmdWatch(f *Factory, runF func(*WatchOptions) error) *cobra.Command {
 		Use:   "watch",
 		Short: "The watchdog: page when machines hang at boot, and again when they recover",
 		Long: `Follows the app's logs and its machines' health checks, and matches the same
-boot-op signatures as jpops diagnose. It pages once per machine and op when
-a full-scan boot op has run past its hang_after with no completion line
-(op integrity_check, quick_check, ...), or when a machine is started but
-failing its checks past its grace period (op "checks"); and once more when
-that clears. Every alert carries the ready 'jpops run -a APP --machine ID'.
+boot-op signatures as jpops diagnose. A machine is wedged when a full-scan
+boot op has run past its hang_after with no completion line (op
+integrity_check, quick_check, ...), or when it is started but failing its
+checks past its grace period (op "checks").
 
-Open alerts are kept in the state directory (watch/APP.json), so a
-restarted watchdog, or a --once run from cron, never pages twice for one
-hang. Alerts always go to standard output (NDJSON with --json) and to every
---notify target: telegram, webhook=URL, slack=URL or exec=CMD. A failing
-notifier gets a warning on stderr and never stops the watch.
+Pages are grouped per app: one page names every wedged machine, then an
+update follows when machines wedge or recover, and a recovery when none is
+left. Every page carries the ready 'jpops run -a APP' line. Pages go to
+standard output (NDJSON with --json) and to every --notify target:
+telegram, webhook=URL, slack=URL or exec=CMD.
+
+A page counts as sent only once its target confirmed it. What each target
+confirmed is kept in the state directory (watch/APP.json), so a restarted
+watchdog, or a --once run from cron, never pages twice for one hang, and a
+page that failed is sent, with the latest picture, by the next poll or run.
+Two watchdogs of one app take turns through a lock there and page once.
+--heartbeat URL pings a dead man's switch after each good round.
 
 --once polls a single time and exits with the verdict. Without --once the
 watch runs until SIGINT or SIGTERM (exit 130).
@@ -111,6 +115,11 @@ As a systemd service (jpops-watch.service):
 				}
 				opts.Notifiers = append(opts.Notifiers, n)
 			}
+			if opts.Heartbeat != "" {
+				if _, err := notify.ParseHeartbeat(opts.Heartbeat); err != nil {
+					return usageError("%v", err)
+				}
+			}
 			if runF != nil {
 				return runF(opts)
 			}
@@ -123,6 +132,7 @@ As a systemd service (jpops-watch.service):
 	cmd.Flags().StringArrayVar(&opts.Notify, "notify", nil, "also page through telegram, telegram=CHAT_ID, webhook=URL, slack=URL or exec=CMD (repeatable)")
 	cmd.Flags().DurationVar(&opts.HangAfter, "hang-after", 0, "alert when a boot op runs longer than this (default: the runbook's hang_after)")
 	cmd.Flags().DurationVar(&opts.Interval, "interval", watch.DefaultPoll, "poll the machines and logs this often")
+	cmd.Flags().StringVar(&opts.Heartbeat, "heartbeat", "", "after each good round, GET this URL (a healthchecks.io check or an Uptime Kuma push monitor), so a dead watchdog is noticed")
 	cmd.Flags().DurationVar(&opts.Lookback, "lookback", 0, "read logs this far back at start (default: 10m or twice the longest hang_after, and back to a failing machine's last start)")
 	return cmd
 }
@@ -138,22 +148,33 @@ func watchRun(opts *WatchOptions) error {
 	if err != nil {
 		return err
 	}
+	var beat func(context.Context) error
+	if opts.Heartbeat != "" {
+		hb, err := notify.ParseHeartbeat(opts.Heartbeat)
+		if err != nil {
+			return usageError("%v", err)
+		}
+		beat = hb.Ping
+	}
 	warn := func(msg string) { fmt.Fprintln(opts.IO.ErrOut, "jpops: warning: "+redact.String(msg)) }
-	d := notify.NewDispatcher(notify.Options{OnError: func(name string, err error) {
-		warn(fmt.Sprintf("notify %s: %v", name, err))
-	}}, notifiers...)
+	statePath := filepath.Join(dir, state.WatchDir, app+".json")
 	w, err := watch.New(watch.Config{
 		App: app, Runbook: rb, Fly: fly, Now: opts.Now, Poll: opts.Interval, HangAfter: opts.HangAfter,
-		Lookback: opts.Lookback, StatePath: filepath.Join(dir, state.WatchDir, app+".json"),
-		Send: d.Send, OnError: func(err error) { warn(err.Error()) },
+		Lookback: opts.Lookback, StatePath: statePath, Notifiers: notifiers, Heartbeat: beat,
+		OnError: func(err error) { warn(err.Error()) },
 	})
 	if err != nil {
-		drain(d)
 		return err
 	}
+	// What the watchdog would give up on if nobody ran it again.
+	defer func() {
+		for _, u := range w.Undelivered() {
+			warn(fmt.Sprintf("the %s page is not delivered (failing since %s: %s); it is kept in %s and sent by the next watch run",
+				u.Notifier, u.Since.UTC().Format(time.RFC3339), u.Err, statePath))
+		}
+	}()
 	if opts.Once {
 		v, _, err := w.Once(ctx)
-		drain(d)
 		if err != nil {
 			return err
 		}
@@ -164,17 +185,9 @@ func watchRun(opts *WatchOptions) error {
 	}
 	fmt.Fprintf(opts.IO.ErrOut, "jpops: watching %s every %s; Ctrl-C stops\n", app, opts.Interval)
 	err = w.Run(ctx)
-	drain(d)
 	if err != nil && ctx.Err() != nil {
 		fmt.Fprintln(opts.IO.ErrOut, "jpops: watch stopped")
 		return &ExitError{Code: verdict.ExitInterrupted, Silent: true, Err: err}
 	}
 	return err
-}
-
-// drain gives queued alerts a few seconds to go out.
-func drain(d *notify.Dispatcher) {
-	ctx, cancel := context.WithTimeout(context.Background(), drainFor)
-	defer cancel()
-	_ = d.Close(ctx)
 }

@@ -75,7 +75,7 @@ func TestWatchOnceExitCodes(t *testing.T) {
 		alerts   int
 	}{
 		{"healthy", 0, 0},
-		{"db-boot-hang", 10, 4},
+		{"db-boot-hang", 10, 1}, // one page naming both machines
 		{"other-failure", 12, 0},
 	} {
 		t.Run(tc.scenario, func(t *testing.T) {
@@ -93,6 +93,11 @@ func TestWatchOnceExitCodes(t *testing.T) {
 				var a notify.Alert
 				if err := json.Unmarshal(sc.Bytes(), &a); err != nil || a.Kind != notify.KindHang || a.App != sim.App() {
 					t.Errorf("stdout line %q is not a hang alert (%v)", sc.Text(), err)
+				}
+				for _, id := range sim.MachineIDs() {
+					if !strings.Contains(sc.Text(), id) {
+						t.Errorf("the page does not name machine %s: %s", id, sc.Text())
+					}
 				}
 				lines++
 			}
@@ -138,8 +143,8 @@ func TestWatchStopsOnCancel(t *testing.T) {
 	if code != 130 {
 		t.Errorf("exit %d, want 130; stderr %s", code, errOut)
 	}
-	if n := strings.Count(out.String(), "HANG "); n != 4 {
-		t.Errorf("%d hang lines, want 4:\n%s", n, out)
+	if n := strings.Count(out.String(), "HANG "); n != 1 || !strings.Contains(out.String(), "2 machine(s) stuck at boot") {
+		t.Errorf("%d hang lines, want 1 page for both machines:\n%s", n, out)
 	}
 	var st struct {
 		Open []struct{ Machine, Op string }

@@ -16,11 +16,55 @@ import (
 	"github.com/jpops-dev/jpops/internal/redact"
 )
 
-// Alert kinds.
+// Alert kinds. A grouped page (one for the whole app) is a hang when it is
+// the first page of an outage, an update when machines wedged or recovered
+// since the last page delivered, and a recovery when none is wedged any more.
 const (
 	KindHang     = "hang"
+	KindUpdate   = "update"
 	KindRecovery = "recovery"
 )
+
+// Wedge is one machine and boot op in a grouped page.
+type Wedge struct {
+	Machine    string        `json:"machine"`
+	Region     string        `json:"region,omitempty"`
+	Op         string        `json:"op"`
+	DB         string        `json:"db,omitempty"`
+	Since      time.Time     `json:"since,omitzero"`
+	RunningFor time.Duration `json:"-"`
+	Evidence   string        `json:"evidence,omitempty"`
+	New        bool          `json:"new,omitempty"` // not in the last page this notifier delivered
+}
+
+// wedgeJSON adds running_for_s to the wire form.
+type wedgeJSON struct {
+	Wedge
+	RunningForS float64 `json:"running_for_s"`
+}
+
+func wedgesJSON(ws []Wedge) []wedgeJSON {
+	if ws == nil {
+		return nil
+	}
+	out := make([]wedgeJSON, len(ws))
+	for i, w := range ws {
+		out[i] = wedgeJSON{Wedge: w, RunningForS: w.RunningFor.Seconds()}
+	}
+	return out
+}
+
+func wedgesFromJSON(ws []wedgeJSON) []Wedge {
+	if ws == nil {
+		return nil
+	}
+	out := make([]Wedge, len(ws))
+	for i, w := range ws {
+		out[i] = w.Wedge
+		out[i].RunningFor = time.Duration(w.RunningForS * float64(time.Second))
+	}
+	return out
+}
 
 // Alert is one page: what hangs, where, since when, the log line that shows
 // it and the command that starts the runbook.
@@ -38,23 +82,34 @@ type Alert struct {
 	Summary    string        // one human sentence: what, where, for how long
 	At         time.Time     // when the alert was raised
 	Drill      bool          // raised against the simulated platform
+
+	// A grouped page also names every machine wedged now (Wedged), those
+	// that recovered since the last page (Recovered), and those that wedged
+	// and recovered while no page could be delivered (Missed). The single
+	// machine fields above then describe the first of Wedged.
+	Wedged    []Wedge
+	Recovered []Wedge
+	Missed    []Wedge
 }
 
 // alertJSON is the wire form: snake_case, running_for_s in seconds.
 type alertJSON struct {
-	Kind        string    `json:"kind"`
-	App         string    `json:"app"`
-	Machine     string    `json:"machine,omitempty"`
-	Region      string    `json:"region,omitempty"`
-	Op          string    `json:"op,omitempty"`
-	DB          string    `json:"db,omitempty"`
-	Since       time.Time `json:"since,omitzero"`
-	RunningForS float64   `json:"running_for_s"`
-	Evidence    string    `json:"evidence,omitempty"`
-	Command     string    `json:"command,omitempty"`
-	Summary     string    `json:"summary"`
-	At          time.Time `json:"at,omitzero"`
-	Drill       bool      `json:"drill"`
+	Kind        string      `json:"kind"`
+	App         string      `json:"app"`
+	Machine     string      `json:"machine,omitempty"`
+	Region      string      `json:"region,omitempty"`
+	Op          string      `json:"op,omitempty"`
+	DB          string      `json:"db,omitempty"`
+	Since       time.Time   `json:"since,omitzero"`
+	RunningForS float64     `json:"running_for_s"`
+	Evidence    string      `json:"evidence,omitempty"`
+	Command     string      `json:"command,omitempty"`
+	Summary     string      `json:"summary"`
+	At          time.Time   `json:"at,omitzero"`
+	Drill       bool        `json:"drill"`
+	Wedged      []wedgeJSON `json:"wedged,omitempty"`
+	Recovered   []wedgeJSON `json:"recovered,omitempty"`
+	Missed      []wedgeJSON `json:"missed,omitempty"`
 }
 
 // MarshalJSON writes the snake_case wire form.
@@ -63,6 +118,7 @@ func (a Alert) MarshalJSON() ([]byte, error) {
 		Kind: a.Kind, App: a.App, Machine: a.Machine, Region: a.Region, Op: a.Op, DB: a.DB,
 		Since: a.Since, RunningForS: a.RunningFor.Seconds(), Evidence: a.Evidence,
 		Command: a.Command, Summary: a.Summary, At: a.At, Drill: a.Drill,
+		Wedged: wedgesJSON(a.Wedged), Recovered: wedgesJSON(a.Recovered), Missed: wedgesJSON(a.Missed),
 	})
 }
 
@@ -76,6 +132,7 @@ func (a *Alert) UnmarshalJSON(b []byte) error {
 		Kind: j.Kind, App: j.App, Machine: j.Machine, Region: j.Region, Op: j.Op, DB: j.DB,
 		Since: j.Since, RunningFor: time.Duration(j.RunningForS * float64(time.Second)),
 		Evidence: j.Evidence, Command: j.Command, Summary: j.Summary, At: j.At, Drill: j.Drill,
+		Wedged: wedgesFromJSON(j.Wedged), Recovered: wedgesFromJSON(j.Recovered), Missed: wedgesFromJSON(j.Missed),
 	}
 	return nil
 }
@@ -84,6 +141,19 @@ func (a *Alert) UnmarshalJSON(b []byte) error {
 func (a Alert) Redacted() Alert {
 	for _, s := range []*string{&a.Kind, &a.App, &a.Machine, &a.Region, &a.Op, &a.DB, &a.Evidence, &a.Command, &a.Summary} {
 		*s = redact.String(*s)
+	}
+	for _, list := range []*[]Wedge{&a.Wedged, &a.Recovered, &a.Missed} {
+		if *list == nil {
+			continue
+		}
+		out := make([]Wedge, len(*list))
+		for i, w := range *list {
+			for _, s := range []*string{&w.Machine, &w.Region, &w.Op, &w.DB, &w.Evidence} {
+				*s = redact.String(*s)
+			}
+			out[i] = w
+		}
+		*list = out
 	}
 	return a
 }
@@ -146,10 +216,48 @@ func (a Alert) Message() string {
 	if a.Evidence != "" {
 		b.WriteString("evidence: " + clip(a.Evidence, maxEvidence) + "\n")
 	}
+	if len(a.Wedged) > 1 || len(a.Recovered) > 0 || len(a.Missed) > 0 {
+		writeWedges(&b, "wedged", a.Wedged)
+		writeWedges(&b, "recovered", a.Recovered)
+		writeWedges(&b, "wedged and recovered while no page could be delivered", a.Missed)
+	}
 	if a.Command != "" && a.Kind != KindRecovery {
 		b.WriteString("next: " + a.Command + "\n")
 	}
 	return redact.String(strings.TrimRight(b.String(), "\n"))
+}
+
+// maxListed keeps a page of a whole fleet readable in chat (and below
+// Telegram's 4096 characters): the rest is counted, and every machine is in
+// the JSON form and in `jpops diagnose`.
+const maxListed = 20
+
+func writeWedges(b *strings.Builder, title string, ws []Wedge) {
+	if len(ws) == 0 {
+		return
+	}
+	fmt.Fprintf(b, "%s (%d):\n", title, len(ws))
+	for i, w := range ws {
+		if i == maxListed {
+			fmt.Fprintf(b, "  … and %d more\n", len(ws)-maxListed)
+			break
+		}
+		line := "  " + w.Machine
+		if w.Region != "" {
+			line += " (" + w.Region + ")"
+		}
+		line += " " + w.Op
+		if w.DB != "" {
+			line += " on " + w.DB
+		}
+		if w.RunningFor > 0 {
+			line += " for " + w.RunningFor.Round(time.Second).String()
+		}
+		if w.New {
+			line += " [new]"
+		}
+		b.WriteString(clip(line, 200) + "\n")
+	}
 }
 
 // maxEvidence keeps a chat message far below Telegram's 4096-character cap.

@@ -20,6 +20,22 @@ type Options struct {
 	OnError func(notifier string, err error)
 }
 
+func (opts Options) withDefaults() Options {
+	if opts.Attempts <= 0 {
+		opts.Attempts = 3
+	}
+	if len(opts.Backoff) == 0 {
+		opts.Backoff = []time.Duration{time.Second, 2 * time.Second, 4 * time.Second}
+	}
+	if opts.Timeout <= 0 {
+		opts.Timeout = 10 * time.Second
+	}
+	if opts.Buffer <= 0 {
+		opts.Buffer = 32
+	}
+	return opts
+}
+
 // ErrDropped is reported through OnError when a notifier's queue was full
 // and its oldest alert was dropped to make room.
 var ErrDropped = errors.New("queue full: oldest alert dropped")
@@ -47,22 +63,10 @@ type worker struct {
 
 // NewDispatcher starts one worker per notifier.
 func NewDispatcher(opts Options, notifiers ...Notifier) *Dispatcher {
-	if opts.Attempts <= 0 {
-		opts.Attempts = 3
-	}
-	if len(opts.Backoff) == 0 {
-		opts.Backoff = []time.Duration{time.Second, 2 * time.Second, 4 * time.Second}
-	}
-	if opts.Timeout <= 0 {
-		opts.Timeout = 10 * time.Second
-	}
-	if opts.Buffer <= 0 {
-		opts.Buffer = 32
-	}
-	d := &Dispatcher{opts: opts}
+	d := &Dispatcher{opts: opts.withDefaults()}
 	d.ctx, d.cancel = context.WithCancel(context.Background())
 	for _, n := range notifiers {
-		w := &worker{n: n, queue: make(chan Alert, opts.Buffer)}
+		w := &worker{n: n, queue: make(chan Alert, d.opts.Buffer)}
 		d.workers = append(d.workers, w)
 		d.wg.Add(1)
 		go d.run(w)
@@ -148,25 +152,33 @@ func (d *Dispatcher) reportDrops(w *worker) {
 
 // deliver tries a notifier up to Attempts times with backoff between tries.
 func (d *Dispatcher) deliver(n Notifier, a Alert) error {
+	return Deliver(d.ctx, n, a, d.opts)
+}
+
+// Deliver sends a through n, trying up to opts.Attempts times with backoff
+// between tries, and returns nil only when n confirmed delivery. It stops
+// early on a permanent error or when ctx ends.
+func Deliver(ctx context.Context, n Notifier, a Alert, opts Options) error {
+	opts = opts.withDefaults()
 	var err error
 	tries := 0
-	for attempt := 0; attempt < d.opts.Attempts; attempt++ {
+	for attempt := 0; attempt < opts.Attempts; attempt++ {
 		if attempt > 0 {
-			wait := d.opts.Backoff[min(attempt-1, len(d.opts.Backoff)-1)]
+			wait := opts.Backoff[min(attempt-1, len(opts.Backoff)-1)]
 			t := time.NewTimer(wait)
 			select {
 			case <-t.C:
-			case <-d.ctx.Done():
+			case <-ctx.Done():
 				t.Stop()
-				return fmt.Errorf("not delivered, shutting down after %d attempt(s): %w", tries, err)
+				return fmt.Errorf("not delivered, stopped after %d attempt(s): %w", tries, err)
 			}
 		}
-		ctx, cancel := context.WithTimeout(d.ctx, d.opts.Timeout)
-		err = n.Notify(ctx, a)
+		actx, cancel := context.WithTimeout(ctx, opts.Timeout)
+		err = n.Notify(actx, a)
 		cancel()
 		tries++
 		var perm *PermanentError
-		if err == nil || errors.As(err, &perm) || d.ctx.Err() != nil {
+		if err == nil || errors.As(err, &perm) || ctx.Err() != nil {
 			break
 		}
 	}

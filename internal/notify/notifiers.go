@@ -3,6 +3,8 @@ package notify
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -217,6 +219,7 @@ func (e *Exec) Notify(ctx context.Context, a Alert) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
+	start := time.Now()
 	cmd := exec.CommandContext(ctx, "sh", "-c", e.Command)
 	cmd.Env = append(os.Environ(), a.env()...)
 	// Only a short excerpt is ever shown, so keep only the head of a noisy command.
@@ -225,8 +228,13 @@ func (e *Exec) Notify(ctx context.Context, a Alert) error {
 	killGroup(cmd)
 	cmd.WaitDelay = time.Second
 	if err := cmd.Run(); err != nil {
-		if ctx.Err() != nil {
-			err = fmt.Errorf("%w after %s", ctx.Err(), timeout)
+		switch {
+		case errors.Is(ctx.Err(), context.DeadlineExceeded) && time.Since(start) >= timeout:
+			err = fmt.Errorf("killed at its %s timeout: %w", timeout, ctx.Err())
+		case ctx.Err() != nil:
+			// Stopped by the caller (a shutdown, the delivery's own deadline):
+			// say when, not the timeout it never reached.
+			err = fmt.Errorf("stopped after %s: %w", time.Since(start).Round(100*time.Millisecond), ctx.Err())
 		}
 		msg := redact.String(snippet(out.Bytes()))
 		if msg != "" {
@@ -249,4 +257,75 @@ func (h *headBuffer) Write(p []byte) (int, error) {
 		h.Buffer.Write(p[:min(len(p), room)])
 	}
 	return len(p), nil
+}
+
+// Key names a notifier and its target, for the watch state: which pages
+// each target has confirmed. It never holds the target itself (a webhook
+// URL is a secret), only a digest of it.
+func Key(n Notifier) string {
+	var target string
+	switch n := n.(type) {
+	case *Telegram:
+		target = n.BaseURL + "\x00" + n.ChatID
+	case *Webhook:
+		target = n.URL
+	case *Slack:
+		target = n.URL
+	case *Exec:
+		target = n.Command
+	}
+	if target == "" {
+		return n.Name()
+	}
+	sum := sha256.Sum256([]byte(target))
+	return n.Name() + "-" + hex.EncodeToString(sum[:6])
+}
+
+// Heartbeat pings a dead man's switch (a healthchecks.io check, an Uptime
+// Kuma push monitor) after each good round of the watchdog, so a watchdog
+// that died pages through the service that stopped hearing from it.
+type Heartbeat struct {
+	URL    string
+	Client *http.Client // http.DefaultClient when nil
+}
+
+// Ping sends one GET to the URL and wants a 2xx answer. Its errors name the
+// host only: the URL's path or query is the check's secret.
+func (h *Heartbeat) Ping(ctx context.Context) error {
+	c := h.Client
+	if c == nil {
+		c = http.DefaultClient
+	}
+	host := hostOf(h.URL)
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, h.URL, nil)
+	if err != nil {
+		return errors.New("bad heartbeat URL; check --heartbeat")
+	}
+	req.Header.Set("User-Agent", "jpops")
+	resp, err := c.Do(req)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return fmt.Errorf("heartbeat %s: %s", host, redact.String(err.Error()))
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("heartbeat %s: HTTP %d: %s", host, resp.StatusCode, redact.String(snippet(b)))
+	}
+	return nil
+}
+
+// ParseHeartbeat checks a --heartbeat URL and registers it as a secret.
+func ParseHeartbeat(raw string) (*Heartbeat, error) {
+	raw = strings.TrimSpace(raw)
+	if err := checkURL("heartbeat", "--heartbeat URL", raw); err != nil {
+		return nil, fmt.Errorf("--heartbeat: not an http(s) URL; use the ping URL of a healthchecks.io check or an Uptime Kuma push monitor")
+	}
+	redact.RegisterSecretURL(raw)
+	return &Heartbeat{URL: raw}, nil
 }

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -59,7 +60,7 @@ func TestAlertJSON(t *testing.T) {
 		t.Errorf("keys = %v, want exactly %d", m, len(want))
 	}
 	var back Alert
-	if err := json.Unmarshal(b, &back); err != nil || back != a {
+	if err := json.Unmarshal(b, &back); err != nil || !reflect.DeepEqual(back, a) {
 		t.Errorf("round trip = %+v, %v; want %+v", back, err, a)
 	}
 }
@@ -296,6 +297,14 @@ func TestExecFailures(t *testing.T) {
 	}
 	if d := time.Since(start); d > 5*time.Second {
 		t.Errorf("timed-out command took %s to stop", d)
+	}
+	// Stopped by its caller long before its own timeout: the message says
+	// when it was stopped, not the timeout it never reached.
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	err = (&Exec{Command: "sleep 30", Timeout: 30 * time.Second}).Notify(ctx, sampleAlert())
+	if err == nil || strings.Contains(err.Error(), "30s") || !strings.Contains(err.Error(), "stopped after") {
+		t.Errorf("err = %v, want \"stopped after\" and no claim of its 30s timeout", err)
 	}
 }
 

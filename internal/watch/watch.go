@@ -18,6 +18,7 @@ import (
 	"github.com/jpops-dev/jpops/internal/flyapi"
 	"github.com/jpops-dev/jpops/internal/health"
 	"github.com/jpops-dev/jpops/internal/notify"
+	"github.com/jpops-dev/jpops/internal/redact"
 	"github.com/jpops-dev/jpops/internal/state"
 	"github.com/jpops-dev/jpops/internal/verdict"
 	"github.com/jpops-dev/jpops/runbook"
@@ -56,10 +57,20 @@ type Config struct {
 	Poll      time.Duration                                    // default DefaultPoll
 	HangAfter time.Duration                                    // overrides every op's hang_after when > 0
 	StatePath string                                           // open alerts; "" keeps them in memory only
-	Send      func(notify.Alert)                               // must not block; nil drops alerts
+	Send      func(notify.Alert)                               // hears each machine's change (wedged, recovered); must not block
 	OnError   func(error)                                      // transient errors, retried next poll
 	Lookback  time.Duration                                    // default max(DefaultLookback, 2×longest hang_after)
 	Drill     bool                                             // alerts say they come from a drill
+
+	// Notifiers get the grouped pages (see page.go), each page delivered
+	// within the round through Deliver (default: notify.Deliver with
+	// Delivery's attempts, backoff and timeout).
+	Notifiers []notify.Notifier
+	Delivery  notify.Options
+	Deliver   func(ctx context.Context, n notify.Notifier, a notify.Alert) error
+	// Heartbeat, when set, is called after each good round (machines and
+	// logs read, every page delivered): a dead man's switch for the watchdog.
+	Heartbeat func(ctx context.Context) error
 }
 
 // Watcher follows one app. It is not safe for concurrent use.
@@ -72,6 +83,8 @@ type Watcher struct {
 	polled  bool            // a poll has listed the machines once
 	listed  map[string]bool // active machines of the last listing
 	lastErr error           // the last poll's first transient error
+	sent    map[string]*sentState
+	once    bool // a --once run: errors are returned, not retried
 }
 
 // OpenAlert is one alert raised and not yet recovered, as kept in the state file.
@@ -82,12 +95,15 @@ type OpenAlert struct {
 	DB       string    `json:"db,omitempty"`
 	Since    time.Time `json:"since"`
 	RaisedAt time.Time `json:"raised_at"`
+	Evidence string    `json:"evidence,omitempty"`
 }
 
-// fileState is the state file: the app's open alerts.
+// fileState is the state file: the app's open alerts, and what each
+// notifier target has confirmed (keyed by notify.Key).
 type fileState struct {
-	App  string      `json:"app"`
-	Open []OpenAlert `json:"open"`
+	App  string                `json:"app"`
+	Open []OpenAlert           `json:"open"`
+	Sent map[string]*sentState `json:"sent,omitempty"`
 }
 
 // New checks cfg and loads the open alerts from cfg.StatePath.
@@ -122,18 +138,16 @@ func New(cfg Config) (*Watcher, error) {
 	if cfg.OnError == nil {
 		cfg.OnError = func(error) {}
 	}
-	w := &Watcher{cfg: cfg, eng: bootlog.New(cfg.Runbook), open: map[string]OpenAlert{}, listed: map[string]bool{}}
+	if cfg.Deliver == nil {
+		opts := cfg.Delivery
+		cfg.Deliver = func(ctx context.Context, n notify.Notifier, a notify.Alert) error {
+			return notify.Deliver(ctx, n, a, opts)
+		}
+	}
+	w := &Watcher{cfg: cfg, eng: bootlog.New(cfg.Runbook), open: map[string]OpenAlert{}, listed: map[string]bool{}, sent: map[string]*sentState{}}
 	w.eng.SetHangAfter(cfg.HangAfter)
-	if cfg.StatePath != "" {
-		var fs fileState
-		if err := state.LoadJSON(cfg.StatePath, &fs); err != nil {
-			return nil, err
-		}
-		if fs.App == "" || fs.App == cfg.App {
-			for _, a := range fs.Open {
-				w.open[key(a.Machine, a.Op)] = a
-			}
-		}
+	if err := w.reload(); err != nil {
+		return nil, err
 	}
 	return w, nil
 }
@@ -171,7 +185,7 @@ func compare(a, b string) int {
 // or the state file cannot be written.
 func (w *Watcher) Run(ctx context.Context) error {
 	for {
-		if _, _, err := w.poll(ctx); err != nil {
+		if _, _, err := w.round(ctx); err != nil {
 			return err
 		}
 		if err := w.cfg.Sleep(ctx, w.cfg.Poll); err != nil {
@@ -196,12 +210,46 @@ func (w *Watcher) Run(ctx context.Context) error {
 //
 // A transient API error is returned, not retried: cron runs again.
 func (w *Watcher) Once(ctx context.Context) (verdict.Verdict, []notify.Alert, error) {
-	v, alerts, err := w.poll(ctx)
+	w.once = true
+	v, alerts, err := w.round(ctx)
 	if err == nil {
 		err = w.lastErr
 	}
 	if err != nil {
 		return "", alerts, err
+	}
+	return v, alerts, nil
+}
+
+// round is one poll and its pages, under the app's watch lock: the state
+// another watchdog of the app saved is read first, and this one's saved
+// before the lock is let go.
+func (w *Watcher) round(ctx context.Context) (verdict.Verdict, []notify.Alert, error) {
+	unlock, err := w.lockState(ctx)
+	if err != nil {
+		return "", nil, err
+	}
+	defer unlock()
+	if err := w.reload(); err != nil {
+		return "", nil, err
+	}
+	v, alerts, err := w.poll(ctx)
+	if err != nil {
+		if serr := w.save(); serr != nil {
+			w.cfg.OnError(serr)
+		}
+		return v, alerts, err
+	}
+	// Pages owed from earlier rounds go out even when this poll could not
+	// read the machines: the open set they describe is unchanged.
+	delivered := w.deliverPages(ctx, w.cfg.Now())
+	if err := w.save(); err != nil {
+		return v, alerts, err
+	}
+	if w.cfg.Heartbeat != nil && delivered && w.lastErr == nil && v != "" && ctx.Err() == nil {
+		if err := w.cfg.Heartbeat(ctx); err != nil {
+			w.cfg.OnError(fmt.Errorf("heartbeat: %w", err))
+		}
 	}
 	return v, alerts, nil
 }
@@ -223,7 +271,9 @@ func (w *Watcher) poll(ctx context.Context) (verdict.Verdict, []notify.Alert, er
 		if w.lastErr == nil {
 			w.lastErr = err
 		}
-		w.cfg.OnError(err)
+		if !w.once { // a --once run returns the error: said once, by its caller
+			w.cfg.OnError(fmt.Errorf("%w (retrying next poll)", err))
+		}
 	}
 	machines, err := w.cfg.Fly.ListMachines(ctx, w.cfg.App)
 	listed := err == nil
@@ -231,7 +281,7 @@ func (w *Watcher) poll(ctx context.Context) (verdict.Verdict, []notify.Alert, er
 		if fatal(err, w.polled) || ctx.Err() != nil {
 			return "", nil, err
 		}
-		report(fmt.Errorf("watch: list machines of %s: %w (retrying next poll)", w.cfg.App, err))
+		report(fmt.Errorf("watch: %w", err)) // the client's error names the call and the app
 	}
 	now := w.cfg.Now()
 	views := map[string]machineView{}
@@ -264,7 +314,7 @@ func (w *Watcher) poll(ctx context.Context) (verdict.Verdict, []notify.Alert, er
 			if flyapi.IsAuth(err) || ctx.Err() != nil {
 				return "", nil, err
 			}
-			report(fmt.Errorf("watch: read logs of %s: %w (retrying next poll)", w.cfg.App, err))
+			report(fmt.Errorf("watch: read logs of %s: %w", w.cfg.App, err))
 		}
 	}
 	if !listed {
@@ -354,11 +404,12 @@ func (w *Watcher) evaluate(views map[string]machineView, findings []bootlog.Find
 		case f.Status == bootlog.Hung && (!isOpen || f.StartedAt.After(open.Since)) && (!known || v.health != "healthy"):
 			// A later boot that wedged again (a redeploy that did not fix
 			// it) pages again: the alert open is about a boot that is gone.
-			w.open[k] = OpenAlert{Machine: f.Machine, Op: f.Op, Region: f.Region, DB: f.DB, Since: f.StartedAt, RaisedAt: now}
+			w.open[k] = OpenAlert{Machine: f.Machine, Op: f.Op, Region: f.Region, DB: f.DB, Since: f.StartedAt, RaisedAt: now, Evidence: redact.String(f.StartLine)}
 			emit(w.hangAlert(f, isOpen))
 		case f.Status == bootlog.Completed && isOpen:
 			a := w.open[k]
 			delete(w.open, k)
+			w.closed(a)
 			emit(recovery(a, now, f.CompletionLine, fmt.Sprintf("%s completed", f.Op)))
 		}
 	}
@@ -372,7 +423,7 @@ func (w *Watcher) evaluate(views map[string]machineView, findings []bootlog.Find
 		v := views[id]
 		k := key(id, OpChecks)
 		if open, isOpen := w.open[k]; v.health == "signature" && (!isOpen || v.lastStart.After(open.Since)) {
-			w.open[k] = OpenAlert{Machine: id, Op: OpChecks, Region: v.m.Region, Since: v.lastStart, RaisedAt: now}
+			w.open[k] = OpenAlert{Machine: id, Op: OpChecks, Region: v.m.Region, Since: v.lastStart, RaisedAt: now, Evidence: redact.String(checksLine(v.m))}
 			emit(w.checksAlert(v, now, isOpen))
 		}
 	}
@@ -382,9 +433,11 @@ func (w *Watcher) evaluate(views map[string]machineView, findings []bootlog.Find
 		switch {
 		case known && v.health == "healthy":
 			delete(w.open, key(a.Machine, a.Op))
+			w.closed(a)
 			emit(recovery(a, now, checksLine(v.m), "its checks pass again"))
 		case !known:
 			delete(w.open, key(a.Machine, a.Op))
+			w.closed(a)
 			emit(recovery(a, now, "", "the machine is no longer an active machine of the app"))
 		}
 	}
@@ -479,7 +532,7 @@ func (w *Watcher) save() error {
 	if w.cfg.StatePath == "" || !w.dirty {
 		return nil
 	}
-	if err := state.SaveJSON(w.cfg.StatePath, fileState{App: w.cfg.App, Open: w.Open()}); err != nil {
+	if err := state.SaveJSON(w.cfg.StatePath, fileState{App: w.cfg.App, Open: w.Open(), Sent: w.sent}); err != nil {
 		return fmt.Errorf("watch: %w", err)
 	}
 	w.dirty = false
