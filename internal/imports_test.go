@@ -79,6 +79,8 @@ var rules = []rule{
 	{"internal/flyctl", true, ui, "running flyctl is engine work"},
 	{"internal/journal", true, ui, "the journal is engine work"},
 	{"internal/audit", true, ui, "the audit is engine work"},
+	{"internal/audit", false, []string{module + "/internal/audit/auditfmt"}, "the audit finds; how a report is written for CI is auditfmt's job, above it"},
+	{"internal/audit/auditfmt", true, append(ui, module+"/internal/phases", "net/http"), "writing SARIF and workflow commands is plain text out of a report"},
 	{"internal/lock", true, ui, "the incident lock is engine work"},
 	{"internal/notify", true, ui, "notifiers are engine work"},
 	{"internal/watch", true, ui, "the watchdog runs headless"},
