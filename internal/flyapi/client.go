@@ -16,6 +16,7 @@ import (
 	"github.com/jpops-dev/jpops/internal/build"
 	"github.com/jpops-dev/jpops/internal/clock"
 	"github.com/jpops-dev/jpops/internal/redact"
+	"golang.org/x/time/rate"
 )
 
 // Client is everything jpops reads from Fly: an app's machines and its
@@ -49,14 +50,26 @@ type Config struct {
 	// read against). Default: the wall clock; a drill gives its simulated
 	// one. Per-request timeouts stay on the wall clock: they bound real I/O.
 	Clock clock.Clock
+	// MaxInFlight bounds each API's requests in flight; the bound adapts
+	// down on 429 and back up. Default DefaultMaxInFlight. The default
+	// transport keeps as many idle connections per host.
+	MaxInFlight int
+	// MachinesPerSecond is the most Machines API requests a second, with a
+	// burst of two. Default DefaultMachinesPerSecond; negative: no bound.
+	MachinesPerSecond float64
 }
 
 // Defaults.
 const (
 	DefaultTimeout    = 15 * time.Second
 	DefaultMaxRetries = 5
-	maxRetryAfter     = 30 * time.Second
-	maxBodyBytes      = 32 << 20
+	// DefaultMachinesPerSecond is half the Machines API's documented limit of
+	// one request a second per action and app (burst 3); jpops's list of
+	// machines is one such action.
+	DefaultMachinesPerSecond = 0.5
+	machinesBurst            = 2
+	maxRetryAfter            = 30 * time.Second
+	maxBodyBytes             = 32 << 20
 )
 
 // HTTPClient talks to the Fly Machines API and logs API over HTTP. It is
@@ -71,6 +84,8 @@ type HTTPClient struct {
 	maxRetries   int
 	backoff      func(int) time.Duration
 	clock        clock.Clock
+	limits       map[string]*inflight // by op.api
+	machinesRate *rate.Limiter        // nil: no bound
 	red          *redact.Redactor
 }
 
@@ -102,8 +117,19 @@ func New(cfg Config) (*HTTPClient, error) {
 	if c.clock == nil {
 		c.clock = clock.Wall
 	}
+	maxInFlight := cfg.MaxInFlight
+	if maxInFlight <= 0 {
+		maxInFlight = DefaultMaxInFlight
+	}
 	if c.hc == nil {
-		c.hc = &http.Client{}
+		c.hc = &http.Client{Transport: transport(maxInFlight)}
+	}
+	c.limits = map[string]*inflight{"machines": newInflight(c.clock, maxInFlight), "logs": newInflight(c.clock, maxInFlight)}
+	switch perSec := cfg.MachinesPerSecond; {
+	case perSec == 0:
+		c.machinesRate = rate.NewLimiter(DefaultMachinesPerSecond, machinesBurst)
+	case perSec > 0:
+		c.machinesRate = rate.NewLimiter(rate.Limit(perSec), machinesBurst)
 	}
 	if c.timeout <= 0 {
 		c.timeout = DefaultTimeout
@@ -126,6 +152,18 @@ func New(cfg Config) (*HTTPClient, error) {
 	// prefix (from -t or config.yml) is known to it only through this.
 	redact.Register(StripScheme(cfg.Token), auth)
 	return c, nil
+}
+
+// transport reuses connections: as many idle ones per host as requests in
+// flight (net/http keeps 2), so a busy diagnose does not open a connection,
+// and against the real API a TLS handshake, per request. HTTP/2 is used
+// where the server offers it.
+func transport(maxInFlight int) *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = maxInFlight
+	t.MaxIdleConns = max(t.MaxIdleConns, 2*maxInFlight) // two hosts
+	t.ForceAttemptHTTP2 = true
+	return t
 }
 
 // baseURL keeps scheme and host (and the path, if keepPath).
@@ -220,10 +258,32 @@ func (c *HTTPClient) get(ctx context.Context, o op, u string, timeout time.Durat
 	if pu, err := url.Parse(u); err == nil {
 		host = pu.Host
 	}
+	limit := c.limits[o.api]
 	for attempt := 1; ; attempt++ {
+		slot, err := limit.acquire(ctx)
+		if err == nil {
+			err = c.waitRate(ctx, o.api)
+			if err != nil {
+				limit.release(slot, outcomeOther, 0)
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", o, err)
+		}
 		status, hdr, body, err := c.once(ctx, u, timeout)
 		if ctx.Err() != nil {
+			limit.release(slot, outcomeOther, 0)
 			return fmt.Errorf("%s: %w", o, ctx.Err())
+		}
+		var limited time.Duration
+		switch {
+		case err != nil || transientStatus(status):
+			limit.release(slot, outcomeOther, 0)
+		case status == http.StatusTooManyRequests:
+			limited = retryAfter(hdr.Get("Retry-After"), c.clock.Now())
+			limit.release(slot, outcomeLimited, limited)
+		default:
+			limit.release(slot, outcomeOK, 0)
 		}
 		var failure error
 		var wait time.Duration
@@ -240,7 +300,12 @@ func (c *HTTPClient) get(ctx context.Context, o op, u string, timeout time.Durat
 			}
 			return nil
 		case status == http.StatusTooManyRequests:
-			wait = retryAfter(hdr.Get("Retry-After"), c.clock.Now())
+			// Retry-After, and a jitter so the requests it turned away
+			// do not all come back at once.
+			wait = limited
+			if wait > 0 {
+				wait += rand.N(c.backoff(attempt-1)/2 + 1)
+			}
 			failure = c.apiError(o, status, hdr, body, attempt)
 		case transientStatus(status):
 			failure = c.apiError(o, status, hdr, body, attempt)
@@ -257,6 +322,22 @@ func (c *HTTPClient) get(ctx context.Context, o op, u string, timeout time.Durat
 			return fmt.Errorf("%s: %w", o, err)
 		}
 	}
+}
+
+// waitRate waits for the Machines API's rate bound, on the client's clock.
+func (c *HTTPClient) waitRate(ctx context.Context, api string) error {
+	if api != "machines" || c.machinesRate == nil {
+		return nil
+	}
+	now := c.clock.Now()
+	r := c.machinesRate.ReserveN(now, 1)
+	if d := r.DelayFrom(now); d > 0 {
+		if err := c.clock.Sleep(ctx, d); err != nil {
+			r.CancelAt(c.clock.Now())
+			return err
+		}
+	}
+	return nil
 }
 
 // transientStatus is a status worth asking again for a read: 408 and every

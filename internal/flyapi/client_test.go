@@ -31,28 +31,31 @@ func newClient(t *testing.T, srv *httptest.Server, cfg Config) (*HTTPClient, *[]
 	if cfg.UserAgent == "" {
 		cfg.UserAgent = "jpops/1.2.3"
 	}
+	if cfg.MachinesPerSecond == 0 {
+		cfg.MachinesPerSecond = -1 // these tests count the retry waits alone
+	}
+	rc := &recordingClock{Manual: clock.NewManual(time.Now())}
+	cfg.Clock = rc
 	c, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	rc := &recordingClock{}
 	c.backoff = func(attempt int) time.Duration { return time.Duration(attempt+1) * time.Millisecond }
-	c.clock = rc
 	return c, &rc.sleeps
 }
 
-// recordingClock records the waits asked of it and returns at once.
+// recordingClock is a manual clock that records the waits asked of it.
 type recordingClock struct {
+	*clock.Manual
 	mu     sync.Mutex
 	sleeps []time.Duration
 }
 
-func (*recordingClock) Now() time.Time { return time.Now() }
 func (r *recordingClock) Sleep(ctx context.Context, d time.Duration) error {
 	r.mu.Lock()
 	r.sleeps = append(r.sleeps, d)
 	r.mu.Unlock()
-	return ctx.Err()
+	return r.Manual.Sleep(ctx, d)
 }
 
 func TestListMachines(t *testing.T) {
@@ -288,11 +291,25 @@ func TestRetries(t *testing.T) {
 					t.Errorf("calls = %d, err = %v; want 4 attempts", calls.Load(), err)
 				}
 			}
-			if fmt.Sprint(*sleeps) != fmt.Sprint(want) {
+			if !sameWaits(*sleeps, want) {
 				t.Errorf("sleeps = %v, want %v", *sleeps, want)
 			}
 		})
 	}
+}
+
+// sameWaits compares waits, allowing the jitter a Retry-After gets (half
+// the test backoff, at most 5 ms).
+func sameWaits(got, want []time.Duration) bool {
+	if len(got) != len(want) {
+		return false
+	}
+	for i := range got {
+		if got[i] < want[i] || got[i] > want[i]+5*time.Millisecond {
+			return false
+		}
+	}
+	return true
 }
 
 func TestConnectionReset(t *testing.T) {

@@ -23,7 +23,8 @@ func simClient(t *testing.T, scenario string) (*flyapi.HTTPClient, *flysim.Serve
 	}
 	srv := httptest.NewServer(sim.Handler())
 	t.Cleanup(srv.Close)
-	c, err := flyapi.New(flyapi.Config{MachinesBaseURL: srv.URL, LogsBaseURL: srv.URL, Token: "fo1_simtoken", Backoff: func(int) time.Duration { return time.Millisecond }})
+	c, err := flyapi.New(flyapi.Config{MachinesBaseURL: srv.URL, LogsBaseURL: srv.URL, Token: "fo1_simtoken", Backoff: func(int) time.Duration { return time.Millisecond },
+		MachinesPerSecond: -1}) // these tests list faster than the real API allows
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -43,7 +43,8 @@ func newRigB(t testing.TB, scenario string) *rig {
 	srv := httptest.NewServer(sim.Handler())
 	t.Cleanup(srv.Close)
 	fly, err := flyapi.New(flyapi.Config{MachinesBaseURL: srv.URL, LogsBaseURL: srv.URL, Token: simToken,
-		Backoff: func(int) time.Duration { return time.Millisecond }})
+		Backoff:           func(int) time.Duration { return time.Millisecond },
+		MachinesPerSecond: -1}) // these tests poll faster than the real API allows
 	if err != nil {
 		t.Fatal(err)
 	}

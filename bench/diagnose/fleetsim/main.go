@@ -3,6 +3,11 @@
 // prints the base URL and token on one line, then serves until it is
 // interrupted or terminated.
 //
+// With -limit N it is a rate-limited API: a request that arrives while N
+// are in flight is answered 429 at once, with -retry-after as Retry-After
+// when set. GET /_bench/stats reports (and with ?reset=1 zeroes) the
+// requests, 429s, most in flight and connections opened since the last reset.
+//
 // The simulator builds every machine's logs for each logs request, which
 // with 200 machines makes the server, not the client, the bottleneck. So
 // fleetsim reads each machine's logs from the simulator once at start and
@@ -18,6 +23,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -25,6 +31,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -51,6 +58,8 @@ type page struct {
 func main() {
 	machines := flag.Int("machines", 200, "machines in the app")
 	delay := flag.Duration("delay", 50*time.Millisecond, "added latency of every Fly API request")
+	limit := flag.Int("limit", 0, "answer 429 to a request arriving while this many are in flight (0: never)")
+	retryAfter := flag.String("retry-after", "", "Retry-After header of the 429s (empty: none)")
 	flag.Parse()
 	s, err := flysim.New(flysim.Options{Token: token, Start: time.Now().UTC()})
 	if err != nil {
@@ -64,7 +73,26 @@ func main() {
 		fmt.Fprintln(os.Stderr, "fleetsim: reading the simulator's logs:", err)
 		os.Exit(1)
 	}
+	var st stats
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/_bench/stats" {
+			st.serve(w, r.URL.Query().Get("reset") == "1")
+			return
+		}
+		n := st.inFlight.Add(1)
+		defer st.inFlight.Add(-1)
+		st.requests.Add(1)
+		if *limit > 0 && n > int64(*limit) {
+			st.limited.Add(1)
+			if *retryAfter != "" {
+				w.Header().Set("Retry-After", *retryAfter)
+			}
+			w.WriteHeader(http.StatusTooManyRequests)
+			io.WriteString(w, `{"error":"rate limit exceeded"}`)
+			return
+		}
+		for m := st.maxInFlight.Load(); n > m && !st.maxInFlight.CompareAndSwap(m, n); m = st.maxInFlight.Load() {
+		}
 		time.Sleep(*delay)
 		if strings.HasPrefix(r.URL.Path, "/api/") && strings.HasSuffix(r.URL.Path, "/logs") {
 			serveLogs(w, r, logs)
@@ -72,12 +100,35 @@ func main() {
 		}
 		sim.ServeHTTP(w, r)
 	})
-	srv := httptest.NewServer(h)
+	srv := httptest.NewUnstartedServer(h)
+	srv.Config.ConnState = func(_ net.Conn, cs http.ConnState) {
+		if cs == http.StateNew {
+			st.conns.Add(1)
+		}
+	}
+	srv.Start()
 	fmt.Println(srv.URL, token)
 	stop := make(chan os.Signal, 1)
 	signal.Notify(stop, os.Interrupt, syscall.SIGTERM)
 	<-stop
 	srv.Close()
+}
+
+// stats counts what the server saw.
+type stats struct {
+	inFlight, requests, limited, maxInFlight, conns atomic.Int64
+}
+
+func (st *stats) serve(w http.ResponseWriter, reset bool) {
+	out := map[string]int64{"requests": st.requests.Load(), "limited": st.limited.Load(), "max_in_flight": st.maxInFlight.Load(), "connections": st.conns.Load()}
+	if reset {
+		st.requests.Store(0)
+		st.limited.Store(0)
+		st.maxInFlight.Store(0)
+		st.conns.Store(0)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(out)
 }
 
 // snapshotLogs pages through the whole app's logs once and groups them by

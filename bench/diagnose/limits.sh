@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# Times `jpops diagnose` against a rate-limited API: fleetsim answers 429 to
+# a request that arrives while LIMIT are in flight, every request takes
+# DELAY. For each fleet size, side by side in one run:
+#
+#   ideal        the least time the server allows: requests × DELAY / LIMIT,
+#                with the requests an unlimited run made
+#   oracle       jpops told the limit (--concurrency LIMIT): never turned away
+#   no 429       jpops, default settings, on the same server without a limit
+#   429          jpops, default settings, 429 past LIMIT, no Retry-After
+#   429 + RA     the same with Retry-After: RA seconds
+#
+#   bench/diagnose/limits.sh [RUNS] [LIMIT] [DELAY] [RA] [SIZES...]
+#
+# RUNS defaults to 1, LIMIT to 8, DELAY to 50ms, RA to 1, SIZES to 20 200 1000.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+. bench/lib.sh
+runs=${1:-1}
+limit=${2:-8}
+delay=${3:-50ms}
+ra=${4:-1}
+shift $(($# < 4 ? $# : 4))
+sizes=("${@:-20 200 1000}")
+read -r -a sizes <<<"${sizes[*]}"
+dir=$(workdir)
+sim=""
+stop_sim() {
+	if [ -n "$sim" ]; then
+		kill "$sim" 2>/dev/null || true
+		wait "$sim" 2>/dev/null || true
+	fi
+	sim=""
+}
+trap 'stop_sim; rm -rf "$dir"' EXIT
+
+build_jpops "$dir"
+go build -o "$dir/fleetsim" ./bench/diagnose/fleetsim
+delay_ms=$(echo "$delay" | sed 's/ms$//')
+
+# start_sim MACHINES ARGS...: a fleetsim in the background; sets url.
+start_sim() {
+	local n=$1
+	shift
+	stop_sim
+	: >"$dir/sim.out"
+	"$dir/fleetsim" -machines "$n" -delay "$delay" "$@" >"$dir/sim.out" &
+	sim=$!
+	for _ in $(seq 600); do [ -s "$dir/sim.out" ] && break; sleep 0.1; done
+	read -r url token <"$dir/sim.out"
+	export FLY_FLAPS_BASE_URL=$url FLY_API_BASE_URL=$url FLY_API_TOKEN=$token JPOPS_STATE_DIR=$dir/state
+}
+
+# once NAME ARGS...: one diagnose; appends "ms exit machines hung unread requests 429s max_in_flight conns" to NAME.
+once() {
+	local name=$1 start ms rc=0
+	shift
+	curl -fsS "$url/_bench/stats?reset=1" >/dev/null
+	start=$(now_ms)
+	"$dir/jpops" diagnose -a autonomath-api --json "$@" >"$dir/out.json" || rc=$?
+	ms=$(($(now_ms) - start))
+	local s
+	s=$(curl -fsS "$url/_bench/stats")
+	echo "$ms $rc $(jq -r '[(.machines|length), ([.evidence[]|select(.status=="hung")|.machine]|unique|length), ((.unread // [])|length)]|map(tostring)|join(" ")' "$dir/out.json") \
+$(echo "$s" | jq -r '[.requests, .limited, .max_in_flight, .connections]|map(tostring)|join(" ")')" >>"$dir/$name"
+}
+
+# row LABEL FILE IDEAL: the median run of FILE.
+row() {
+	local label=$1 f=$2 ideal=$3 ms
+	ms=$(cut -d' ' -f1 "$f" | median)
+	# The run whose time is the median (or the first, for an even count).
+	local line
+	line=$(awk -v m="$ms" '$1 == m {print; exit}' "$f")
+	[ -n "$line" ] || line=$(head -1 "$f")
+	read -r _ rc machines hung unread requests limited maxin conns <<<"$line"
+	printf '| %-12s | %8s | %5s | %4s | %5s | %6s | %6s | %8s | %5s | %5s | %6s |\n' \
+		"$label" "$ms" "$(ratio "$ms" "$ideal")" "$rc" "$machines" "$hung" "$unread" "$requests" "$limited" "$maxin" "$conns"
+}
+
+echo "load: $(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min) at start; $(nproc) cores"
+echo "server: ${delay} a request; 429 past ${limit} in flight; Retry-After: ${ra} s when sent; ${runs} run(s) each, median"
+for n in "${sizes[@]}"; do
+	rm -f "$dir"/r-*
+	start_sim "$n"
+	for _ in $(seq "$runs"); do once r-free; done
+	start_sim "$n" -limit "$limit"
+	for _ in $(seq "$runs"); do
+		once r-oracle --concurrency "$limit"
+		once r-429
+	done
+	start_sim "$n" -limit "$limit" -retry-after "$ra"
+	for _ in $(seq "$runs"); do once r-429ra; done
+	stop_sim
+	requests=$(head -1 "$dir/r-oracle" | cut -d' ' -f6)
+	ideal=$((requests * delay_ms / limit))
+	echo
+	echo "### $n machines: ideal ${ideal} ms (${requests} requests × ${delay_ms} ms / ${limit})"
+	echo
+	echo "| run          | wall ms  | × ideal | exit | machines | hung | unread | requests | 429s | max in flight | conns |"
+	echo "|---|---|---|---|---|---|---|---|---|---|---|"
+	row "oracle" "$dir/r-oracle" "$ideal"
+	row "no 429" "$dir/r-free" "$ideal"
+	row "429" "$dir/r-429" "$ideal"
+	row "429 + RA" "$dir/r-429ra" "$ideal"
+done
+echo
+echo "load: $(cut -d' ' -f1-3 /proc/loadavg) at end"

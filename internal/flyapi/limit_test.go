@@ -1,0 +1,129 @@
+package flyapi
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jpops-dev/jpops/internal/clock"
+)
+
+// A server that turns away requests past a number in flight: every read
+// still succeeds, the client soon keeps within the server's number, and a
+// server with room sees the client's whole default.
+func TestInFlightAdaptsTo429(t *testing.T) {
+	tests := []struct {
+		name       string
+		serverMax  int64 // 429 past this many in flight; 0: never
+		retryAfter string
+	}{
+		{"no limit", 0, ""},
+		{"429 past 4", 4, ""},
+		{"429 past 4 with Retry-After", 4, "1"},
+		{"429 past 1", 1, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var inFlight, most, limited atomic.Int64
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				n := inFlight.Add(1)
+				defer inFlight.Add(-1)
+				if tt.serverMax > 0 && n > tt.serverMax {
+					limited.Add(1)
+					if tt.retryAfter != "" {
+						w.Header().Set("Retry-After", tt.retryAfter)
+					}
+					w.WriteHeader(http.StatusTooManyRequests)
+					return
+				}
+				for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+				}
+				time.Sleep(2 * time.Millisecond)
+				io.WriteString(w, logsBody("1"))
+			}))
+			defer srv.Close()
+			clk := clock.NewManual(time.Date(2026, 5, 11, 12, 0, 0, 0, time.UTC))
+			c, err := New(Config{MachinesBaseURL: srv.URL, LogsBaseURL: srv.URL, Token: testToken, Clock: clk})
+			if err != nil {
+				t.Fatal(err)
+			}
+			const readers, reads = 32, 10
+			var wg sync.WaitGroup
+			var failed atomic.Int64
+			for range readers {
+				wg.Go(func() {
+					for range reads {
+						if _, err := c.GetLogs(context.Background(), "autonomath-api", LogQuery{Instance: "148ed726c1e589"}); err != nil {
+							failed.Add(1)
+							t.Log(err)
+						}
+					}
+				})
+			}
+			wg.Wait()
+			if failed.Load() > 0 {
+				t.Fatalf("%d of %d reads failed", failed.Load(), readers*reads)
+			}
+			got := c.limits["logs"].current()
+			t.Logf("most in flight %d, 429s %d, limit now %.1f", most.Load(), limited.Load(), got)
+			switch {
+			case tt.serverMax == 0:
+				if most.Load() != DefaultMaxInFlight || got != DefaultMaxInFlight {
+					t.Errorf("most in flight %d, limit %.1f: want the default %d with no 429", most.Load(), got, DefaultMaxInFlight)
+				}
+			default:
+				if got > float64(tt.serverMax) {
+					t.Errorf("limit %.1f after 429s, want at most the server's %d", got, tt.serverMax)
+				}
+				// A few turned away while it learns, not one per reader.
+				if limited.Load() > 8 {
+					t.Errorf("%d requests turned away, want a few", limited.Load())
+				}
+			}
+		})
+	}
+}
+
+// A 429 cuts the limit once per round, however many requests of the round
+// it turns away; the limit then stays below the number in flight that drew
+// the 429 until ceilingMemory has passed, and climbs again after.
+func TestInFlightCutsOncePerRound(t *testing.T) {
+	clk := clock.NewManual(time.Unix(0, 0))
+	l := newInflight(clk, 16)
+	var round []ticket
+	for range 4 {
+		tk, err := l.acquire(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		round = append(round, tk)
+	}
+	// The server allows 2: the third and fourth of the round are turned away.
+	l.release(round[3], outcomeLimited, 0)
+	l.release(round[2], outcomeLimited, 0)
+	l.release(round[0], outcomeOK, 0)
+	l.release(round[1], outcomeOK, 0)
+	if got := l.current(); got != 2 {
+		t.Errorf("two 429s of one round left the limit at %.2f, want one cut to 2", got)
+	}
+	answer := func(n int) {
+		for range n {
+			tk, _ := l.acquire(context.Background())
+			l.release(tk, outcomeOK, 0)
+		}
+	}
+	answer(50)
+	if got := l.current(); got != 2 {
+		t.Errorf("within %s of the 429s the limit climbed to %.2f, want it kept at 2", ceilingMemory, got)
+	}
+	clk.Advance(ceilingMemory)
+	answer(50)
+	if got := l.current(); got <= 2 || got > DefaultMaxInFlight {
+		t.Errorf("%s after the 429s the limit is %.2f, want it climbing again", ceilingMemory, got)
+	}
+}
