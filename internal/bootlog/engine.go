@@ -113,8 +113,9 @@ func New(rb *runbook.Runbook) *Engine {
 		}
 	}
 	// A pattern's keyword may end its line, but error.message="…" moves a
-	// line's message before it.
-	e.pf = fastscan.NewFilter(patterns, e.markers, []string{string(errMessagePrefix)})
+	// line's message before it; flyctl colours the key, so a colour code
+	// may stand between it and the quote.
+	e.pf = fastscan.NewFilter(patterns, e.markers, []string{string(errMessagePrefix[:len(errMessagePrefix)-1])})
 	return e
 }
 

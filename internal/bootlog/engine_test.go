@@ -242,6 +242,7 @@ func TestScanWithoutPrefilter(t *testing.T) {
 // that no pattern can match.
 func FuzzScanAgreesWithFeed(f *testing.F) {
 	f.Add(string(readFixtureF(f, "postmortem-fixed.log")), "ok")
+	f.Add(string(readFixtureF(f, "flyctl-text-edges.log")), "ok")
 	f.Add("running integrity_check on /d.db\n", "  ok")
 	f.Add("RUNNING VACUUM ON /d.db\n", "Vacuum Done")
 	f.Add("computing ſha256 of /d.db\n", "SHA256 OK")

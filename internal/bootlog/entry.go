@@ -6,7 +6,6 @@ package bootlog
 
 import (
 	"bytes"
-	"strconv"
 	"time"
 )
 
@@ -75,17 +74,48 @@ func (p *textParser) parse(raw []byte) (Entry, bool) {
 
 var errMessagePrefix = []byte(`error.message="`)
 
+// fields parses a line of flyctl's text format, colour codes stripped (see
+// docs/fly-platform.md, "Logs: the text format"). flyctl writes a line as
+//
+//	[error.message="M" ]TS INSTANCE REGION [LEVEL]FIELDS MESSAGE
+//
+// where INSTANCE (provider[id], provider, id) and REGION may each be
+// empty, leaving two or three spaces in a row, and M and the quoted
+// FIELDS are written as they are, quotes and backslashes unescaped. With
+// an error message flyctl drops MESSAGE; M stands in for it.
 func (p *textParser) fields(line []byte) (Entry, bool) {
-	var e Entry
-	var errMsg string
-	// flyctl writes error.message="…" before the whole line and drops the message.
-	if bytes.HasPrefix(line, errMessagePrefix) {
-		v, rest, ok := quoted(line[len(errMessagePrefix)-1:])
-		if !ok || len(rest) == 0 || rest[0] != ' ' {
-			return e, false
-		}
-		errMsg, line = v, rest[1:]
+	if !bytes.HasPrefix(line, errMessagePrefix) {
+		return p.prefixed(line)
 	}
+	// M ends at a `" ` after which the rest of the line parses; it may
+	// hold quotes and `" ` itself.
+	v := line[len(errMessagePrefix):]
+	for off := 0; ; {
+		i := bytes.Index(v[off:], quoteSpace)
+		if i < 0 {
+			return Entry{}, false
+		}
+		end := off + i
+		off = end + 1
+		if rest := v[end+2:]; len(rest) == 0 || rest[0] < '0' || rest[0] > '9' {
+			continue // a timestamp starts with a digit
+		}
+		e, ok := p.prefixed(v[end+2:])
+		if !ok {
+			continue
+		}
+		if e.Message == "" {
+			e.Message = string(v[:end])
+		}
+		return e, true
+	}
+}
+
+var quoteSpace = []byte(`" `)
+
+// prefixed parses a line from its timestamp on.
+func (p *textParser) prefixed(line []byte) (Entry, bool) {
+	var e Entry
 	sp := bytes.IndexByte(line, ' ')
 	if sp < 0 {
 		return e, false
@@ -96,17 +126,36 @@ func (p *textParser) fields(line []byte) (Entry, bool) {
 	}
 	e.Time = t
 	rest := line[sp+1:]
-	var tok [2][]byte
-	n := 0
-	for len(rest) > 0 && rest[0] != '[' {
-		sp = bytes.IndexByte(rest, ' ')
-		if n == 2 || sp <= 0 {
+	// The level's bracket opens the line's rest or follows a space; the
+	// instance part's bracket (app[id]) follows no space.
+	open := 0
+	if len(rest) == 0 || rest[0] != '[' {
+		open = bytes.Index(rest, []byte(" ["))
+		if open < 0 {
 			return e, false
 		}
-		tok[n] = rest[:sp]
-		n++
-		rest = rest[sp+1:]
+		open++
 	}
+	var tok [2][]byte
+	n := 0
+	if open > 0 {
+		head := rest[:open-1] // without the space before the bracket
+		for {
+			if n == 2 {
+				return e, false
+			}
+			sp := bytes.IndexByte(head, ' ')
+			if sp < 0 {
+				tok[n] = head
+				n++
+				break
+			}
+			tok[n] = head[:sp]
+			n++
+			head = head[sp+1:]
+		}
+	}
+	rest = rest[open:]
 	end := bytes.IndexByte(rest, ']')
 	if end < 1 || bytes.IndexByte(rest[:end], ' ') >= 0 {
 		return e, false
@@ -119,17 +168,15 @@ func (p *textParser) fields(line []byte) (Entry, bool) {
 	case 1: // no provider and no instance: only the region is left
 		e.Region = p.str(tok[0])
 	}
-	msg := skipFields(rest[end+1:])
-	if len(msg) == 0 && errMsg != "" {
-		e.Message = errMsg
-	} else {
-		e.Message = string(msg)
-	}
+	e.Message = string(skipFields(rest[end+1:]))
 	return e, true
 }
 
 // instance splits flyctl's instance part: provider[instance], provider or instance.
 func (p *textParser) instance(e *Entry, tok []byte) {
+	if len(tok) == 0 {
+		return
+	}
 	if i := bytes.IndexByte(tok, '['); i >= 0 && tok[len(tok)-1] == ']' {
 		e.Provider = p.str(tok[:i])
 		e.Machine = p.str(tok[i+1 : len(tok)-1])
@@ -168,11 +215,12 @@ next:
 			}
 			v := msg[len(k):]
 			if len(v) > 0 && v[0] == '"' {
-				_, rest, ok := quoted(v)
-				if !ok || len(rest) == 0 || rest[0] != ' ' {
+				// Written as it is: the value ends at the next `" `.
+				end := bytes.Index(v[1:], quoteSpace)
+				if end < 0 {
 					return msg
 				}
-				msg = rest[1:]
+				msg = v[1+end+2:]
 			} else {
 				sp := bytes.IndexByte(v, ' ')
 				if sp < 0 {
@@ -185,23 +233,6 @@ next:
 		return msg
 	}
 	return msg
-}
-
-// quoted reads a Go-quoted string at the start of b (b[0] == '"').
-func quoted(b []byte) (value string, rest []byte, ok bool) {
-	for i := 1; i < len(b); i++ {
-		switch b[i] {
-		case '\\':
-			i++
-		case '"':
-			v, err := strconv.Unquote(string(b[:i+1]))
-			if err != nil {
-				v = string(b[1:i])
-			}
-			return v, b[i+1:], true
-		}
-	}
-	return "", b, false
 }
 
 func trimEOL(b []byte) []byte {

@@ -2,9 +2,12 @@ package bootlog
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -42,8 +45,27 @@ func TestParseTextLine(t *testing.T) {
 			Entry{ts("2026-06-01T04:23:58Z"), "", "nrt", "", "info", "hello"}, true},
 		{"optional fields", `2026-06-01T04:23:58Z proxy[90803249cd50e8] nrt [warn]error.code=2 request.method="GET" request.url="https://x.fly.dev/a b" request.id="01J" response.status=502 upstream timeout`,
 			Entry{ts("2026-06-01T04:23:58Z"), "90803249cd50e8", "nrt", "proxy", "warn", "upstream timeout"}, true},
-		{"error.message quirk", `error.message="connection \"refused\"" 2026-06-01T04:23:58Z proxy[90803249cd50e8] nrt [error]error.code=1 `,
-			Entry{ts("2026-06-01T04:23:58Z"), "90803249cd50e8", "nrt", "proxy", "error", `connection "refused"`}, true},
+		{"error.message before the line", `error.message="connection refused" 2026-06-01T04:23:58Z proxy[90803249cd50e8] nrt [error]error.code=1 `,
+			Entry{ts("2026-06-01T04:23:58Z"), "90803249cd50e8", "nrt", "proxy", "error", `connection refused`}, true},
+		{"error.message with quotes, as flyctl writes it", `error.message="could not "dial" x" 2026-06-01T04:23:58Z proxy[90803249cd50e8] nrt [error]error.code=1 `,
+			Entry{ts("2026-06-01T04:23:58Z"), "90803249cd50e8", "nrt", "proxy", "error", `could not "dial" x`}, true},
+		{"error.message ending in a quote, with a quote-space inside", `error.message="a" b \"c"" 2026-06-01T04:23:58Z proxy[90803249cd50e8] nrt [error]`,
+			Entry{ts("2026-06-01T04:23:58Z"), "90803249cd50e8", "nrt", "proxy", "error", `a" b \"c"`}, true},
+		{"error.message key coloured", "\x1b[2merror.message=\x1b[0m\"ok\" \x1b[2m2026-06-01T04:23:58Z\x1b[0m app[90803249cd50e8] \x1b[32mnrt\x1b[0m [\x1b[31merror\x1b[0m]",
+			Entry{ts("2026-06-01T04:23:58Z"), "90803249cd50e8", "nrt", "app", "error", "ok"}, true},
+		{"error.message with no line after it", `error.message="x" y`, Entry{Message: `error.message="x" y`}, false},
+		{"empty region", "2026-06-01T04:23:58Z app[90803249cd50e8]  [info]hello",
+			Entry{ts("2026-06-01T04:23:58Z"), "90803249cd50e8", "", "app", "info", "hello"}, true},
+		{"empty provider and instance", "2026-06-01T04:23:58Z  nrt [info]hello",
+			Entry{ts("2026-06-01T04:23:58Z"), "", "nrt", "", "info", "hello"}, true},
+		{"empty instance part and region", "2026-06-01T04:23:58Z   [info]hello",
+			Entry{ts("2026-06-01T04:23:58Z"), "", "", "", "info", "hello"}, true},
+		{"level first", "2026-06-01T04:23:58Z [info]hello",
+			Entry{ts("2026-06-01T04:23:58Z"), "", "", "", "info", "hello"}, true},
+		{"three words before the level", "2026-06-01T04:23:58Z a b c [info]hello", Entry{Message: "2026-06-01T04:23:58Z a b c [info]hello"}, false},
+		{"four spaces before the level", "2026-06-01T04:23:58Z    [info]hello", Entry{Message: "2026-06-01T04:23:58Z    [info]hello"}, false},
+		{"quoted fields as they are", `2026-06-01T04:23:58Z proxy[90803249cd50e8] nrt [warn]request.method="GET" request.url="https://x.fly.dev/a?q=\"b\"" request.id="01J" upstream timeout`,
+			Entry{ts("2026-06-01T04:23:58Z"), "90803249cd50e8", "nrt", "proxy", "warn", "upstream timeout"}, true},
 		{"fractional seconds", "2026-06-01T04:23:58.123456789Z app[90803249cd50e8] nrt [info]x",
 			Entry{ts("2026-06-01T04:23:58.123456789Z"), "90803249cd50e8", "nrt", "app", "info", "x"}, true},
 		{"offset", "2026-06-01T13:23:58+09:00 app[90803249cd50e8] nrt [info]x",
@@ -258,4 +280,112 @@ func readFixtureF(f *testing.F, name string) string {
 		f.Fatal(err)
 	}
 	return string(b)
+}
+
+// flyctlLine writes an entry's fields as flyctl's logs printer does (see
+// docs/fly-platform.md, "Logs: the text format"): the error message before
+// the line, an empty instance part or region leaving spaces in a row,
+// quoted values written as they are, and, when coloured, its colour codes.
+func flyctlLine(ts, provider, instance, region, level, errMsg, method, msg string, colour bool) string {
+	c := func(code, s string) string {
+		if !colour {
+			return s
+		}
+		return "\x1b[" + code + "m" + s + "\x1b[0m"
+	}
+	var b strings.Builder
+	if errMsg != "" {
+		b.WriteString(c("2", "error.message=") + `"` + errMsg + `" `)
+	}
+	b.WriteString(c("2", ts) + " ")
+	switch {
+	case provider != "" && instance != "":
+		b.WriteString(provider + "[" + instance + "]")
+	case provider != "":
+		b.WriteString(provider)
+	default:
+		b.WriteString(instance)
+	}
+	b.WriteString(" " + c("32", region) + " [" + c("34", level) + "]")
+	if method != "" {
+		b.WriteString(c("2", "request.method=") + `"` + method + `" `)
+	}
+	if errMsg == "" {
+		b.WriteString(msg)
+	}
+	return b.String()
+}
+
+// FuzzParseFlyctlLine: a line written as flyctl writes it parses back to
+// its fields, whatever is empty and whatever quotes the messages hold.
+func FuzzParseFlyctlLine(f *testing.F) {
+	f.Add(int64(1778497204), uint8(1), uint64(0x85e273f4a1b2c3), "nrt", "info", "", "", "running integrity_check on /d.db", false)
+	f.Add(int64(1778497204), uint8(0), uint64(0), "", "error", `could not "dial" x`, `GET`, "", true)
+	f.Add(int64(1778497204), uint8(2), uint64(0), "", "warn", "", `P"O ST`, `he said "ok" `, true)
+	providers := []string{"", "app", "proxy", "runner"}
+	f.Fuzz(func(t *testing.T, sec int64, prov uint8, id uint64, region, level, errMsg, method, msg string, colour bool) {
+		ts := time.Unix(sec%(1<<33), 0).UTC()
+		provider := providers[int(prov)%len(providers)]
+		instance := ""
+		if id != 0 {
+			instance = fmt.Sprintf("%014x", id)
+		}
+		word := func(s string) bool { return !strings.ContainsAny(s, " []\n\r\x1b") }
+		text := func(s string) bool { return !strings.ContainsAny(s, "\n\r\x1b") }
+		if !word(region) || !word(level) || !text(errMsg) || !text(method) || !text(msg) || strings.Contains(method, `" `) ||
+			strings.HasPrefix(msg, "error.") || strings.HasPrefix(msg, "re") {
+			return // not what flyctl writes, or the documented limits: a `" ` in a quoted request field, a message starting like a field
+		}
+		if errMsg != "" && regexp.MustCompile(`" \d`).MatchString(errMsg) {
+			return // an error message holding `" ` and a digit may read as two ways to cut the line
+		}
+		line := flyctlLine(ts.Format(time.RFC3339), provider, instance, region, level, errMsg, method, msg, colour)
+		e, ok := ParseTextLine(line)
+		want := Entry{Time: ts, Machine: instance, Region: region, Provider: provider, Level: level, Message: msg}
+		if errMsg != "" {
+			want.Message = errMsg
+		}
+		if !ok || !e.Time.Equal(want.Time) || e.Machine != want.Machine || e.Region != want.Region || e.Provider != want.Provider ||
+			e.Level != want.Level || e.Message != want.Message {
+			t.Fatalf("line %q\n got %+v, %v\nwant %+v", line, e, ok, want)
+		}
+	})
+}
+
+// The text flyctl's own logs printer wrote for a set of entries (see
+// testdata/recordflyctl) parses to the entries read from their JSON: empty
+// regions, providers and instances, error messages holding quotes and
+// backslashes, request fields. flyctl's text drops sub-second time and
+// writes the error message instead of the message when there is one.
+func TestFlyctlTextSamples(t *testing.T) {
+	var fromJSON []Entry
+	if _, err := Read(bytes.NewReader(readFixture(t, "flyctl-text-edges.ndjson")), func(e Entry) error {
+		fromJSON = append(fromJSON, e)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	var errMsgs []string
+	dec := json.NewDecoder(bytes.NewReader(readFixture(t, "flyctl-text-edges.ndjson")))
+	for dec.More() {
+		var v struct{ Meta struct{ Error struct{ Message string } } }
+		if err := dec.Decode(&v); err != nil {
+			t.Fatal(err)
+		}
+		errMsgs = append(errMsgs, v.Meta.Error.Message)
+	}
+	text, st := collect(t, readFixture(t, "flyctl-text-edges.log"))
+	if len(text) != len(fromJSON) || st.Unparsed != 0 || len(fromJSON) != len(errMsgs) {
+		t.Fatalf("%d text entries (%+v), %d JSON entries", len(text), st, len(fromJSON))
+	}
+	for i, want := range fromJSON {
+		want.Time = want.Time.Truncate(time.Second)
+		if errMsgs[i] != "" {
+			want.Message = errMsgs[i]
+		}
+		if got := text[i]; !got.Time.Equal(want.Time) || got.Machine != want.Machine || got.Region != want.Region ||
+			got.Provider != want.Provider || got.Level != want.Level || got.Message != want.Message {
+			t.Errorf("entry %d:\n text %+v\n JSON %+v", i, got, want)
+		}
+	}
 }
