@@ -368,7 +368,9 @@ func TestFlyctlTextSamples(t *testing.T) {
 	var errMsgs []string
 	dec := json.NewDecoder(bytes.NewReader(readFixture(t, "flyctl-text-edges.ndjson")))
 	for dec.More() {
-		var v struct{ Meta struct{ Error struct{ Message string } } }
+		var v struct {
+			Meta struct{ Error struct{ Message string } }
+		}
 		if err := dec.Decode(&v); err != nil {
 			t.Fatal(err)
 		}
