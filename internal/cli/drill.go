@@ -16,6 +16,7 @@ import (
 	"github.com/jpops-dev/jpops/internal/clock"
 	"github.com/jpops-dev/jpops/internal/flyapi"
 	"github.com/jpops-dev/jpops/internal/flysim"
+	"github.com/jpops-dev/jpops/internal/incident"
 	"github.com/jpops-dev/jpops/internal/journal"
 	"github.com/jpops-dev/jpops/internal/state"
 	"github.com/jpops-dev/jpops/internal/verdict"
@@ -215,7 +216,7 @@ func printScorecard(env walkEnv, w *walk, out walkOutcome, scenario string, wall
 	if err != nil {
 		return
 	}
-	m := journal.Measure(events)
+	m := incident.Reduce(events).Metrics()
 	dst := env.IO.ErrOut
 	if w.tui || !w.jsonOut {
 		dst = env.IO.Out
@@ -234,7 +235,7 @@ func printScorecard(env walkEnv, w *walk, out walkOutcome, scenario string, wall
 	}
 	fmt.Fprintf(dst, "\nDRILL scorecard · scenario %s · %s (%s)\n", scenario, got, match)
 	fmt.Fprintf(dst, "  time to diagnose   %s\n", d(m.Diagnosed, m.TimeToDiagnose))
-	fmt.Fprintf(dst, "  time to escape     %s\n", d(m.Mitigated, m.TimeToMitigate))
+	fmt.Fprintf(dst, "  time to escape     %s\n", d(m.Deployed, m.TimeToDeploy))
 	fmt.Fprintf(dst, "  time to verified   %s\n", d(m.Verified, m.TimeToVerify))
 	fmt.Fprintf(dst, "  gates taken        %d\n", m.GatesTaken)
 	fmt.Fprintf(dst, "  wrong turns        %d%s\n", m.WrongTurns, reasons(m.WrongTurnReasons))

@@ -10,8 +10,10 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/jpops-dev/jpops/internal/incident"
 	"github.com/jpops-dev/jpops/internal/iostreams"
 	"github.com/jpops-dev/jpops/internal/journal"
+	"github.com/jpops-dev/jpops/internal/postmortem"
 	"github.com/jpops-dev/jpops/internal/report"
 	"github.com/jpops-dev/jpops/internal/state"
 	"github.com/jpops-dev/jpops/internal/verdict"
@@ -39,7 +41,7 @@ func findJournal(stateDir func() (string, error), ref string) (string, error) {
 		return "", err
 	}
 	if ref == "" || ref == "latest" {
-		s, ok, err := journal.Latest(dir)
+		s, ok, err := incident.Latest(dir)
 		if err != nil {
 			return "", err
 		}
@@ -48,7 +50,7 @@ func findJournal(stateDir func() (string, error), ref string) (string, error) {
 		}
 		return s.Path, nil
 	}
-	list, err := journal.List(dir)
+	list, err := incident.List(dir)
 	if err != nil {
 		return "", err
 	}
@@ -125,7 +127,7 @@ func journalListRun(opts *JournalListOptions) error {
 	if err != nil {
 		return err
 	}
-	rows, err := journal.List(dir)
+	rows, err := incident.List(dir)
 	if err != nil {
 		return err
 	}
@@ -256,7 +258,7 @@ func postmortemRun(opts *PostmortemOptions) error {
 	if err != nil {
 		return err
 	}
-	md := journal.Postmortem(events, journal.PostmortemOptions{})
+	md := postmortem.Render(events, postmortem.Options{})
 	if opts.Output == "" || opts.Output == "-" {
 		_, err := fmt.Fprint(opts.IO.Out, md)
 		return err

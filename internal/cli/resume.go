@@ -4,14 +4,15 @@ import (
 	"context"
 	"fmt"
 	"os/exec"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/jpops-dev/jpops/internal/flyapi"
 	"github.com/jpops-dev/jpops/internal/flyctl"
+	"github.com/jpops-dev/jpops/internal/incident"
 	"github.com/jpops-dev/jpops/internal/journal"
 	"github.com/jpops-dev/jpops/internal/phases"
-	"github.com/jpops-dev/jpops/internal/verdict"
 	"github.com/jpops-dev/jpops/runbook"
 )
 
@@ -84,8 +85,8 @@ func resumeRun(opts *ResumeOptions) error {
 	if err != nil {
 		return err
 	}
-	before := journal.State(seen)
-	held := &walk{opts: phases.Options{App: before.App}, resume: true, drill: before.Mode == journal.ModeDrill}
+	before := incident.Reduce(seen)
+	held := &walk{opts: phases.Options{App: before.App()}, resume: true, drill: before.Mode == journal.ModeDrill}
 	if sdir, err := env.StateDir(); err != nil {
 		return err
 	} else if err := held.hold(sdir, before.Mode, before.Incident); err != nil {
@@ -97,41 +98,41 @@ func resumeRun(opts *ResumeOptions) error {
 		return err
 	}
 	defer j.Close()
-	st := journal.State(events)
+	st := incident.Reduce(events)
 	if st.Finished() {
 		fmt.Fprintf(env.IO.Out, "incident %s already ended %s (exit %d); see jpops postmortem %s\n", st.Incident, st.Final, st.ExitCode, st.Incident)
-		return verdictExit(verdict.Verdict(st.Final))
+		return verdictExit(st.Final)
 	}
 	if st.Mode == journal.ModeDrill {
 		return usageError("incident %s was a drill: its simulated platform ended with it; start a new one with jpops drill", st.Incident)
 	}
-	if st.App == "" {
+	if st.App() == "" {
 		return fmt.Errorf("journal %s has no incident_start with the app: it cannot be resumed; see jpops journal show %s", path, st.Incident)
 	}
 	wf := &opts.walkFlags
 	if wf.Dir == "" {
-		wf.Dir = st.Dir
+		wf.Dir = st.Start.Dir
 	}
-	if wf.SmokeURL == "" && st.SmokeURL != "" {
-		wf.SmokeURL = st.SmokeURL
+	if wf.SmokeURL == "" && st.Start.SmokeURL != "" {
+		wf.SmokeURL = st.Start.SmokeURL
 	}
 	if wf.Hold == 0 {
-		wf.Hold = st.Hold
+		wf.Hold = st.HoldAsked()
 	}
 	if wf.Interval == 0 {
-		wf.Interval = st.Interval
+		wf.Interval = time.Duration(st.Start.IntervalS * float64(time.Second))
 	}
 	if wf.Machine == "" {
 		wf.Machine = st.Start.Machine
 	}
-	if rbPath := st.Runbook; opts.RunbookPath == "" && rbPath != "" && rbPath != runbook.DefaultName {
+	if rbPath := st.Start.Runbook; opts.RunbookPath == "" && rbPath != "" && rbPath != runbook.DefaultName {
 		opts.RunbookPath = rbPath
 	}
 	rb, err := opts.LoadRunbook(opts.RunbookPath)
 	if err != nil {
 		return err
 	}
-	o := wf.options(env, st.App)
+	o := wf.options(env, st.App())
 	o.Runbook, o.FlyctlEnv = rb, flyctlEnv(env.token)
 	if err := phases.CheckSmokeURL(o); err != nil {
 		return usageError("%v", err)
@@ -151,7 +152,7 @@ func resumeRun(opts *ResumeOptions) error {
 		o.SkipDeploy, o.ResumeImage = true, plan.Image
 	}
 	if !o.SkipDeploy || wf.Flyctl != "" {
-		if p, err := flyctl.Find(firstNonEmpty(wf.Flyctl, st.Flyctl), env.Getenv, exec.LookPath); err == nil {
+		if p, err := flyctl.Find(firstNonEmpty(wf.Flyctl, st.Start.Flyctl), env.Getenv, exec.LookPath); err == nil {
 			o.Flyctl = []string{p}
 		}
 	}
@@ -175,7 +176,7 @@ func resumeRun(opts *ResumeOptions) error {
 // planResume works out what is true now and the one step that can work:
 // --image and --redeploy are the operator's word over the plan; otherwise
 // the journal, and where it cannot tell, the Machines API decides.
-func planResume(ctx context.Context, st journal.ResumeState, events []journal.Event, fly flyapi.Client, image string, redeploy bool) (phases.ResumePlan, error) {
+func planResume(ctx context.Context, st *incident.View, events []journal.Event, fly flyapi.Client, image string, redeploy bool) (phases.ResumePlan, error) {
 	switch {
 	case redeploy:
 		return phases.ResumePlan{Step: phases.ResumeRedeploy, Reason: "--redeploy: phases 1–2 run again and the gate asks before the deploy runs again"}, nil
@@ -187,10 +188,10 @@ func planResume(ctx context.Context, st journal.ResumeState, events []journal.Ev
 		st.Image = imageFromOutput(events)
 	}
 	plan := phases.PlanResume(st, nil)
-	if plan.Step != phases.ResumeRedeploy || !st.DeployStarted {
+	if plan.Step != phases.ResumeRedeploy || st.Deploy() == nil {
 		return plan, nil
 	}
-	machines, err := fly.ListMachines(ctx, st.App)
+	machines, err := fly.ListMachines(ctx, st.App())
 	if err != nil {
 		if flyapi.IsAuth(err) {
 			return plan, err

@@ -1,7 +1,7 @@
 // Package journal is the append-only, crash-safe incident journal
 // (docs/journal.md): one NDJSON file per incident, one fsynced line per event.
-// Resume data, metrics and the post-mortem draft are pure functions of the
-// events it holds.
+// It stores events; internal/incident reads them (into the view resume, the
+// metrics and every face render) and internal/postmortem writes the draft.
 package journal
 
 import (

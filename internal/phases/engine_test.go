@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jpops-dev/jpops/internal/incident"
 	"github.com/jpops-dev/jpops/internal/journal"
 	"github.com/jpops-dev/jpops/internal/phases"
 	"github.com/jpops-dev/jpops/internal/verdict"
@@ -327,8 +328,8 @@ func TestContinueSkipDeploy(t *testing.T) {
 	r := newRig(t, "db-boot-hang")
 	interruptAfterDeploy(t, r)
 	before := len(r.readBack())
-	st := journal.State(r.readBack())
-	if !st.DeployExited || st.Digest == "" {
+	st := incident.Reduce(r.readBack())
+	if d := st.Deploy(); d == nil || !d.Exited || st.Digest == "" {
 		t.Fatalf("resume state %+v: deploy not on record", st)
 	}
 	r.opts.SkipDeploy, r.opts.ResumeImage = true, st.Digest

@@ -21,6 +21,7 @@ import (
 
 	"github.com/jpops-dev/jpops/internal/flyapi"
 	"github.com/jpops-dev/jpops/internal/flysim"
+	"github.com/jpops-dev/jpops/internal/incident"
 	"github.com/jpops-dev/jpops/internal/journal"
 	"github.com/jpops-dev/jpops/internal/phases"
 	"github.com/jpops-dev/jpops/internal/verdict"
@@ -438,9 +439,9 @@ func TestFault_JournalTornLastLine(t *testing.T) {
 	if len(events) != len(before) {
 		t.Fatalf("Open kept %d events, %d were written before the tear", len(events), len(before))
 	}
-	st := journal.State(events)
+	st := incident.Reduce(events)
 	r.opts.Journal = jr
-	r.opts.SkipDeploy, r.opts.ResumeImage = st.DeployExited, st.Digest
+	r.opts.SkipDeploy, r.opts.ResumeImage = st.Deploy() != nil && st.Deploy().Exited, st.Digest
 	r.mu.Lock()
 	r.reported = append([]journal.Event(nil), before...)
 	r.mu.Unlock()

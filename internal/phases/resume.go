@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/jpops-dev/jpops/internal/flyapi"
-	"github.com/jpops-dev/jpops/internal/journal"
+	"github.com/jpops-dev/jpops/internal/incident"
 )
 
 // ResumeStep is what resume can do next for an incident.
@@ -38,21 +38,21 @@ type ResumePlan struct {
 // and, when the journal cannot tell (the deploy started but its end is not
 // on record, or it stopped with an error), from the machines the Machines
 // API lists now. machines is ignored when the journal settles it.
-func PlanResume(st journal.ResumeState, machines []flyapi.Machine) ResumePlan {
+func PlanResume(st *incident.View, machines []flyapi.Machine) ResumePlan {
 	recorded := st.Digest
 	if recorded == "" {
 		recorded = st.Image
 	}
 	switch {
-	case !st.DeployStarted:
+	case st.Deploy() == nil:
 		return ResumePlan{Step: ResumeWalk, Reason: "the deploy never started: phases 1–2 run again and the gate asks before anything is deployed"}
-	case st.DeployExited && st.DeployExitCode == 0 && recorded != "":
+	case st.Deployed() && recorded != "":
 		return ResumePlan{Step: ResumeSmoke, Image: recorded, Reason: "the deploy finished (flyctl exited 0) with " + recorded + ": on to the smoke walk; nothing is deployed"}
 	}
 	return planFromMachines(st, recorded, machines)
 }
 
-func planFromMachines(st journal.ResumeState, recorded string, machines []flyapi.Machine) ResumePlan {
+func planFromMachines(st *incident.View, recorded string, machines []flyapi.Machine) ResumePlan {
 	var p ResumePlan
 	newImages := map[string]bool{}
 	active := 0
@@ -66,7 +66,7 @@ func planFromMachines(st journal.ResumeState, recorded string, machines []flyapi
 		if recorded != "" {
 			onNew = m.MatchesImage(recorded)
 		} else {
-			onNew = !onPriorImage(m, st.PriorImages)
+			onNew = !onPriorImage(m, st.Prior)
 		}
 		if onNew {
 			p.OnNew = append(p.OnNew, m.ID)
@@ -76,8 +76,10 @@ func planFromMachines(st journal.ResumeState, recorded string, machines []flyapi
 		}
 	}
 	ended := "flyctl's end is not on record"
-	if st.DeployExited {
-		ended = fmt.Sprintf("flyctl exited %d", st.DeployExitCode)
+	if d := st.Deploy(); d != nil && d.Signalled() {
+		ended = "flyctl was stopped by signal " + d.Exit.Signal
+	} else if d != nil && d.Exited {
+		ended = fmt.Sprintf("flyctl exited %d", d.Exit.Code)
 	}
 	switch {
 	case active == 0:

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/jpops-dev/jpops/internal/flyapi"
+	"github.com/jpops-dev/jpops/internal/incident"
 	"github.com/jpops-dev/jpops/internal/journal"
 )
 
@@ -18,19 +19,31 @@ func TestPlanResume(t *testing.T) {
 		ref := flyapi.ParseImageRef(image)
 		return flyapi.Machine{ID: id, State: state, ImageRef: ref}
 	}
-	prior := map[string]string{"m1": old, "m2": old}
-	inDoubt := journal.ResumeState{DeployStarted: true, PriorImages: prior}
-	failed := journal.ResumeState{DeployStarted: true, DeployExited: true, DeployExitCode: 127, PriorImages: prior}
+	// view reduces a journal: the machines seen before the deploy, then the
+	// escape phase's events.
+	view := func(escape ...journal.Payload) *incident.View {
+		evs := []journal.Event{
+			journal.New("diagnose", journal.Machine{ID: "m1", Image: old}),
+			journal.New("diagnose", journal.Machine{ID: "m2", Image: old}),
+		}
+		for _, p := range escape {
+			evs = append(evs, journal.New("escape", p))
+		}
+		return incident.Reduce(evs)
+	}
+	start := journal.CommandStart{Argv: []string{"flyctl", "deploy"}}
+	inDoubt := view(start)
+	failed := view(start, journal.CommandExit{Code: 127})
 	tests := []struct {
 		name      string
-		st        journal.ResumeState
+		st        *incident.View
 		machines  []flyapi.Machine
 		step      ResumeStep
 		image     string
 		reasonHas string
 	}{
-		{"never deployed", journal.ResumeState{}, nil, ResumeWalk, "", "never started"},
-		{"finished on record", journal.ResumeState{DeployStarted: true, DeployExited: true, Image: newTag, Digest: digest}, nil, ResumeSmoke, digest, "flyctl exited 0"},
+		{"never deployed", view(), nil, ResumeWalk, "", "never started"},
+		{"finished on record", view(start, journal.CommandExit{Image: newTag, Digest: digest}), nil, ResumeSmoke, digest, "flyctl exited 0"},
 		{"in doubt, all new", inDoubt, []flyapi.Machine{machine("m1", newTag+"@"+digest, "started"), machine("m2", newTag+"@"+digest, "started")}, ResumeSmoke, newTag + "@" + digest, "the deploy finished"},
 		{"in doubt, none new", inDoubt, []flyapi.Machine{machine("m1", old, "started"), machine("m2", old, "started")}, ResumeRedeploy, "", "no machine runs a new image"},
 		{"in doubt, partway", inDoubt, []flyapi.Machine{machine("m1", newTag, "started"), machine("m2", old, "started")}, ResumeRedeploy, "", "1 of 2 machine(s) run the new image, m2 still"},
@@ -38,7 +51,8 @@ func TestPlanResume(t *testing.T) {
 		{"two new images", inDoubt, []flyapi.Machine{machine("m1", newTag, "started"), machine("m2", "registry.fly.io/app:deployment-OTHER", "started")}, ResumeRedeploy, "", "2 different new images"},
 		{"destroyed machines do not count", inDoubt, []flyapi.Machine{machine("m1", newTag, "started"), machine("m2", old, "destroyed")}, ResumeSmoke, newTag, "all 1 machine(s)"},
 		{"no machines", inDoubt, nil, ResumeRedeploy, "", "no active machine"},
-		{"image printed before the kill", journal.ResumeState{DeployStarted: true, Image: newTag, PriorImages: prior}, []flyapi.Machine{machine("m1", newTag, "started"), machine("m2", old, "started")}, ResumeRedeploy, "", "stopped partway"},
+		{"image printed before a failure", view(start, journal.CommandExit{Code: 1, Image: newTag}), []flyapi.Machine{machine("m1", newTag, "started"), machine("m2", old, "started")}, ResumeRedeploy, "", "flyctl exited 1, and the rolling deploy stopped partway"},
+		{"stopped by a signal, all new", view(start, journal.CommandExit{Code: -1, Signal: "interrupt"}), []flyapi.Machine{machine("m1", newTag, "started"), machine("m2", newTag, "started")}, ResumeSmoke, newTag, "flyctl was stopped by signal interrupt, but all 2"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jpops-dev/jpops/internal/incident"
 	"github.com/jpops-dev/jpops/internal/journal"
 	"github.com/jpops-dev/jpops/internal/redact"
 	"github.com/jpops-dev/jpops/runbook"
@@ -21,7 +22,7 @@ const (
 
 // maxOutputLines bounds the deploy output kept for scrolling; the journal
 // keeps all of it.
-const maxOutputLines = 5000
+const maxOutputLines = incident.MaxOutput
 
 type phase struct {
 	id, title      string
@@ -78,8 +79,12 @@ type hold struct {
 	elapsed, remaining, full float64
 }
 
-// run is everything the engine has told the UI so far.
+// run is the incident view as the screen shows it: its text cleaned for a
+// terminal, in the shapes the panels draw. The view decides what the events
+// mean; run only copies it.
 type run struct {
+	view                *incident.View
+	outputN             int // the view's OutputN when output was last copied
 	app, incident, mode string
 	phases              []phase
 	current             int // index into phases of the phase shown; -1 before any starts
@@ -94,7 +99,7 @@ type run struct {
 }
 
 func newRun(rb *runbook.Runbook, app string) run {
-	r := run{app: app, current: -1}
+	r := run{view: incident.New(), app: app, current: -1}
 	for _, id := range runbook.PhaseIDs {
 		r.phases = append(r.phases, phase{id: id, title: rb.Phase(id).Title, state: statePending})
 	}
@@ -110,147 +115,102 @@ func (r *run) phaseIndex(id string) int {
 	return -1
 }
 
-// data returns the panel data of the event's phase, or of the current phase
-// for events that name none of the four.
-func (r *run) data(id string) *phaseData {
-	i := r.phaseIndex(id)
-	if i < 0 {
-		i = r.current
-	}
-	if i < 0 {
-		return nil
-	}
-	return &r.phases[i].data
-}
-
-// apply folds one engine event into the run. Text from outside (log lines,
-// flyctl output, details) is redacted again here: the engine should already
-// have done it, and a token on screen is not worth the risk.
+// apply folds one engine event into the view and copies what it changed.
+// Text from outside (log lines, flyctl output, details) is redacted again
+// here: the engine should already have done it, and a token on screen is
+// not worth the risk.
 func (r *run) apply(ev journal.Event) {
-	if ev.TS.After(r.lastTS) {
-		r.lastTS = ev.TS
+	if r.view == nil {
+		r.view = incident.New()
 	}
-	if ev.Incident != "" {
-		r.incident = ev.Incident
+	v := r.view
+	v.Apply(ev)
+	r.lastTS, r.incident, r.mode = v.Last, v.Incident, v.Mode
+	if r.app == "" {
+		r.app = v.App()
 	}
-	if ev.Mode != "" {
-		r.mode = ev.Mode
-	}
+	r.current = v.Current
 	switch d := ev.Data.(type) {
-	case journal.IncidentStart:
-		if d.App != "" && r.app == "" {
-			r.app = d.App
-		}
-	case journal.PhaseStart:
-		if i := r.phaseIndex(ev.Phase); i >= 0 {
-			p := &r.phases[i]
-			p.state, p.started, p.reason = stateRunning, ev.TS, ""
-			if d.Title != "" {
-				p.title = d.Title
-			}
-			r.current = i
-		}
-	case journal.PhaseEnd:
-		if i := r.phaseIndex(ev.Phase); i >= 0 {
-			p := &r.phases[i]
-			p.ended = ev.TS
-			p.reason = clean(d.Reason)
-			switch d.Status {
-			case statePassed, stateFailed, stateSkipped:
-				p.state = d.Status
-			default:
-				p.state = stateFailed
-				if p.reason == "" {
-					p.reason = "unknown status " + strconv.Quote(d.Status)
-				}
-			}
-			if r.current < 0 {
-				r.current = i
-			}
-		}
-	case journal.Machine:
-		if pd := r.data(ev.Phase); pd != nil {
-			m := machine{
-				id: d.ID, region: d.Region, state: d.State, image: d.Image,
-				passing: d.ChecksPassing, total: d.ChecksTotal,
-				signature: d.Signature, since: d.SinceS,
-			}
-			pd.machines = upsert(pd.machines, m, func(x machine) bool { return x.id == m.id })
-		}
-	case journal.Evidence:
-		if pd := r.data(ev.Phase); pd != nil {
-			pd.evidence = append(pd.evidence, evidence{
-				machine: d.Machine, op: d.Op, db: d.DB, line: clean(d.Line),
-				runningFor: d.RunningForS, completed: d.Completed(),
-			})
-		}
-	case journal.Verdict:
-		if pd := r.data(ev.Phase); pd != nil {
-			pd.verdicts = append(pd.verdicts, verdictRow{verdict: string(d.Verdict), reason: clean(d.Reason), next: clean(d.Next)})
-		}
-	case journal.Precondition:
-		if pd := r.data(ev.Phase); pd != nil {
-			c := check{name: d.Name, ok: d.OK, detail: clean(d.Detail)}
-			pd.checks = upsert(pd.checks, c, func(x check) bool { return x.name == c.name })
-		}
+	case journal.CommandOutput:
+		r.copyOutput()
+		return // the phases did not change: spare copying them per line
 	case journal.Gate:
 		if c := clean(d.Command); c != "" && r.cmd.argv == "" {
 			r.cmd.argv = c
 		}
 	case journal.CommandStart:
-		r.cmd = command{argv: clean(argv(d.Argv)), dir: clean(d.Dir), started: true}
-		r.output = nil
-	case journal.CommandOutput:
-		for _, l := range strings.Split(strings.TrimRight(d.Line, "\r\n"), "\n") {
-			r.output = append(r.output, clean(l))
-		}
-		if n := len(r.output) - maxOutputLines; n > 0 {
-			r.output = append(r.output[:0], r.output[n:]...)
-		}
+		c := v.Commands[len(v.Commands)-1]
+		r.cmd = command{argv: clean(argv(c.Argv)), dir: clean(c.Dir), started: true}
+		r.output, r.outputN = nil, 0
 	case journal.CommandExit:
-		r.cmd.exited = true
-		r.cmd.code = d.Code
-		r.cmd.image, r.cmd.digest, r.cmd.errMsg = clean(d.Image), clean(d.Digest), clean(d.Error)
-	case journal.SmokeResult:
-		if pd := r.data(ev.Phase); pd != nil {
-			s := smokeRow{machine: d.Machine, check: d.Check, request: clean(d.Request), ok: d.OK, detail: clean(d.Detail)}
-			if s.check == "" {
-				s.check = "request"
-			}
-			pd.smoke = upsert(pd.smoke, s, func(x smokeRow) bool {
-				return x.machine == s.machine && x.check == s.check && x.request == s.request
-			})
+		if n := len(v.Commands); n > 0 {
+			x := v.Commands[n-1].Exit
+			r.cmd.exited, r.cmd.code = true, x.Code
+			r.cmd.image, r.cmd.digest, r.cmd.errMsg = clean(x.Image), clean(x.Digest), clean(x.Error)
 		}
 	case journal.Hold:
-		r.hold = hold{seen: true, elapsed: d.ElapsedS, remaining: d.RemainingS, full: d.HoldS}
-	case journal.Note:
-		if pd := r.data(ev.Phase); pd != nil {
-			pd.notes = append(pd.notes, clean(d.Text))
-		}
+		r.hold = hold{seen: v.Hold.Seen, elapsed: v.Hold.ElapsedS, remaining: v.Hold.RemainingS, full: v.Hold.HoldS}
 	case journal.Abort:
-		r.abort = clean(d.Reason)
-		if r.abort == "" {
-			r.abort = "aborted"
-		}
+		r.abort = clean(v.Abort)
 	case journal.IncidentEnd:
-		r.ended = true
-		r.endVerdict = string(d.Verdict)
-		r.endCode = d.ExitCode
+		r.ended, r.endVerdict, r.endCode = true, string(v.Final), v.ExitCode
+	}
+	r.copyPhases()
+}
+
+// copyOutput appends the output lines the view gained since the last copy.
+func (r *run) copyOutput() {
+	v := r.view
+	n := min(v.OutputN-r.outputN, len(v.Output))
+	for _, l := range v.Output[len(v.Output)-n:] {
+		r.output = append(r.output, clean(l))
+	}
+	r.outputN = v.OutputN
+	if n := len(r.output) - maxOutputLines; n > 0 {
+		r.output = append(r.output[:0], r.output[n:]...)
+	}
+}
+
+func (r *run) copyPhases() {
+	for i, p := range r.view.Phases {
+		if i >= len(r.phases) {
+			break
+		}
+		dst := &r.phases[i]
+		if !p.Started.IsZero() {
+			dst.title = p.Title // as phase_start named it
+		}
+		dst.state, dst.reason, dst.started, dst.ended = p.Status, clean(p.Reason), p.Started, p.Ended
+		pd := phaseData{notes: make([]string, 0, len(p.Notes))}
+		for _, m := range p.Machines {
+			pd.machines = append(pd.machines, machine{
+				id: m.ID, region: m.Region, state: m.State, image: m.Image,
+				passing: m.ChecksPassing, total: m.ChecksTotal, signature: m.Signature, since: m.SinceS,
+			})
+		}
+		for _, e := range p.Evidence {
+			pd.evidence = append(pd.evidence, evidence{
+				machine: e.Machine, op: e.Op, db: e.DB, line: clean(e.Line), runningFor: e.RunningForS, completed: e.Completed(),
+			})
+		}
+		for _, x := range p.Verdicts {
+			pd.verdicts = append(pd.verdicts, verdictRow{verdict: string(x.Verdict), reason: clean(x.Reason), next: clean(x.Next)})
+		}
+		for _, c := range p.Checks {
+			pd.checks = append(pd.checks, check{name: c.Name, ok: c.OK, detail: clean(c.Detail)})
+		}
+		for _, s := range p.Smoke {
+			pd.smoke = append(pd.smoke, smokeRow{machine: s.Machine, check: s.Check, request: clean(s.Request), ok: s.OK, detail: clean(s.Detail)})
+		}
+		for _, n := range p.Notes {
+			pd.notes = append(pd.notes, clean(n))
+		}
+		dst.data = pd
 	}
 }
 
 // deploying reports whether the escape command is between start and exit.
 func (r *run) deploying() bool { return r.cmd.started && !r.cmd.exited }
-
-func upsert[T any](list []T, v T, same func(T) bool) []T {
-	for i := range list {
-		if same(list[i]) {
-			list[i] = v
-			return list
-		}
-	}
-	return append(list, v)
-}
 
 // clean redacts s and drops control characters, so outside text can neither
 // leak a token nor move the cursor.

@@ -1,0 +1,177 @@
+package postmortem
+
+import (
+	"encoding/json"
+	"flag"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jpops-dev/jpops/internal/journal"
+	"github.com/jpops-dev/jpops/internal/redact"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
+
+func TestPostmortemGolden(t *testing.T) {
+	events, err := journal.Read("testdata/recovered.ndjson")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := Render(events, Options{Redactor: redact.New()})
+	const golden = "testdata/postmortem.golden"
+	if *update {
+		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run go test -run TestPostmortemGolden -update to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("post-mortem differs from %s (rerun with -update if intended):\n%s", golden, got)
+	}
+	if again := Render(events, Options{Redactor: redact.New()}); again != got {
+		t.Error("two renders of the same events differ")
+	}
+}
+
+func TestPostmortemSections(t *testing.T) {
+	events, err := journal.Read("testdata/recovered.ndjson")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := Render(events, Options{})
+	for _, want := range []string{
+		"# 2026-05-11 autonomath-api integrity_check boot hang outage post-mortem (draft)",
+		"## TL;DR", "## Timeline (UTC)", "| Time UTC | Event | Source |", "## Detection", "## Mitigation",
+		"## Impact", "## Root cause", "## Action items", "| ID | Action | Owner | Status |",
+		"| 11:40 | Machine 85e273f4a1b2c3 logs `running integrity_check on /data/autonomath.db",
+		"flyctl deploy --remote-only --strategy rolling -a autonomath-api\n# exit 0 at 12:29 UTC",
+		"Downtime: 54m58s (11:40 → 12:35 UTC",
+		"`jpops audit`", "`jpops watch -a autonomath-api`", "`jpops drill`",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("post-mortem misses %q", want)
+		}
+	}
+	if strings.Contains(got, "Drill.") {
+		t.Error("live incident carries the drill banner")
+	}
+	if strings.Contains(got, "==> Building image") {
+		t.Error("timeline lists ordinary command output lines")
+	}
+}
+
+func TestPostmortemVariants(t *testing.T) {
+	drill := join(start, diagnosed, ev("escape", journal.KindCommandExit, "code", 0.0, "image", "registry.fly.io/autonomath-api:new"),
+		ev("escape", journal.KindPhaseEnd, "status", "passed"),
+		ev("smoke", journal.KindSmokeResult, "machine", "85e273f4a1b2c3", "check", "request", "request", "GET /v1/healthz", "status", 503.0, "ok", false, "detail", "no healthy candidate"),
+		ev("smoke", journal.KindNote, "text", "pasted FLY_API_TOKEN=FlyV1 fm2_lJPECAAAAAAAAMZ4xBAaY2Fr by mistake"),
+		ev("smoke", journal.KindPhaseEnd, "status", "failed"),
+		ev(journal.PhaseIncident, journal.KindIncidentEnd, "verdict", "SMOKE_FAILED", "exit_code", 30.0))
+	for i := range drill {
+		drill[i].Mode = journal.ModeDrill
+	}
+	got := Render(drill, Options{})
+	for _, want := range []string{
+		"> **Drill.**",
+		"Outcome: **SMOKE_FAILED**",
+		"Smoke walk failed (1 failed checks",
+		"Machine 85e273f4a1b2c3 failed the request check: no healthy candidate",
+		"Find why the incident ended SMOKE_FAILED",
+		"[REDACTED]",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("drill post-mortem misses %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "fm2_") {
+		t.Error("a token reached the post-mortem")
+	}
+
+	secret := "hunter2-telegram-bot-secret"
+	withSecret := join(start, ev(journal.PhaseIncident, journal.KindNote, "text", "bot token "+secret))
+	if out := Render(withSecret, Options{Redactor: redact.New(secret)}); strings.Contains(out, secret) {
+		t.Error("a secret value passed to the Redactor reached the post-mortem")
+	}
+
+	if out := Render(nil, Options{}); !strings.Contains(out, "## Timeline (UTC)") || !strings.Contains(out, "No command was run.") || !strings.HasPrefix(out, "# undated") {
+		t.Errorf("empty journal renders no skeleton:\n%s", out)
+	}
+
+	pipes := join(start, ev(journal.PhaseIncident, journal.KindAbort, "reason", "a|b\nc"))
+	if out := Render(pipes, Options{}); !strings.Contains(out, `Aborted: a\|b c |`) {
+		t.Errorf("table cell not escaped:\n%s", out)
+	}
+}
+
+func TestDur(t *testing.T) {
+	for _, tt := range []struct {
+		secs float64
+		want string
+	}{{0, "n/a"}, {45, "45s"}, {60, "1m"}, {583, "9m43s"}, {18720, "5h12m"}} {
+		if got := dur(secs(tt.secs)); got != tt.want {
+			t.Errorf("dur(%vs) = %q, want %q", tt.secs, got, tt.want)
+		}
+	}
+}
+
+var t0 = time.Date(2026, 5, 11, 12, 20, 5, 0, time.UTC)
+
+// ev builds an event from its wire form, key by key, through the decoder
+// every reader uses.
+func ev(phase, kind string, kv ...any) journal.Event {
+	d := map[string]any{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		d[kv[i].(string)] = kv[i+1]
+	}
+	raw, err := json.Marshal(d)
+	if err != nil {
+		panic(err)
+	}
+	p, err := journal.DecodeData(kind, raw)
+	if err != nil {
+		panic(err)
+	}
+	return journal.Event{Phase: phase, Kind: kind, Data: p}
+}
+
+// join lays events (or lists of them) out one second apart.
+func join(parts ...any) []journal.Event {
+	var out []journal.Event
+	for _, p := range parts {
+		switch p := p.(type) {
+		case journal.Event:
+			out = append(out, p)
+		case []journal.Event:
+			out = append(out, p...)
+		}
+	}
+	for i := range out {
+		out[i].Seq = i + 1
+		out[i].TS = t0.Add(time.Duration(i) * time.Second)
+		out[i].Incident = "20260511T122005Z-autonomath-api-7c2e"
+		if out[i].Mode == "" {
+			out[i].Mode = journal.ModeLive
+		}
+	}
+	return out
+}
+
+var (
+	start     = ev(journal.PhaseIncident, journal.KindIncidentStart, "app", "autonomath-api", "runbook", "db-boot-hang", "hold_s", 300.0)
+	diagnosed = []journal.Event{
+		ev("diagnose", journal.KindPhaseStart),
+		ev("diagnose", journal.KindMachine, "id", "85e273f4a1b2c3", "image", "registry.fly.io/autonomath-api:old", "signature", true, "since_s", 2400.0),
+		ev("diagnose", journal.KindPhaseEnd, "status", "passed"),
+		ev("bootlogs", journal.KindPhaseStart),
+		ev("bootlogs", journal.KindVerdict, "verdict", "HANG_CONFIRMED"),
+		ev("bootlogs", journal.KindPhaseEnd, "status", "passed"),
+		ev("escape", journal.KindPhaseStart),
+		ev("escape", journal.KindGate, "command", "flyctl deploy", "confirmed_by", "operator", "ok", true),
+		ev("escape", journal.KindCommandStart, "argv", []any{"flyctl", "deploy", "--remote-only"}),
+	}
+)
