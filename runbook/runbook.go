@@ -94,6 +94,9 @@ type Smoke struct {
 	Requests []SmokeRequest `yaml:"requests"`
 	Hold     Duration       `yaml:"hold"`
 	Interval Duration       `yaml:"interval"`
+	// APIOutage is how long the Machines API may stay unreachable during the
+	// settle or the hold before the walk fails: reads are retried until then.
+	APIOutage Duration `yaml:"api_outage"`
 }
 
 // SmokeRequest is one request every machine must answer with Status.
@@ -310,7 +313,7 @@ func (rb *Runbook) validate() error {
 	for _, d := range []struct {
 		key string
 		d   Duration
-	}{{"escape.idle_timeout", rb.Escape.IdleTimeout}, {"escape.timeout", rb.Escape.Timeout}, {"smoke.hold", rb.Smoke.Hold}, {"smoke.interval", rb.Smoke.Interval}} {
+	}{{"escape.idle_timeout", rb.Escape.IdleTimeout}, {"escape.timeout", rb.Escape.Timeout}, {"smoke.hold", rb.Smoke.Hold}, {"smoke.interval", rb.Smoke.Interval}, {"smoke.api_outage", rb.Smoke.APIOutage}} {
 		if err := dur(d.key, d.d, false); err != nil {
 			return err
 		}
@@ -338,6 +341,9 @@ func (rb *Runbook) validate() error {
 	}
 	if rb.Smoke.Interval.Duration == 0 {
 		rb.Smoke.Interval.Duration = 10 * time.Second
+	}
+	if rb.Smoke.APIOutage.Duration == 0 {
+		rb.Smoke.APIOutage.Duration = 2 * time.Minute
 	}
 	return nil
 }

@@ -22,16 +22,25 @@ var digestLines = []*regexp.Regexp{
 	regexp.MustCompile(`(?:^|\s)pushing manifest for [^\s@]+@sha256:([0-9a-f]{64})(?:\s|$)`),
 }
 
-// ParseImage returns the image reference of an `image: REF` line.
+// prebuiltLine is what flyctl prints when it deploys a pre-built image
+// (`--image`, or [build] image in fly.toml) instead of an `image:` line:
+// `Searching for image 'REF' remotely...` (docs/fly-platform.md, "Deploy output").
+var prebuiltLine = regexp.MustCompile(`^\s*Searching for image '([A-Za-z0-9][A-Za-z0-9._\-/:@]*)' (?:remotely|locally)\.\.\.\s*$`)
+
+// ParseImage returns the image reference of an `image: REF` line, or of the
+// `Searching for image 'REF' …` line of a pre-built image deploy.
 func ParseImage(line string) (image string, ok bool) {
-	if !strings.Contains(line, "image:") {
-		return "", false
+	switch {
+	case strings.Contains(line, "image:"):
+		if m := imageLine.FindStringSubmatch(line); m != nil {
+			return m[1], true
+		}
+	case strings.Contains(line, "Searching for image"):
+		if m := prebuiltLine.FindStringSubmatch(line); m != nil {
+			return m[1], true
+		}
 	}
-	m := imageLine.FindStringSubmatch(line)
-	if m == nil {
-		return "", false
-	}
-	return m[1], true
+	return "", false
 }
 
 // ParseDigest returns the `sha256:<64 hex>` manifest digest of a build or

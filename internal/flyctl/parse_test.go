@@ -18,7 +18,10 @@ func TestParseImage(t *testing.T) {
 		{"image:", ""},
 		{"image: two words", ""},
 		{"docker image: registry.fly.io/APP:x", ""},
-		{"Searching for image 'registry.fly.io/APP:x' remotely...", ""},
+		{"Searching for image 'registry.fly.io/APP:x' remotely...", "registry.fly.io/APP:x"}, // a pre-built image
+		{"Searching for image 'ghcr.io/acme/app:v2' locally...", "ghcr.io/acme/app:v2"},
+		{"Searching for image 'two words' remotely...", ""},
+		{"Searching for image '' remotely...", ""},
 		{"image found: img_0lq747j0ym646x35", ""},
 		{"", ""},
 	} {

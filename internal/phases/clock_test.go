@@ -45,6 +45,7 @@ func TestHoldRunsOnTheEngineClock(t *testing.T) {
 				}
 				return []flyapi.Machine{{ID: "148ed726c1e589", State: "started", Region: "nrt",
 					ImageRef: flyapi.ImageRef{Digest: holdImage},
+					Config:   &flyapi.MachineConfig{Metadata: map[string]string{"fly_platform_version": "v2", "fly_process_group": "app"}},
 					Checks:   []flyapi.CheckStatus{{Name: "http", Status: status}}}}, nil
 			}}
 			app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))

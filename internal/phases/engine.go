@@ -102,6 +102,10 @@ func (r Result) ExitCode() int { return r.Verdict.ExitCode() }
 type engine struct {
 	o  Options
 	mu sync.Mutex // serialises emit: parallel fetches report too
+
+	// before is each machine's state as phase 1 saw it, before the deploy:
+	// it decides which machines the deploy starts (see smokeRule).
+	before map[string]string
 }
 
 func newEngine(o Options) (*engine, error) {

@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 
 	"github.com/jpops-dev/jpops/internal/audit"
 	"github.com/jpops-dev/jpops/internal/flyctl"
+	"github.com/jpops-dev/jpops/internal/health"
 	"github.com/jpops-dev/jpops/internal/journal"
 	"github.com/jpops-dev/jpops/internal/verdict"
 	"github.com/jpops-dev/jpops/runbook"
@@ -194,10 +196,25 @@ func (e *engine) escape(ctx context.Context, d Diagnosis) (escapeOutcome, error)
 		if err := e.emit(id, journal.Note{Text: runErr.Error()}); err != nil {
 			return escapeOutcome{}, err
 		}
-		return fail(firstLine(runErr.Error()), fmt.Sprintf("rerun `%s` by hand to see the full output, or check `flyctl releases -a %s`; the machines still run their recorded images", command, e.o.App))
+		// A rolling deploy has no rollback: some machines may already run
+		// the new image. Say what each runs now, from the API.
+		now := e.runningNow(ctx, d)
+		if err := e.emit(id, journal.Note{Text: now}); err != nil {
+			return escapeOutcome{}, err
+		}
+		return fail(firstLine(runErr.Error()), fmt.Sprintf("rerun `%s` by hand to see the full output, or check `flyctl releases -a %s`; %s", command, e.o.App, now))
 	}
 	if res.Image == "" && res.Digest == "" {
-		return fail("flyctl exited 0 but printed no `image:` line: cannot tell which image to verify", fmt.Sprintf("jpops smoke -a %s --image REF   # with the image from `flyctl releases -a %s --image`", e.o.App, e.o.App))
+		// A pre-built image prints no `image:` line; the deploy happened,
+		// so the machines' config names the image it deployed.
+		image, err := e.deployedImage(ctx)
+		if err != nil {
+			return fail("flyctl exited 0 but printed no image line, and the machines cannot be read to tell which image it deployed: "+err.Error(), fmt.Sprintf("jpops smoke -a %s --image REF   # with the image from `flyctl releases -a %s --image`", e.o.App, e.o.App))
+		}
+		if err := e.emit(id, journal.Note{Text: "flyctl printed no image line (a pre-built image is deployed without one); the machines' config names " + image + ": verifying that"}); err != nil {
+			return escapeOutcome{}, err
+		}
+		res.Image = image
 	}
 	if err := e.phaseEnd(id, "passed", "deployed "+res.Image+digestSuffix(res.Digest)); err != nil {
 		return escapeOutcome{}, err
@@ -246,6 +263,67 @@ func (e *engine) auditBootScripts() (ok bool, detail string, findings []string) 
 		detail += fmt.Sprintf("; %d sourced file(s) not audited: %s", len(rep.Unread), rep.Unread[0])
 	}
 	return true, detail, nil
+}
+
+// runningNow says which image each machine runs now, against the image
+// phase 1 recorded for it, from the Machines API.
+func (e *engine) runningNow(ctx context.Context, d Diagnosis) string {
+	machines, err := e.o.Fly.ListMachines(ctx, e.o.App)
+	if err != nil {
+		return fmt.Sprintf("could not read which image each machine runs now (%v): a rolling deploy has no rollback, so some may already run the new one; check `flyctl machine list -a %s`", err, e.o.App)
+	}
+	recorded := map[string]string{}
+	for _, m := range d.Machines {
+		recorded[m.ID] = m.Image + digestSuffix(m.Digest)
+	}
+	var same, changed []string
+	for i := range machines {
+		m := &machines[i]
+		was, known := recorded[m.ID]
+		if !health.InApp(m) || !known {
+			continue
+		}
+		runs := m.Image() + digestSuffix(m.ImageRef.Digest)
+		if runs == was {
+			same = append(same, m.ID)
+		} else {
+			changed = append(changed, fmt.Sprintf("%s now runs %s (%s)", m.ID, runs, m.State))
+		}
+	}
+	sort.Strings(same)
+	switch {
+	case len(changed) == 0:
+		return fmt.Sprintf("every machine still runs its recorded image (%s), as the API shows", strings.Join(same, ", "))
+	case len(same) == 0:
+		return "the rolling deploy got part-way (it has no rollback): " + strings.Join(changed, "; ")
+	}
+	return fmt.Sprintf("the rolling deploy got part-way (it has no rollback): %s; still on the recorded image: %s", strings.Join(changed, "; "), strings.Join(same, ", "))
+}
+
+// deployedImage is the image the machines' config names after a deploy
+// that printed none: the one most of the deployed machines name.
+func (e *engine) deployedImage(ctx context.Context) (string, error) {
+	machines, err := e.o.Fly.ListMachines(ctx, e.o.App)
+	if err != nil {
+		return "", err
+	}
+	count := map[string]int{}
+	best := ""
+	for i := range machines {
+		m := &machines[i]
+		c := m.Conf()
+		if !health.Deployed(m) || c == nil || c.Image == "" {
+			continue
+		}
+		count[c.Image]++
+		if count[c.Image] > count[best] || (count[c.Image] == count[best] && c.Image < best) {
+			best = c.Image
+		}
+	}
+	if best == "" {
+		return "", errors.New("no machine of the app names an image in its config")
+	}
+	return best, nil
 }
 
 func digestSuffix(d string) string {

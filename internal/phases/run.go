@@ -62,9 +62,13 @@ func (e *engine) run(ctx context.Context) (Result, error) {
 		res.Verdict, res.Reason, res.Next = out.verdict, out.reason, out.next
 		return res, e.skipRest(runbook.PhaseSmoke, "phase 3 did not deploy")
 	}
-	image := out.digest
-	if image == "" {
-		image = out.image
+	e.before = map[string]string{}
+	for _, m := range d.Machines {
+		e.before[m.ID] = m.State
+	}
+	image := out.image + digestSuffix(out.digest) // tag and digest: the walk says which matched
+	if out.image == "" {
+		image = out.digest
 	}
 	sr, err := e.smoke(ctx, image)
 	sr.Machines, sr.Evidence, sr.Image, sr.Digest = d.Machines, d.Evidence, out.image, out.digest

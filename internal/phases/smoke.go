@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/jpops-dev/jpops/internal/flyapi"
+	"github.com/jpops-dev/jpops/internal/health"
 	"github.com/jpops-dev/jpops/internal/journal"
 	"github.com/jpops-dev/jpops/internal/redact"
 	"github.com/jpops-dev/jpops/internal/verdict"
@@ -23,6 +24,8 @@ type SmokeFailure struct {
 	Check   string `json:"check"` // image | state | checks | request | machines
 	Request string `json:"request,omitempty"`
 	Detail  string `json:"detail"`
+
+	final bool // not worth another settle round: the API outage bound is spent
 }
 
 func (f *SmokeFailure) String() string {
@@ -96,18 +99,22 @@ func (e *engine) smoke(ctx context.Context, image string) (Result, error) {
 	// Settle: the deploy has returned, but checks may lag a poll or two.
 	deadline := e.o.Now().Add(e.o.Settle)
 	var fail *SmokeFailure
+	var api apiWatch
 	for {
 		var err error
-		fail, err = e.smokeRound(ctx, image, true)
+		fail, err = e.smokeRound(ctx, image, true, &api)
 		if err != nil {
 			return res, err
 		}
-		if fail == nil || e.o.Now().After(deadline) {
+		if (fail == nil && !api.down()) || (fail != nil && fail.final) || e.o.Now().After(deadline) {
 			break
 		}
 		if err := e.o.Sleep(ctx, e.o.Interval); err != nil {
 			return res, err
 		}
+	}
+	if fail == nil && api.down() {
+		fail = api.failure(e.o.Now(), "before the stability hold")
 	}
 	if fail != nil {
 		return e.smokeFailed(res, fail)
@@ -115,6 +122,8 @@ func (e *engine) smoke(ctx context.Context, image string) (Result, error) {
 
 	// The stability hold. Progress is journaled at every tenth of the hold
 	// (and its end), not at every poll: a fast poll must not flood the journal.
+	// It ends only on a round that saw the machines: an API outage at the
+	// end is waited out (up to smoke.api_outage), never counted as a pass.
 	start := e.o.Now()
 	nextMark, shown := time.Duration(0), -1.0
 	for {
@@ -129,13 +138,13 @@ func (e *engine) smoke(ctx context.Context, image string) (Result, error) {
 				return res, err
 			}
 		}
-		if remaining == 0 {
+		if remaining == 0 && !api.down() {
 			break
 		}
-		if err := e.o.Sleep(ctx, min(e.o.Interval, remaining)); err != nil {
+		if err := e.o.Sleep(ctx, max(min(e.o.Interval, remaining), min(e.o.Interval, time.Second))); err != nil {
 			return res, err
 		}
-		fail, err := e.smokeRound(ctx, image, false)
+		fail, err := e.smokeRound(ctx, image, false, &api)
 		if err != nil {
 			return res, err
 		}
@@ -169,44 +178,135 @@ func (e *engine) smokeFailed(res Result, f *SmokeFailure) (Result, error) {
 	return res, e.verdict(id, res.Verdict, res.Reason, res.Next)
 }
 
-// smokeRound checks every active machine once. With report, passing checks
-// are journaled too (the first full pass); otherwise only failures are.
-// During settling (report true) failures are not journaled until the last round.
-func (e *engine) smokeRound(ctx context.Context, image string, settling bool) (*SmokeFailure, error) {
+// apiWatch follows how long the Machines API has been unreachable during
+// the walk: a read that fails for a transient reason is retried at the next
+// poll and journaled, and fails the walk only past smoke.api_outage.
+type apiWatch struct {
+	since   time.Time // first failed read of the current outage; zero when reachable
+	lastErr error
+	bound   time.Duration
+}
+
+func (a *apiWatch) down() bool { return !a.since.IsZero() }
+
+func (a *apiWatch) failure(now time.Time, when string) *SmokeFailure {
+	return &SmokeFailure{Check: "machines", final: true, Detail: fmt.Sprintf("the Machines API stayed unreachable for %s %s, past the %s the runbook allows (smoke.api_outage): %v",
+		now.Sub(a.since).Round(time.Second), when, a.bound, a.lastErr)}
+}
+
+// smokeRule is which deployed machines must be started and serving: those
+// the deploy starts (started, starting or failed before it, as flyctl's
+// rolling deploy does), and any that runs now. Stopped, suspended and
+// standby machines the deploy leaves as they were; they must only run the
+// new image (docs/runbook.md, phase 4).
+func (e *engine) smokeRule(m *flyapi.Machine) (serve bool, why string) {
+	if prior, known := e.before[m.ID]; known {
+		switch prior {
+		case "started", "starting", "failed":
+			return true, ""
+		}
+		if h := health.Of(m, e.o.Runbook.Checks, e.o.Now()); h.Class == health.Idle {
+			return false, "was " + prior + " before the deploy, which leaves it so: " + h.Reason
+		}
+		return true, ""
+	}
+	if h := health.Of(m, e.o.Runbook.Checks, e.o.Now()); h.Class == health.Idle {
+		return false, h.Reason
+	}
+	return true, ""
+}
+
+// imageMatch says whether the machine runs want, and by what: the tag, the
+// digest, or both. The registry's manifest digest (image_ref.digest) need
+// not be the one the build printed, so a matching tag is enough; a matching
+// digest alone is the same image under another tag.
+func imageMatch(m *flyapi.Machine, want flyapi.ImageRef) (bool, string) {
+	digest := want.Digest != "" && strings.EqualFold(m.ImageRef.Digest, want.Digest)
+	tag := want.Repository != "" && m.MatchesImage(want.String())
+	switch {
+	case tag && digest:
+		return true, "tag and digest match"
+	case tag && want.Digest != "" && m.ImageRef.Digest != "":
+		return true, fmt.Sprintf("tag matches; its digest %s is not the %s the deploy printed (the registry's manifest digest)", m.ImageRef.Digest, want.Digest)
+	case tag:
+		return true, "tag matches"
+	case digest:
+		return true, "digest matches"
+	}
+	return false, "not the deployed image"
+}
+
+// smokeRound checks every machine the deploy updated once. While settling,
+// failures are not journaled (the caller reports the last one); in the
+// hold, only failures are.
+func (e *engine) smokeRound(ctx context.Context, image string, settling bool, api *apiWatch) (*SmokeFailure, error) {
 	const id = runbook.PhaseSmoke
+	api.bound = e.o.Runbook.Smoke.APIOutage.Duration
 	machines, err := e.o.Fly.ListMachines(ctx, e.o.App)
 	if err != nil {
 		if flyapi.IsAuth(err) || ctx.Err() != nil {
 			return nil, err
 		}
-		return &SmokeFailure{Check: "machines", Detail: "cannot list machines: " + err.Error()}, nil
+		now := e.o.Now()
+		if !api.down() {
+			api.since = now
+		}
+		api.lastErr = err
+		if emitErr := e.emit(id, journal.Note{Text: fmt.Sprintf("cannot read the machines (%v); retrying: unreachable for %s of the %s allowed", err, now.Sub(api.since).Round(time.Second), api.bound)}); emitErr != nil {
+			return nil, emitErr
+		}
+		if now.Sub(api.since) > api.bound {
+			return api.failure(now, "during the smoke walk"), nil
+		}
+		return nil, nil
 	}
+	if api.down() {
+		if err := e.emit(id, journal.Note{Text: fmt.Sprintf("the machines are readable again after %s", e.o.Now().Sub(api.since).Round(time.Second))}); err != nil {
+			return nil, err
+		}
+		api.since, api.lastErr = time.Time{}, nil
+	}
+	want := flyapi.ParseImageRef(image)
 	type result struct {
 		machine, check, request, detail string
 		ok                              bool
 		status                          int
 	}
 	var results []result
-	active := 0
+	var leftAlone []string
+	judged := 0
 	var fail *SmokeFailure
 	for i := range machines {
 		m := &machines[i]
-		if !m.Active() || (e.o.Machine != "" && m.ID != e.o.Machine) {
+		if !health.Deployed(m) || (e.o.Machine != "" && m.ID != e.o.Machine) {
 			continue
 		}
-		active++
-		passing, total := m.ChecksPassing()
-		checks := []result{
-			{machine: m.ID, check: "image", ok: m.MatchesImage(image), detail: "runs " + m.Image() + digestSuffix(m.ImageRef.Digest)},
-			{machine: m.ID, check: "state", ok: m.State == "started", detail: "state " + m.State},
-			{machine: m.ID, check: "checks", ok: total > 0 && passing == total, detail: fmt.Sprintf("checks %d/%d passing", passing, total)},
+		judged++
+		ok, how := imageMatch(m, want)
+		checks := []result{{machine: m.ID, check: "image", ok: ok, detail: "runs " + m.Image() + digestSuffix(m.ImageRef.Digest) + ": " + how}}
+		serve, why := e.smokeRule(m)
+		if !serve {
+			leftAlone = append(leftAlone, m.ID+" ("+why+")")
+		} else {
+			passing, total := m.ChecksPassing()
+			configured := health.ConfiguredChecks(m)
+			checksOK := passing == total && (total > 0 || configured == 0)
+			detail := fmt.Sprintf("checks %d/%d passing", passing, total)
+			if total == 0 && configured > 0 {
+				detail = fmt.Sprintf("no result yet for its %d configured check(s)", configured)
+			}
+			checks = append(checks,
+				result{machine: m.ID, check: "state", ok: m.State == "started", detail: "state " + m.State},
+				result{machine: m.ID, check: "checks", ok: checksOK, detail: detail})
 		}
 		if fail != nil && settling {
 			continue // already failing this round; spare the app the requests
 		}
-		for _, r := range e.o.Runbook.Smoke.Requests {
-			status, detail := e.request(ctx, m.ID, r)
-			checks = append(checks, result{machine: m.ID, check: "request", request: r.Method + " " + r.Path, status: status, ok: status == r.Status, detail: detail})
+		if serve {
+			for _, r := range e.o.Runbook.Smoke.Requests {
+				status, detail := e.request(ctx, m.ID, r)
+				checks = append(checks, result{machine: m.ID, check: "request", request: r.Method + " " + r.Path, status: status, ok: status == r.Status, detail: detail})
+			}
 		}
 		for _, c := range checks {
 			results = append(results, c)
@@ -215,11 +315,16 @@ func (e *engine) smokeRound(ctx context.Context, image string, settling bool) (*
 			}
 		}
 	}
-	if active == 0 && fail == nil {
-		fail = &SmokeFailure{Check: "machines", Detail: "no active machines"}
+	if judged == 0 && fail == nil {
+		fail = &SmokeFailure{Check: "machines", Detail: "no machine of the app that a deploy updates"}
 	}
 	if settling && fail != nil {
 		return fail, nil // retried until the settle deadline; the caller reports the last one
+	}
+	if settling && len(leftAlone) > 0 {
+		if err := e.emit(id, journal.Note{Text: "left alone, as the rolling deploy leaves them (they must run the new image, not serve): " + strings.Join(leftAlone, "; ")}); err != nil {
+			return nil, err
+		}
 	}
 	for _, r := range results {
 		if !settling && r.ok {
