@@ -74,7 +74,7 @@ func diagnoseRun(opts *DiagnoseOptions) error {
 	if err != nil {
 		return err
 	}
-	out := report.Diagnosis{Verdict: d.Verdict, App: opts.App, Reason: d.Reason, Next: d.Next, Machines: d.Machines, Evidence: d.Evidence}
+	out := report.Diagnosis{Verdict: d.Verdict, App: opts.App, Reason: d.Reason, Next: d.Next, Machines: d.Machines, Evidence: d.Evidence, Unread: d.Unread}
 	writeDiagnosis(opts.IO, out, opts.JSON)
 	return verdictExit(d.Verdict)
 }

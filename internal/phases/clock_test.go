@@ -2,6 +2,7 @@ package phases_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -85,5 +86,46 @@ func TestHoldRunsOnTheEngineClock(t *testing.T) {
 				t.Errorf("%d hold events, the last %+v: want progress every tenth up to 300 s", len(holds), last)
 			}
 		})
+	}
+}
+
+// A machine whose logs cannot be read is never dropped: with the hang shown
+// on the others the verdict stays HANG_CONFIRMED and says on how many, and
+// the diagnosis, the reason and the journal name the unread machine.
+func TestUnreadMachineIsNamed(t *testing.T) {
+	r := newRig(t, "db-boot-hang")
+	ids := r.sim.MachineIDs()
+	unread := ids[len(ids)-1]
+	fly := flyapitest.Wrap(r.opts.Fly.(flyapi.Client))
+	real := fly.GetLogsFunc
+	fly.GetLogsFunc = func(ctx context.Context, app string, q flyapi.LogQuery) (flyapi.LogPage, error) {
+		if q.Instance == unread {
+			return flyapi.LogPage{}, &flyapi.APIError{Op: "get logs", App: app, Status: 503, Attempts: 6}
+		}
+		return real(ctx, app, q)
+	}
+	r.opts.Fly = fly
+	d, err := phases.Diagnose(r.ctx(), r.opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Verdict != verdict.HangConfirmed {
+		t.Fatalf("verdict %s (%s), want HANG_CONFIRMED on the machines that were read", d.Verdict, d.Reason)
+	}
+	if len(d.Unread) != 1 || d.Unread[0].Machine != unread || !strings.Contains(d.Unread[0].Error, "503") {
+		t.Errorf("unread = %+v, want %s with its 503", d.Unread, unread)
+	}
+	want := fmt.Sprintf("the hang is confirmed on %d of %d signature machines: the logs of 1 could not be read (%s)", len(ids)-1, len(ids), unread)
+	if !strings.Contains(d.Reason, want) {
+		t.Errorf("reason %q, want it to say %q", d.Reason, want)
+	}
+	var noted bool
+	for _, e := range r.readBack() {
+		if n, ok := e.Data.(journal.Note); ok && strings.Contains(n.Text, "the logs of machine "+unread+" could not be read") {
+			noted = true
+		}
+	}
+	if !noted {
+		t.Errorf("the journal does not name %s", unread)
 	}
 }

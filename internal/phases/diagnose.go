@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strings"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -55,6 +56,15 @@ type Diagnosis struct {
 	Next     string
 	Machines []MachineView
 	Evidence []Evidence
+	Unread   []Unread // signature machines whose logs could not be read
+}
+
+// Unread is a signature machine whose logs could not be read, so nothing is
+// known of its boot. It is never left out: the reason, the journal and every
+// face name it.
+type Unread struct {
+	Machine string `json:"machine"`
+	Error   string `json:"error"`
 }
 
 // Diagnose runs phases 1 and 2, read-only.
@@ -196,9 +206,15 @@ func (e *engine) phase2(ctx context.Context, d Diagnosis) (Diagnosis, error) {
 				return d, errs[i]
 			}
 			unavailable = append(unavailable, fmt.Sprintf("%s: %v", m.ID, errs[i]))
+			d.Unread = append(d.Unread, Unread{Machine: m.ID, Error: errs[i].Error()})
 			continue
 		}
 		all = append(all, results[i]...)
+	}
+	for _, u := range d.Unread {
+		if err := e.emit(id, journal.Note{Text: fmt.Sprintf("the logs of machine %s could not be read: %s", u.Machine, u.Error)}); err != nil {
+			return d, err
+		}
 	}
 	for _, f := range all {
 		ev := EvidenceOf(f)
@@ -211,6 +227,9 @@ func (e *engine) phase2(ctx context.Context, d Diagnosis) (Diagnosis, error) {
 		}
 	}
 	d.Verdict, d.Reason, d.Next = e.judgement(health.Judge(judged(d.Machines), &health.Logs{Findings: all, Unavailable: unavailable}))
+	if d.Verdict == verdict.HangConfirmed && len(d.Unread) > 0 {
+		d.Reason += unreadNote(all, len(wedged), d.Unread)
+	}
 	status := "passed"
 	if len(unavailable) == len(wedged) && len(wedged) > 0 {
 		status = "failed"
@@ -219,6 +238,23 @@ func (e *engine) phase2(ctx context.Context, d Diagnosis) (Diagnosis, error) {
 		return d, err
 	}
 	return d, e.verdict(id, d.Verdict, d.Reason, d.Next)
+}
+
+// unreadNote is what a confirmed hang adds when some machines' logs could
+// not be read: on how many the hang is shown, and which were not read.
+func unreadNote(findings []bootlog.Finding, wedged int, unread []Unread) string {
+	hung := map[string]bool{}
+	for _, f := range findings {
+		if f.Status == bootlog.Hung {
+			hung[f.Machine] = true
+		}
+	}
+	ids := make([]string, len(unread))
+	for i, u := range unread {
+		ids[i] = u.Machine
+	}
+	return fmt.Sprintf("; the hang is confirmed on %d of %d signature machines: the logs of %d could not be read (%s)",
+		len(hung), wedged, len(unread), strings.Join(ids, ", "))
 }
 
 // EvidenceOf turns a boot-op finding into evidence.

@@ -89,6 +89,7 @@ type Diagnosis struct {
 	Next     string               `json:"next,omitempty"`
 	Machines []phases.MachineView `json:"machines"`
 	Evidence []phases.Evidence    `json:"evidence"`
+	Unread   []phases.Unread      `json:"unread,omitempty"` // machines whose logs could not be read
 	Source   string               `json:"source,omitempty"`
 }
 
@@ -119,6 +120,9 @@ func PlainDiagnosis(w io.Writer, d Diagnosis) {
 	}
 	for _, e := range d.Evidence {
 		fmt.Fprintf(w, "evidence\t%s\t%s\t%s\t%s\t%s\t%.0f\t%s\n", e.Machine, e.Status, e.Op, e.DB, e.Timestamp, e.RunningForS, oneLine(e.Line))
+	}
+	for _, u := range d.Unread {
+		fmt.Fprintf(w, "unread\t%s\t%s\n", u.Machine, oneLine(u.Error))
 	}
 	fmt.Fprintf(w, "verdict\t%s\t%s\n", d.Verdict, oneLine(d.Reason))
 	if d.Next != "" {
@@ -167,6 +171,17 @@ func HumanDiagnosis(w io.Writer, d Diagnosis, st Styler) {
 			if e.Completion != "" {
 				fmt.Fprintf(w, "    completed: %s\n", oneLine(e.Completion))
 			}
+		}
+		fmt.Fprintln(w)
+	}
+	if len(d.Unread) > 0 {
+		noun := "machines"
+		if len(d.Unread) == 1 {
+			noun = "machine"
+		}
+		fmt.Fprintln(w, st.apply(st.Bold, fmt.Sprintf("Logs not read (%d %s)", len(d.Unread), noun)))
+		for _, u := range d.Unread {
+			fmt.Fprintln(w, st.apply(st.Warn, fmt.Sprintf("  %s  %s", u.Machine, oneLine(u.Error))))
 		}
 		fmt.Fprintln(w)
 	}

@@ -117,3 +117,27 @@ func TestJSONShape(t *testing.T) {
 		}
 	}
 }
+
+// A machine whose logs could not be read is named by every face.
+func TestUnreadIsNamed(t *testing.T) {
+	d := sample()
+	d.Unread = []phases.Unread{{Machine: "e2865b1c44d398", Error: "get logs of app autonomath-api: Fly API answered 503 Service Unavailable (after 6 attempts)"}}
+	var plain, human, js bytes.Buffer
+	PlainDiagnosis(&plain, d)
+	HumanDiagnosis(&human, d, Styler{})
+	if err := JSON(&js, d); err != nil {
+		t.Fatal(err)
+	}
+	if want := "unread\te2865b1c44d398\tget logs of app autonomath-api: Fly API answered 503 Service Unavailable (after 6 attempts)\n"; !strings.Contains(plain.String(), want) {
+		t.Errorf("plain lines lack %q:\n%s", want, plain.String())
+	}
+	if !strings.Contains(human.String(), "Logs not read (1 machine)") || !strings.Contains(human.String(), "e2865b1c44d398  get logs") {
+		t.Errorf("the report does not name the unread machine:\n%s", human.String())
+	}
+	var got struct {
+		Unread []phases.Unread `json:"unread"`
+	}
+	if err := json.Unmarshal(js.Bytes(), &got); err != nil || len(got.Unread) != 1 || got.Unread[0] != d.Unread[0] {
+		t.Errorf("JSON unread = %+v (%v), want %+v", got.Unread, err, d.Unread)
+	}
+}
