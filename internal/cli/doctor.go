@@ -43,6 +43,7 @@ const fixToken = "flyctl auth login or set FLY_API_TOKEN"
 type DoctorOptions struct {
 	IO       *iostreams.IOStreams
 	Getenv   func(string) string
+	Lookup   func(string) (string, bool) // tells a variable set to "" from one unset
 	Now      func() time.Time
 	Home     string
 	Runbook  func() (*runbook.Runbook, error)
@@ -78,7 +79,7 @@ Each line reads: ok|warn|fail  CHECK  DETAIL  fix: WHAT TO DO.` + exitCodes(
   jpops doctor --json | jq '.checks[] | select(.status != "ok")'`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			opts.Getenv, opts.Now, opts.Home = f.Getenv, f.Now, f.Home
+			opts.Getenv, opts.Lookup, opts.Now, opts.Home = f.Getenv, f.lookupEnv, f.Now, f.Home
 			opts.Token, opts.RunbookPath = f.Token, f.RunbookPath
 			opts.App, opts.AppErr = af.resolve(f.Getenv, "")
 			opts.ctx = cmd.Context()
@@ -114,13 +115,22 @@ func doctorRun(opts *DoctorOptions) error {
 	}
 
 	// token, API and app
-	cfg, src, err := flyapi.ConfigFromEnv(opts.Getenv, opts.Token, opts.Home)
+	lookup := opts.Lookup
+	if lookup == nil {
+		lookup = func(k string) (string, bool) { v := opts.Getenv(k); return v, v != "" }
+	}
+	cfg, src, err := flyapi.ConfigFromLookup(lookup, opts.Token, opts.Home)
 	var fly *flyapi.HTTPClient
 	var clientErr error
 	if err != nil {
 		add("token", checkFail, err.Error(), fixToken)
 	} else {
-		add("token", checkOK, "from "+string(src), "")
+		from := "from " + string(src)
+		var refreshed bool
+		if cfg.Token, refreshed = refreshedToken(cfg.Token, src, opts.Getenv); refreshed {
+			from += ", as flyctl refreshed it"
+		}
+		add("token", checkOK, from, "")
 		fly, clientErr = flyapi.New(cfg)
 	}
 	app := opts.App

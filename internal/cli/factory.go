@@ -4,11 +4,13 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"sync"
 	"syscall"
 	"time"
 
 	"github.com/jpops-dev/jpops/internal/flyapi"
+	"github.com/jpops-dev/jpops/internal/flyctl"
 	"github.com/jpops-dev/jpops/internal/iostreams"
 	"github.com/jpops-dev/jpops/internal/state"
 	"github.com/jpops-dev/jpops/runbook"
@@ -21,8 +23,11 @@ import (
 type Factory struct {
 	IO     *iostreams.IOStreams
 	Getenv func(string) string
-	Now    func() time.Time // the clock every command reads
-	Home   string
+	// LookupEnv tells a variable set to "" from one unset, which decides
+	// the token as flyctl does; nil reads Getenv, where "" is unset.
+	LookupEnv func(string) (string, bool)
+	Now       func() time.Time // the clock every command reads
+	Home      string
 
 	// Signals delivers SIGINT, SIGTERM and SIGHUP. The first one cancels the
 	// command's context unless a command has taken interrupts over (the
@@ -52,13 +57,14 @@ type Factory struct {
 // be replaced before the command runs (tests do); the lazy builders read
 // them when called.
 func NewFactory(io *iostreams.IOStreams) *Factory {
-	f := &Factory{IO: io, Getenv: os.Getenv, Now: time.Now}
+	f := &Factory{IO: io, Getenv: os.Getenv, LookupEnv: os.LookupEnv, Now: time.Now}
 	f.Home, _ = os.UserHomeDir()
 	f.FlyClient = func() (*flyapi.HTTPClient, error) {
-		cfg, _, err := flyapi.ConfigFromEnv(f.Getenv, f.Token, f.Home)
+		cfg, src, err := flyapi.ConfigFromLookup(f.lookupEnv, f.Token, f.Home)
 		if err != nil {
 			return nil, err
 		}
+		cfg.Token, _ = refreshedToken(cfg.Token, src, f.Getenv)
 		return flyapi.New(cfg)
 	}
 	f.Runbook = func() (*runbook.Runbook, error) { return loadRunbook(f.RunbookPath) }
@@ -146,4 +152,34 @@ func loadRunbook(path string) (*runbook.Runbook, error) {
 		return nil, &ExitError{Code: 2, Err: err}
 	}
 	return rb, nil
+}
+
+// lookupEnv reads Getenv, and LookupEnv only to tell "set to empty" from
+// unset, so a test that replaces Getenv sees its own environment.
+func (f *Factory) lookupEnv(k string) (string, bool) {
+	v := f.Getenv(k)
+	if v != "" || f.LookupEnv == nil {
+		return v, v != ""
+	}
+	_, set := f.LookupEnv(k)
+	return "", set
+}
+
+// refreshedToken is the token flyctl would use when tok comes from its
+// config file: flyctl prunes and refreshes that file's tokens before every
+// command, so the stored one can be stale where flyctl works. Any other
+// source, or no flyctl, leaves tok as it is.
+func refreshedToken(tok string, src flyapi.TokenSource, getenv func(string) string) (string, bool) {
+	if !src.FromFile() {
+		return tok, false
+	}
+	path, err := flyctl.Find("", getenv, exec.LookPath)
+	if err != nil {
+		return tok, false
+	}
+	fresh, err := flyctl.AuthToken(context.Background(), []string{path}, os.Environ())
+	if err != nil {
+		return tok, false
+	}
+	return flyapi.StripScheme(fresh), true
 }

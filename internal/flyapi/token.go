@@ -30,35 +30,55 @@ const (
 	TokenFromAPITokenEnv    TokenSource = "FLY_API_TOKEN"
 )
 
-// ConfigFromEnv resolves the API bases and the token the way flyctl does:
-// the token from flagToken, then FLY_ACCESS_TOKEN, FLY_API_TOKEN, then
-// access_token in config.yml under FLY_CONFIG_DIR (default homeDir/.fly).
-// A "FlyV1 " or "Bearer " prefix is stripped. ErrNoToken when none is found;
-// the Config is still filled so callers can report the bases.
+// ConfigFromEnv is ConfigFromLookup for an environment read with getenv,
+// where an empty value counts as unset.
 func ConfigFromEnv(getenv func(string) string, flagToken, homeDir string) (Config, TokenSource, error) {
+	return ConfigFromLookup(func(k string) (string, bool) { v := getenv(k); return v, v != "" }, flagToken, homeDir)
+}
+
+// ConfigFromLookup resolves the API bases and the token exactly as flyctl
+// does (docs/fly-platform.md, "Tokens"), so jpops and the flyctl it runs act
+// as one identity: the token from flagToken; else the first of
+// FLY_ACCESS_TOKEN and FLY_API_TOKEN that is set, even to an empty value,
+// which then counts as none; else access_token in config.yml under
+// FLY_CONFIG_DIR (default homeDir/.fly). A "FlyV1 " or "Bearer " prefix is
+// stripped. ErrNoToken when none is found; the Config is still filled so
+// callers can report the bases.
+func ConfigFromLookup(lookup func(string) (string, bool), flagToken, homeDir string) (Config, TokenSource, error) {
+	getenv := func(k string) string { v, _ := lookup(k); return v }
 	cfg := Config{
 		MachinesBaseURL: orDefault(getenv("FLY_FLAPS_BASE_URL"), DefaultMachinesBaseURL),
 		LogsBaseURL:     orDefault(getenv("FLY_API_BASE_URL"), DefaultLogsBaseURL),
 	}
+	if tok := StripScheme(flagToken); tok != "" {
+		cfg.Token = tok
+		return cfg, TokenFromFlag, nil
+	}
+	hidden := ""
 	for _, c := range []struct {
-		val string
-		src TokenSource
-	}{
-		{flagToken, TokenFromFlag},
-		{getenv("FLY_ACCESS_TOKEN"), TokenFromAccessTokenEnv},
-		{getenv("FLY_API_TOKEN"), TokenFromAPITokenEnv},
-	} {
-		if tok := StripScheme(c.val); tok != "" {
-			redact.Register(tok)
+		name string
+		src  TokenSource
+	}{{"FLY_ACCESS_TOKEN", TokenFromAccessTokenEnv}, {"FLY_API_TOKEN", TokenFromAPITokenEnv}} {
+		v, set := lookup(c.name)
+		if !set {
+			continue
+		}
+		if tok := StripScheme(v); tok != "" {
 			cfg.Token = tok
 			return cfg, c.src, nil
 		}
+		if c.name == "FLY_ACCESS_TOKEN" {
+			if _, apiSet := lookup("FLY_API_TOKEN"); apiSet {
+				hidden = " (FLY_ACCESS_TOKEN is set but empty, which hides FLY_API_TOKEN from flyctl, and so from jpops)"
+			}
+		}
+		break // flyctl reads only the first variable that is set
 	}
 
 	dir := strings.TrimSpace(getenv("FLY_CONFIG_DIR"))
 	if dir == "" {
 		if homeDir == "" {
-			return cfg, "", ErrNoToken
+			return cfg, "", noToken(hidden)
 		}
 		dir = filepath.Join(homeDir, ".fly")
 	}
@@ -68,11 +88,23 @@ func ConfigFromEnv(getenv func(string) string, flagToken, homeDir string) (Confi
 		return cfg, "", err
 	}
 	if tok == "" {
-		return cfg, "", ErrNoToken
+		return cfg, "", noToken(hidden)
 	}
-	redact.Register(tok)
 	cfg.Token = tok
-	return cfg, TokenSource("access_token in " + path), nil
+	return cfg, TokenSource("access_token in " + path + hidden), nil
+}
+
+func noToken(hidden string) error {
+	if hidden == "" {
+		return ErrNoToken
+	}
+	return fmt.Errorf("%w%s: unset FLY_ACCESS_TOKEN or give it the token", ErrNoToken, hidden)
+}
+
+// FromFile reports whether src is the config file, whose token flyctl
+// refreshes before it uses it.
+func (src TokenSource) FromFile() bool {
+	return strings.HasPrefix(string(src), "access_token in ")
 }
 
 func tokenFromFile(path string) (string, error) {

@@ -60,7 +60,7 @@ func TestConfigFromEnv(t *testing.T) {
 		{"flag wins", map[string]string{"FLY_ACCESS_TOKEN": "fm2_env1", "FLY_API_TOKEN": "fm2_env2"}, "Bearer fm2_flag", home, "fm2_flag", TokenFromFlag, nil},
 		{"FLY_ACCESS_TOKEN before FLY_API_TOKEN", map[string]string{"FLY_ACCESS_TOKEN": "fm2_env1", "FLY_API_TOKEN": "fm2_env2"}, "", home, "fm2_env1", TokenFromAccessTokenEnv, nil},
 		{"FLY_API_TOKEN with scheme", map[string]string{"FLY_API_TOKEN": "FlyV1 fm2_env2"}, "", home, "fm2_env2", TokenFromAPITokenEnv, nil},
-		{"blank env skipped", map[string]string{"FLY_ACCESS_TOKEN": "  ", "FLY_API_TOKEN": "fm2_env2"}, "", home, "fm2_env2", TokenFromAPITokenEnv, nil},
+		{"FLY_API_TOKEN when FLY_ACCESS_TOKEN is unset", map[string]string{"FLY_API_TOKEN": "fm2_env2"}, "", home, "fm2_env2", TokenFromAPITokenEnv, nil},
 		{"home config file", nil, "", home, "fm2_homefile", TokenSource("access_token in " + filepath.Join(home, ".fly", "config.yml")), nil},
 		{"FLY_CONFIG_DIR overrides home", map[string]string{"FLY_CONFIG_DIR": other}, "", home, "fo1_otherdir", TokenSource("access_token in " + filepath.Join(other, "config.yml")), nil},
 		{"no file", map[string]string{"FLY_CONFIG_DIR": empty}, "", home, "", "", ErrNoToken},
@@ -128,5 +128,45 @@ func writeFile(t *testing.T, path, s string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(s), 0o600); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// flyctl reads the first of FLY_ACCESS_TOKEN and FLY_API_TOKEN that is set,
+// even when it is empty; jpops must pick the same token, or it and the
+// flyctl it runs act as two identities.
+func TestConfigFromLookupMirrorsFlyctl(t *testing.T) {
+	home := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(home, ".fly"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(home, ".fly", "config.yml"), "access_token: fm2_homefile\n")
+	tests := []struct {
+		name      string
+		env       map[string]string // a key present is set, even to ""
+		home      string
+		wantToken string
+		wantSrc   string
+		wantErr   bool
+	}{
+		{"empty FLY_ACCESS_TOKEN hides FLY_API_TOKEN", map[string]string{"FLY_ACCESS_TOKEN": "", "FLY_API_TOKEN": "fm2_env2"}, home, "fm2_homefile", "hides FLY_API_TOKEN", false},
+		{"blank FLY_ACCESS_TOKEN hides FLY_API_TOKEN", map[string]string{"FLY_ACCESS_TOKEN": "  ", "FLY_API_TOKEN": "fm2_env2"}, home, "fm2_homefile", "access_token in", false},
+		{"empty FLY_API_TOKEN alone", map[string]string{"FLY_API_TOKEN": ""}, home, "fm2_homefile", "access_token in", false},
+		{"empty FLY_ACCESS_TOKEN, no file", map[string]string{"FLY_ACCESS_TOKEN": "", "FLY_API_TOKEN": "fm2_env2"}, "", "", "", true},
+		{"set FLY_ACCESS_TOKEN", map[string]string{"FLY_ACCESS_TOKEN": "fm2_env1", "FLY_API_TOKEN": "fm2_env2"}, home, "fm2_env1", "FLY_ACCESS_TOKEN", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			lookup := func(k string) (string, bool) { v, ok := tt.env[k]; return v, ok }
+			cfg, src, err := ConfigFromLookup(lookup, "", tt.home)
+			if tt.wantErr {
+				if !errors.Is(err, ErrNoToken) || !strings.Contains(err.Error(), "hides FLY_API_TOKEN") {
+					t.Fatalf("err = %v, want ErrNoToken saying why FLY_API_TOKEN was not read", err)
+				}
+				return
+			}
+			if err != nil || cfg.Token != tt.wantToken || !strings.Contains(string(src), tt.wantSrc) {
+				t.Errorf("token %q from %q, err %v; want %q from %q", cfg.Token, src, err, tt.wantToken, tt.wantSrc)
+			}
+		})
 	}
 }
