@@ -13,6 +13,7 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"regexp"
 	"strings"
@@ -181,14 +182,27 @@ func Default() *Runbook {
 // DefaultYAML returns the embedded runbook's text.
 func DefaultYAML() []byte { return bytes.Clone(defaultYAML) }
 
+// MaxSize bounds a runbook file.
+const MaxSize = 1 << 20
+
 // Load reads and validates a runbook file; an empty path means the default.
 func Load(path string) (*Runbook, error) {
 	if path == "" {
 		return Default(), nil
 	}
-	b, err := os.ReadFile(path)
+	// Bounded: a runbook is a few KiB, and a path to a device or an endless
+	// file must fail at once, not fill memory.
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, &Error{File: path, Msg: fmt.Sprintf("cannot read runbook: %v", errors.Unwrap(err))}
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, MaxSize+1))
+	if err != nil {
+		return nil, &Error{File: path, Msg: fmt.Sprintf("cannot read runbook: %v", errors.Unwrap(err))}
+	}
+	if len(b) > MaxSize {
+		return nil, &Error{File: path, Msg: fmt.Sprintf("larger than %d KiB, not a runbook (a device or an endless file?)", MaxSize>>10)}
 	}
 	return Parse(path, b)
 }

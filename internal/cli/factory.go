@@ -34,6 +34,9 @@ type Factory struct {
 	// escape deploy forwards them to flyctl instead); a later one with
 	// nobody listening makes Main return 130 at once.
 	Signals <-chan os.Signal
+	// StopBound is how long a command may take to stop after the first
+	// signal before Main returns 130 anyway; 0 is DefaultStopBound.
+	StopBound time.Duration
 
 	// Set by the root command's persistent flags before any command runs.
 	Token       string // -t/--access-token
@@ -106,14 +109,45 @@ func (f *Factory) takeHangups(fn func()) (release func()) {
 	}
 }
 
+// DefaultStopBound bounds the time from the first SIGINT or SIGTERM to the
+// end of any command: flyctl's group gets SIGINT and, 10 s later, SIGKILL
+// (flyctl.DefaultKillGrace); its pipes get 2 s to drain; the rest is the
+// margin to journal how it ended. See docs/reliability.md.
+const DefaultStopBound = 20 * time.Second
+
 // watchSignals cancels the command on the first interrupt (or hands it to
 // whoever took interrupts over) and closes giveUp on a second one nobody
 // listens for, until ctx ends.
-func (f *Factory) watchSignals(ctx context.Context, cancel context.CancelFunc, giveUp chan<- struct{}) {
+func (f *Factory) watchSignals(ctx context.Context, cancel context.CancelFunc, giveUp chan<- struct{}, ended <-chan struct{}) {
 	if f.Signals == nil {
 		return
 	}
 	cancelled := false
+	var quit sync.Once
+	giveUpNow := func() { quit.Do(func() { close(giveUp) }) }
+	bound := f.StopBound
+	if bound <= 0 {
+		bound = DefaultStopBound
+	}
+	var bounded bool
+	// Once a stop is asked for, a command that has not ended within the
+	// bound (a read that ignores its context, a child that outlived its
+	// kill) no longer holds the operator: Main returns 130.
+	startBound := func() {
+		if bounded {
+			return
+		}
+		bounded = true
+		time.AfterFunc(bound, func() {
+			select {
+			case <-ended:
+				return
+			default:
+			}
+			fmt.Fprintf(f.IO.ErrOut, "jpops: still stopping %s after the signal; exiting now (every journal event is already on disk)\n", bound)
+			giveUpNow()
+		})
+	}
 	for {
 		select {
 		case <-ctx.Done():
@@ -131,13 +165,15 @@ func (f *Factory) watchSignals(ctx context.Context, cancel context.CancelFunc, g
 			case sig == syscall.SIGHUP && hangup != nil:
 				hangup()
 			case fn != nil:
+				startBound()
 				fn()
 			case !cancelled:
 				cancelled = true
+				startBound()
 				cancel()
 			default:
 				fmt.Fprintln(f.IO.ErrOut, "jpops: interrupted again; exiting now")
-				close(giveUp)
+				giveUpNow()
 				return
 			}
 		}

@@ -28,8 +28,9 @@ import (
 func Main(ctx context.Context, f *Factory, args []string) int {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	giveUp := make(chan struct{})
-	go f.watchSignals(ctx, cancel, giveUp)
+	giveUp, ended := make(chan struct{}), make(chan struct{})
+	defer close(ended)
+	go f.watchSignals(ctx, cancel, giveUp, ended)
 	root := NewRoot(f)
 	root.SetArgs(args)
 	root.SetIn(f.IO.In)

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -26,6 +27,8 @@ type ScanOptions struct {
 	App       string
 	HangAfter time.Duration
 	JSON      bool
+
+	ctx context.Context // stops the read on SIGINT or SIGTERM
 }
 
 // NewCmdScan is phase 2 over a saved or piped log.
@@ -48,6 +51,7 @@ time; pass --now now (or an RFC3339 time) to measure against another moment.` + 
   jpops scan saved.log --json`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.ctx = cmd.Context()
 			var err error
 			switch now {
 			case "":
@@ -90,7 +94,15 @@ func scanRun(opts *ScanOptions) error {
 			return fmt.Errorf("cannot read the log: %w", err)
 		}
 		defer f.Close()
+		// A device never ends (/dev/zero, /dev/urandom): it is not a log.
+		// Regular files and pipes (a FIFO, <(flyctl logs)) are read to the end.
+		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeDevice != 0 {
+			return usageError("%s is a device, not a saved log: pass a log file, or - to read standard input", opts.File)
+		}
 		in, source = f, opts.File
+	}
+	if opts.ctx != nil {
+		in = &stoppableReader{ctx: opts.ctx, r: in}
 	}
 	eng := bootlog.New(rb)
 	if opts.HangAfter > 0 {
@@ -140,4 +152,18 @@ func scanReason(v verdict.Verdict, findings []bootlog.Finding, st bootlog.Stats)
 		return "no full-scan boot op in the log (" + read + ")"
 	}
 	return "every full-scan boot op in the log finished (" + read + ")"
+}
+
+// stoppableReader ends a read of an endless input at the first read after
+// ctx is done: scan reads any size, so a signal is what ends it.
+type stoppableReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (s *stoppableReader) Read(p []byte) (int, error) {
+	if err := s.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return s.r.Read(p)
 }

@@ -4,12 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/jpops-dev/jpops/internal/boundedfile"
 	"github.com/jpops-dev/jpops/internal/redact"
 )
 
@@ -108,7 +108,7 @@ func (src TokenSource) FromFile() bool {
 }
 
 func tokenFromFile(path string) (string, error) {
-	data, err := os.ReadFile(path)
+	data, err := boundedfile.ReadFile(path, 1<<20, "a flyctl config.yml")
 	if errors.Is(err, fs.ErrNotExist) {
 		return "", nil
 	}

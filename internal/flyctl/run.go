@@ -59,7 +59,8 @@ type Spec struct {
 	// Redactor masks secrets in every line; nil = redact.Default.
 	Redactor *redact.Redactor
 	// Interrupt escalates by hand: the first receive sends SIGINT to the
-	// group, the second SIGKILL. Send on it; closing it counts once.
+	// group and SIGKILL KillGrace later, the second SIGKILL at once. Send on
+	// it; closing it counts once.
 	Interrupt <-chan struct{}
 	// OnStart, if set, is called with the child's pid once it runs.
 	OnStart func(pid int)
@@ -241,8 +242,11 @@ running:
 			if cause == nil {
 				cause = errInterrupted
 			}
+			// The first asks the group to stop and arms the SIGKILL after the
+			// grace, so one SIGTERM to jpops ends a flyctl that ignores
+			// SIGINT in bounded time; the second kills at once.
 			if interrupts++; interrupts == 1 {
-				_ = signalGroup(pid, syscall.SIGINT)
+				stop()
 			} else {
 				kill()
 			}

@@ -277,6 +277,23 @@ func TestInterruptChannel(t *testing.T) {
 			t.Errorf("err = %v", err)
 		}
 	})
+	t.Run("one interrupt then grace kills a child that ignores SIGINT", func(t *testing.T) {
+		interrupt := make(chan struct{}, 2)
+		spec := fakeSpec(t, "ignore")
+		spec.KillGrace = 300 * time.Millisecond
+		spec.Interrupt = interrupt
+		res, err := Run(context.Background(), spec, func(l Line) {
+			if l.Text == "ready" {
+				interrupt <- struct{}{}
+			}
+		})
+		if !res.Signaled || !res.Interrupted || res.Duration < 300*time.Millisecond || res.Duration > 5*time.Second {
+			t.Errorf("one interrupt: result = %+v, want killed after the 300ms grace", res)
+		}
+		if err == nil || !strings.Contains(err.Error(), "signal: killed") {
+			t.Errorf("err = %v", err)
+		}
+	})
 	t.Run("ctx then grace kills a child that ignores SIGINT", func(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()

@@ -7,12 +7,13 @@ package flytoml
 import (
 	"fmt"
 	"math"
-	"os"
 	"path/filepath"
 	"sort"
 	"time"
 
 	"github.com/pelletier/go-toml/v2"
+
+	"github.com/jpops-dev/jpops/internal/boundedfile"
 )
 
 // File is the part of fly.toml jpops reads; everything else is ignored.
@@ -137,10 +138,13 @@ func duration(v any) time.Duration {
 	return 0
 }
 
+// MaxSize bounds fly.toml: real ones are a few KiB.
+const MaxSize = 1 << 20
+
 // Load reads fly.toml from dir. A missing file returns os.ErrNotExist.
 func Load(dir string) (File, error) {
 	path := filepath.Join(dir, "fly.toml")
-	data, err := os.ReadFile(path)
+	data, err := boundedfile.ReadFile(path, MaxSize, "fly.toml")
 	if err != nil {
 		return File{}, err
 	}

@@ -23,14 +23,23 @@ type Log struct {
 	Size int64
 }
 
+// MaxSize bounds the journal a reader takes in.
+const MaxSize = 64 << 20
+
 // ReadFrom reads a journal. A torn last line is tolerated and reported in
 // Log.Torn. An unreadable line followed by good ones is an error naming its
 // line number: the journal is damaged in the middle, and silently skipping
 // events would make resume and the post-mortem lie.
 func ReadFrom(r io.Reader) (Log, error) {
-	data, err := io.ReadAll(r)
+	// Bounded: the deploy's output is budgeted (so a real journal stays far
+	// below this), and a journal that is a device or an endless file must
+	// fail at once rather than fill memory.
+	data, err := io.ReadAll(io.LimitReader(r, MaxSize+1))
 	if err != nil {
 		return Log{}, fmt.Errorf("read journal: %w", err)
+	}
+	if len(data) > MaxSize {
+		return Log{}, fmt.Errorf("larger than %d MiB, more than any incident writes (a device or an endless file?); move it aside", MaxSize>>20)
 	}
 	var log Log
 	off, lineNo := 0, 0

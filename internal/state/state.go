@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"sort"
 	"time"
+
+	"github.com/jpops-dev/jpops/internal/boundedfile"
 )
 
 // Layout of the state directory.
@@ -116,12 +118,20 @@ func LastDrill(dir string) (DrillRecord, bool, error) {
 	return last, len(history) > 0, nil
 }
 
+// MaxStateSize bounds a state file: the watch state of 1,000 wedged
+// machines and three notifiers is a few MiB.
+const MaxStateSize = 64 << 20
+
 // LoadJSON decodes the JSON file at path into v. A missing file leaves v
 // untouched and is not an error: state starts empty.
 func LoadJSON(path string, v any) error {
-	b, err := os.ReadFile(path)
+	b, err := boundedfile.ReadFile(path, MaxStateSize, "a jpops state file")
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
+	}
+	var tl *boundedfile.TooLargeError
+	if errors.As(err, &tl) {
+		return fmt.Errorf("state: %w; move it aside and jpops starts afresh", err)
 	}
 	if err != nil {
 		return fmt.Errorf("read state %s: %w", path, unwrapPath(err))

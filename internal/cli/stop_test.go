@@ -1,0 +1,46 @@
+package cli
+
+import (
+	"context"
+	"io"
+	"os"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jpops-dev/jpops/internal/iostreams"
+	"github.com/jpops-dev/jpops/internal/verdict"
+)
+
+// A command blocked where its context cannot reach (a read of a pipe that
+// never ends) still ends within the stop bound of one SIGTERM, exit 130.
+func TestOneSignalEndsABlockedCommandWithinTheBound(t *testing.T) {
+	ios, _, _, errOut := iostreams.Test()
+	pr, pw := io.Pipe() // stdin that never delivers a byte nor ends
+	defer pw.Close()
+	ios.In = pr
+	sig := make(chan os.Signal, 1)
+	f := NewFactory(ios)
+	f.Getenv, f.Home = func(string) string { return "" }, t.TempDir()
+	f.Signals, f.StopBound = sig, 300*time.Millisecond
+	done := make(chan int, 1)
+	go func() { done <- Main(context.Background(), f, []string{"scan", "-"}) }()
+	time.Sleep(100 * time.Millisecond) // let scan block on its read
+	start := time.Now()
+	sig <- syscall.SIGTERM
+	select {
+	case code := <-done:
+		if code != verdict.ExitInterrupted {
+			t.Errorf("exit %d, want %d", code, verdict.ExitInterrupted)
+		}
+		if d := time.Since(start); d > 5*time.Second {
+			t.Errorf("ended %s after the signal, bound 300ms", d)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("one SIGTERM did not end the command within 10s")
+	}
+	if got := errOut.String(); !strings.Contains(got, "exiting now") {
+		t.Errorf("stderr %q does not say why it exits", got)
+	}
+}
