@@ -94,6 +94,8 @@ var rules = []rule{
 	{"cmd/jpops", true, []string{"github.com/spf13/cobra/doc", "github.com/russross/blackfriday", "github.com/cpuguy83/go-md2man", module + "/internal/gendocs"}, "the docs renderers stay out of the shipped binary (cmd/gen-docs runs them)"},
 	{"cmd/jpops", true, []string{module + "/internal/flyapi/flyapitest"}, "the Fly API fake is for tests only"},
 	{"internal/clock", true, []string{module + "/"}, "the clock is a leaf every layer may use"},
+	{"internal/boundedfile", true, []string{module + "/"}, "bounded file reads are a leaf every reader of a file may use"},
+	{"internal/redact", true, append(ui[2:], module+"/"), "the redactor is a leaf every output path uses: it may parse escape codes, never draw"},
 }
 
 // violations checks pkgs against rules, and that only the CLI imports the
