@@ -21,6 +21,7 @@ func TestDrill(t *testing.T) {
 		{"deploy-fails", 20, "ESCAPE_FAILED"},
 		{"fix-missing", 30, "SMOKE_FAILED"},
 		{"flaky-api", 0, "RECOVERED"},
+		{"autoscaled", 0, "RECOVERED"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.scenario, func(t *testing.T) {

@@ -35,6 +35,7 @@ var drillExpect = map[string]verdict.Verdict{
 	"deploy-fails":  verdict.EscapeFailed,
 	"fix-missing":   verdict.SmokeFailed,
 	"flaky-api":     verdict.Recovered,
+	"autoscaled":    verdict.Recovered,
 }
 
 // DrillOptions are the drill command's.

@@ -30,6 +30,7 @@ type DeployStatus struct {
 	Tag       string          `json:"tag"`
 	Digest    string          `json:"digest"`
 	ImageSize string          `json:"image_size"`
+	Prebuilt  bool            `json:"prebuilt"` // a pre-built image: nothing was built
 	StartedAt string          `json:"started_at"`
 	Now       string          `json:"now"`
 	Machines  []DeployMachine `json:"machines"`
@@ -52,8 +53,11 @@ type deploy struct {
 	started   time.Time
 	image     image
 	replaceAt map[string]time.Time // machine id → replacement moment
-	end       time.Time            // when it finishes
-	canceled  time.Time
+	// printedDigest is the digest flyctl prints: the platform's, unless
+	// Quirks.DigestDiffers.
+	printedDigest string
+	end           time.Time // when it finishes
+	canceled      time.Time
 }
 
 func (d *deploy) buildDone() time.Time { return d.started.Add(buildFor) }
@@ -61,6 +65,7 @@ func (d *deploy) buildDone() time.Time { return d.started.Add(buildFor) }
 func (s *Server) startDeploy(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		Outcome string `json:"outcome"`
+		Image   string `json:"image"` // a pre-built image's ref; "" builds one
 	}
 	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<16))
 	if len(body) > 0 {
@@ -80,7 +85,7 @@ func (s *Server) startDeploy(w http.ResponseWriter, r *http.Request) {
 	}
 	now := s.clock.Now()
 	s.mu.Lock()
-	d, err := s.newDeploy(now, req.Outcome)
+	d, err := s.newDeploy(now, req.Outcome, req.Image)
 	var st DeployStatus
 	if err == nil {
 		st = s.deployStatus(d, now)
@@ -95,18 +100,30 @@ func (s *Server) startDeploy(w http.ResponseWriter, r *http.Request) {
 
 // newDeploy schedules a rolling deploy from now: the boots it causes are
 // added to the machines at once and take effect as the clock reaches them.
-func (s *Server) newDeploy(now time.Time, outcome string) (*deploy, error) {
+func (s *Server) newDeploy(now time.Time, outcome, prebuilt string) (*deploy, error) {
 	if n := len(s.deploys); n > 0 {
 		if last := s.deploys[n-1]; last.canceled.IsZero() && now.Before(last.end) {
 			return nil, fmt.Errorf("deploy %s is still running: wait for it or interrupt it first", last.id)
 		}
 	}
 	d := &deploy{id: s.ids.ulid(now), outcome: outcome, started: now, replaceAt: map[string]time.Time{}}
-	d.image = image{tag: "deployment-" + s.ids.ulid(now.Add(buildFor)), digest: s.ids.digest(), guarded: outcome == OutcomeFixed}
+	d.image = image{tag: "deployment-" + s.ids.ulid(now.Add(buildFor)), digest: s.ids.digest(), guarded: outcome == OutcomeFixed, prebuilt: prebuilt}
+	d.printedDigest = d.image.digest
+	if s.q.DigestDiffers {
+		d.printedDigest = s.ids.digest() // the build's manifest list, not the platform's manifest
+	}
 	at := d.buildDone().Add(firstGap)
 	d.end = d.buildDone()
 	if outcome != OutcomeBuildFailed {
-		for i, m := range s.machines {
+		// Machines that rest stopped get the new config and image at once
+		// and stay as they are; console and release-command machines are
+		// not part of the deploy (docs/fly-platform.md, "Rolling deploy").
+		for _, m := range s.machines {
+			if m.idle() {
+				m.boots = append(m.boots, boot{at: at, quiet: true, image: d.image, instanceID: s.ids.ulid(at), behavior: bootHealthy})
+			}
+		}
+		for i, m := range s.serving() {
 			if outcome == OutcomeHealthTimeout && i > 0 {
 				break
 			}
@@ -164,11 +181,11 @@ func (s *Server) deployStatus(d *deploy, now time.Time) DeployStatus {
 	}
 	st := DeployStatus{
 		ID: d.id, App: s.app, Outcome: d.outcome,
-		Image: d.image.ref(s.app), Tag: d.image.tag, Digest: d.image.digest, ImageSize: imageSize,
+		Image: d.image.ref(s.app), Tag: d.image.tag, Digest: d.printedDigest, ImageSize: imageSize, Prebuilt: d.image.prebuilt != "",
 		StartedAt: d.started.Format(time.RFC3339Nano), Now: now.Format(time.RFC3339Nano),
 		Machines: []DeployMachine{},
 	}
-	for _, m := range s.machines {
+	for _, m := range s.serving() {
 		snap := m.at(now)
 		passing := 0
 		if snap.checkStatus == "passing" {
@@ -194,6 +211,17 @@ func (s *Server) deployStatus(d *deploy, now time.Time) DeployStatus {
 		st.Phase, st.Done = "done", true
 	}
 	return st
+}
+
+// serving are the machines a deploy replaces one by one and waits for.
+func (s *Server) serving() []*machine {
+	var out []*machine
+	for _, m := range s.machines {
+		if m.kind == "" {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 func (s *Server) latestDeploy() (*deploy, error) {
@@ -233,6 +261,11 @@ func (s *Server) cancelDeploy(w http.ResponseWriter, r *http.Request) {
 	if d.canceled.IsZero() && now.Before(d.end) {
 		d.canceled = now
 		for _, m := range s.machines {
+			if n := len(m.boots); m.idle() && n > 1 && m.boots[n-1].at.After(now) {
+				m.boots = m.boots[:n-1] // its config update had not happened yet
+			}
+		}
+		for _, m := range s.serving() {
 			if at, ok := d.replaceAt[m.id]; ok && at.After(now) {
 				m.boots = m.boots[:len(m.boots)-1]
 				delete(d.replaceAt, m.id)

@@ -15,6 +15,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/jpops-dev/jpops/internal/flytoml"
 )
 
 // FlyctlVersion is what the stand-in flyctl reports.
@@ -49,6 +51,7 @@ type flyctlArgs struct {
 	strategy    string
 	waitTimeout string
 	detach      bool
+	image       string // -i/--image: deploy this pre-built image
 }
 
 // bool flags the stand-in accepts and ignores or honours.
@@ -60,7 +63,7 @@ var flyctlBoolFlags = map[string]bool{
 // flyctlValueFlags take a value, as "--flag value" or "--flag=value".
 var flyctlValueFlags = map[string]bool{
 	"-a": true, "--app": true, "-c": true, "--config": true, "--strategy": true, "--wait-timeout": true,
-	"--image-label": true, "-t": true, "--access-token": true, "--lease-timeout": true,
+	"--image-label": true, "-t": true, "--access-token": true, "--lease-timeout": true, "-i": true, "--image": true,
 }
 
 func parseFlyctlArgs(args []string) (flyctlArgs, error) {
@@ -109,6 +112,8 @@ func parseFlyctlArgs(args []string) (flyctlArgs, error) {
 			fa.strategy = val
 		case "--wait-timeout":
 			fa.waitTimeout = val
+		case "-i", "--image":
+			fa.image = val
 		}
 	}
 	if fa.command == "" {
@@ -149,8 +154,14 @@ func runFlyctl(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	if fa.app == "" {
 		return fail("the config for your app is missing an app name, add an app field to the fly.toml file or specify with the -a flag")
 	}
+	if fa.image == "" {
+		// flyctl deploys [build] image of fly.toml instead of building.
+		if f, err := flytoml.Load("."); err == nil {
+			fa.image = f.Image
+		}
+	}
 	c := &simClient{base: base, token: token, app: fa.app, http: &http.Client{Timeout: 10 * time.Second}}
-	return (&deployPrinter{c: c, out: stdout, errw: stderr, app: fa.app}).run(ctx, getenv)
+	return (&deployPrinter{c: c, out: stdout, errw: stderr, app: fa.app, prebuilt: fa.image}).run(ctx, getenv)
 }
 
 // simClient talks to the control API.
@@ -166,7 +177,7 @@ func (c *simClient) do(ctx context.Context, method string, body []byte) (DeployS
 		return st, err
 	}
 	scheme := "Bearer "
-	if strings.HasPrefix(c.token, "fm1r_") || strings.HasPrefix(c.token, "fm2_") {
+	if strings.HasPrefix(c.token, "fm1r_") || strings.HasPrefix(c.token, "fm1a_") || strings.HasPrefix(c.token, "fm2_") {
 		scheme = "FlyV1 "
 	}
 	req.Header.Set("Authorization", scheme+c.token)
@@ -228,10 +239,19 @@ type deployPrinter struct {
 	built     bool
 	printed   map[string]int // machine id → rank of the last step printed
 	outcome   string
+	prebuilt  string // the pre-built image deployed; "" builds one
 }
 
 func (p *deployPrinter) run(ctx context.Context, getenv func(string) string) int {
-	fmt.Fprint(p.errw, "==> Verifying app config\nValidating fly.toml\n✓ Configuration is valid\n--> Verified app config\n==> Building image\nWaiting for depot builder...\n==> Building image with Depot\n")
+	fmt.Fprint(p.errw, "==> Verifying app config\nValidating fly.toml\n✓ Configuration is valid\n--> Verified app config\n")
+	var body []byte
+	if p.prebuilt != "" {
+		// A pre-built image: flyctl looks it up and prints no image: line.
+		fmt.Fprintf(p.errw, "Searching for image '%s' remotely...\nimage found: img_%s\n", p.prebuilt, reverse(strings.ToLower(p.app))[:min(len(p.app), 8)])
+		body, _ = json.Marshal(map[string]string{"image": p.prebuilt})
+	} else {
+		fmt.Fprint(p.errw, "==> Building image\nWaiting for depot builder...\n==> Building image with Depot\n")
+	}
 	if getenv(EnvFlyctlHang) == "1" {
 		<-ctx.Done()
 		return p.canceled(false)
@@ -239,7 +259,7 @@ func (p *deployPrinter) run(ctx context.Context, getenv func(string) string) int
 	if n, err := strconv.Atoi(getenv(EnvFlyctlFlood)); err == nil && n > 0 {
 		floodNoise(p.errw, n)
 	}
-	st, err := p.c.do(ctx, http.MethodPost, nil)
+	st, err := p.c.do(ctx, http.MethodPost, body)
 	if ctx.Err() != nil {
 		return p.canceled(true) // the POST may have landed even if its answer did not
 	}
@@ -304,12 +324,14 @@ func (p *deployPrinter) show(st DeployStatus) (code int, done bool) {
 			fmt.Fprintf(p.errw, "Error: %s\n", st.Error)
 			return 1, true
 		}
-		short := strings.TrimPrefix(st.Digest, "sha256:")
-		fmt.Fprintf(p.errw, "#11 exporting to image\n#11 exporting manifest %s done\n", st.Digest)
-		fmt.Fprintf(p.errw, "#11 exporting config sha256:%s done\n", reverse(short))
-		fmt.Fprintf(p.errw, "#11 pushing layers for %s@%s 0.2s done\n", st.Image, st.Digest)
-		fmt.Fprintf(p.errw, "#11 pushing manifest for %s@%s 0.1s done\n#11 DONE 0.3s\n", st.Image, st.Digest)
-		fmt.Fprintf(p.errw, "--> Build Summary:  ()\n--> Building image done\nimage: %s\nimage size: %s\n", st.Image, st.ImageSize)
+		if !st.Prebuilt {
+			short := strings.TrimPrefix(st.Digest, "sha256:")
+			fmt.Fprintf(p.errw, "#11 exporting to image\n#11 exporting manifest %s done\n", st.Digest)
+			fmt.Fprintf(p.errw, "#11 exporting config sha256:%s done\n", reverse(short))
+			fmt.Fprintf(p.errw, "#11 pushing layers for %s@%s 0.2s done\n", st.Image, st.Digest)
+			fmt.Fprintf(p.errw, "#11 pushing manifest for %s@%s 0.1s done\n#11 DONE 0.3s\n", st.Image, st.Digest)
+			fmt.Fprintf(p.errw, "--> Build Summary:  ()\n--> Building image done\nimage: %s\nimage size: %s\n", st.Image, st.ImageSize)
+		}
 		fmt.Fprintf(p.out, "\nWatch your deployment at https://fly.io/apps/%s/monitoring\n\n", p.app)
 		fmt.Fprint(p.out, "INFO Using wait timeout: 5m0s lease timeout: 13s delay between lease refreshes: 4s\n\n")
 		fmt.Fprintf(p.out, "Updating existing machines in '%s' with rolling strategy\n", p.app)

@@ -100,7 +100,7 @@ func (s *Server) listMachines(w http.ResponseWriter, r *http.Request) {
 	out := []wireMachine{}
 	for _, m := range s.machines {
 		if region == "" || region == m.region {
-			out = append(out, m.toWire(s.app, now))
+			out = append(out, m.toWire(s.app, now, s.q))
 		}
 	}
 	s.mu.Unlock()
@@ -122,7 +122,7 @@ func (s *Server) getMachine(w http.ResponseWriter, r *http.Request) {
 	m := s.machine(r.PathValue("id"))
 	var out wireMachine
 	if m != nil {
-		out = m.toWire(s.app, now)
+		out = m.toWire(s.app, now, s.q)
 	}
 	s.mu.Unlock()
 	if m == nil {
@@ -259,6 +259,9 @@ func (s *Server) getLogs(w http.ResponseWriter, r *http.Request) {
 		if len(resp.Data) == logsPage {
 			break
 		}
+	}
+	if len(resp.Data) == 0 && s.q.NullLogPages {
+		resp.Data = nil // marshals as "data": null
 	}
 	if resp.Meta.NextToken == "" {
 		resp.Meta.NextToken = strconv.FormatInt(from.UnixNano(), 10)

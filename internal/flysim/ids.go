@@ -43,3 +43,12 @@ func (g *ids) digest() string {
 	}
 	return "sha256:" + hex.EncodeToString(b[:])
 }
+
+// hex returns n lowercase hex digits.
+func (g *ids) hex(n int) string {
+	b := make([]byte, (n+1)/2)
+	for i := range b {
+		b[i] = byte(g.rng.IntN(256))
+	}
+	return hex.EncodeToString(b)[:n]
+}

@@ -85,6 +85,15 @@ func (s *Server) logsBetween(from, to time.Time, instance string) []logEntry {
 		if instance != "" && m.id != instance {
 			continue // one machine's logs need not build every machine's
 		}
+		if m.kind != "" {
+			// One boot long ago; resting machines stopped after it.
+			end := m.stoppedAt()
+			if m.kind == kindConsole {
+				end = time.Time{}
+			}
+			out = m.bootLogs(out, m.boots[0], end, s.app, from, to)
+			continue
+		}
 		for i, b := range m.boots {
 			end := time.Time{}
 			if i+1 < len(m.boots) {

@@ -2,6 +2,7 @@ package flysim
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -40,14 +41,38 @@ type image struct {
 	tag     string // deployment-<ULID>
 	digest  string // sha256:<hex>
 	guarded bool   // its entrypoint size-gates integrity_check
+	// prebuilt is the ref of an image deployed as built elsewhere
+	// (`flyctl deploy --image`, or [build] image in fly.toml); "" for a build.
+	prebuilt string
 }
 
-func (im image) ref(app string) string { return registryHost + "/" + app + ":" + im.tag }
+func (im image) ref(app string) string {
+	if im.prebuilt != "" {
+		return im.prebuilt
+	}
+	return registryHost + "/" + app + ":" + im.tag
+}
+
+// parts splits the image's ref into image_ref's registry, repository and tag.
+func (im image) parts(app string) (registry, repository, tag string) {
+	if im.prebuilt == "" {
+		return registryHost, app, im.tag
+	}
+	s := im.prebuilt
+	if i := strings.LastIndex(s, ":"); i >= 0 && !strings.Contains(s[i:], "/") {
+		s, tag = s[:i], s[i+1:]
+	}
+	if host, rest, ok := strings.Cut(s, "/"); ok && strings.ContainsAny(host, ".:") {
+		return host, rest, tag
+	}
+	return "docker.io", s, tag
+}
 
 // boot is one life of a machine, from its (re)start until the next boot.
 type boot struct {
 	at         time.Time // the moment this boot begins (replacing, for a replacement)
 	replace    bool      // a deploy replaced the previous boot: stop/start first
+	quiet      bool      // a config update of a machine that stays stopped: no boot, no lines
 	image      image
 	instanceID string
 	behavior   behavior
@@ -70,7 +95,31 @@ type machine struct {
 	idx                         int // stable index, spreads log timestamps apart
 	created                     time.Time
 	boots                       []boot
+	kind                        string // "" for a serving app machine, else one of the kinds below
+	standbyFor                  string // kindStandby: the machine it stands by for
 }
+
+// Machine kinds beside the serving app machines (docs/fly-platform.md,
+// "Machines that are not the app" and "Rolling deploy").
+const (
+	kindStopped   = "stopped"   // stopped by autostop: a clean, requested stop
+	kindSuspended = "suspended" // suspended by autostop
+	kindStandby   = "standby"   // stopped until the machine it stands by for fails
+	kindConsole   = "console"   // a `fly console` machine: fly_process_group fly_app_console
+	kindRelease   = "release"   // a release-command machine that ran and stopped
+)
+
+// idle reports whether the machine rests stopped or suspended: a deploy
+// updates its image but does not start it.
+func (m *machine) idle() bool {
+	return m.kind == kindStopped || m.kind == kindSuspended || m.kind == kindStandby
+}
+
+// deployed reports whether a deploy updates the machine.
+func (m *machine) deployed() bool { return m.kind != kindConsole && m.kind != kindRelease }
+
+// stoppedAt is when an idle or release machine stopped, after its first boot.
+func (m *machine) stoppedAt() time.Time { return m.boots[0].started().Add(5 * time.Minute) }
 
 // current returns the boot in effect at t and the moment it ends (zero if none).
 func (m *machine) current(t time.Time) (b boot, end time.Time) {
@@ -101,6 +150,14 @@ func (s snapshot) healthy() bool { return s.state == "started" && s.checkStatus 
 // at computes the machine's state at t.
 func (m *machine) at(t time.Time) snapshot {
 	b, _ := m.current(t)
+	switch m.kind {
+	case kindStopped, kindStandby, kindRelease:
+		return snapshot{boot: b, state: "stopped", updatedAt: maxTime(m.stoppedAt(), b.at)}
+	case kindSuspended:
+		return snapshot{boot: b, state: "suspended", updatedAt: maxTime(m.stoppedAt(), b.at)}
+	case kindConsole:
+		return snapshot{boot: b, state: "started", updatedAt: b.started()}
+	}
 	s := snapshot{boot: b, state: "started", checkStatus: "critical", checkOutput: refusedOut, updatedAt: b.started()}
 	st := b.started()
 	switch {
@@ -140,6 +197,13 @@ func (m *machine) at(t time.Time) snapshot {
 	return s
 }
 
+func maxTime(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
 func crashAttempt(b boot, k int) time.Time { return b.started().Add(time.Duration(k) * crashEvery) }
 
 // event is one entry of a machine's event list.
@@ -161,6 +225,15 @@ func (m *machine) events(t time.Time) []event {
 		}
 	}
 	add(event{typ: "launch", status: "created", source: "user", at: m.created})
+	if m.kind != "" && m.kind != kindConsole {
+		add(event{typ: "start", status: "started", source: "flyd", at: m.boots[0].started()})
+		add(event{typ: "exit", status: "stopped", source: "flyd", at: m.stoppedAt(), exit: true, exitCode: 0})
+		for _, b := range m.boots[1:] {
+			add(event{typ: "update", status: "stopped", source: "user", at: b.at})
+		}
+		sortEventsNewestFirst(evs)
+		return evs
+	}
 	for i, b := range m.boots {
 		if b.at.After(t) {
 			break

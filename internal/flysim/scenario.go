@@ -19,6 +19,7 @@ type scenario struct {
 	retries    []int  // crash loop retries per machine (0 = forever)
 	outcome    string // what a deploy does
 	flaky      bool   // the APIs misbehave in bursts
+	autoscaled bool   // beside the two serving machines: stopped, suspended, standby, console and release-command ones
 }
 
 var scenarios = []scenario{
@@ -27,6 +28,7 @@ var scenarios = []scenario{
 	{name: "other-failure", desc: "a crash loop that is not this incident: the app exits 1 (cannot connect to redis), no full-scan op", boot: bootCrash, retries: []int{10, 0}, outcome: OutcomeFixed},
 	{name: "deploy-fails", desc: "db-boot-hang, and the deploy fails on the remote builder: machines stay wedged on the old image", boot: bootWedge, outcome: OutcomeBuildFailed},
 	{name: "fix-missing", desc: "db-boot-hang, but the deployed image still runs the unguarded full scan: new image, still wedged, smoke fails", boot: bootWedge, outcome: OutcomeUnguarded},
+	{name: "autoscaled", desc: "db-boot-hang on an autoscaled app: two started machines wedged, beside a stopped (autostop) and a suspended one, a standby, a console machine and a release-command machine", boot: bootWedge, outcome: OutcomeFixed, autoscaled: true},
 	{name: "flaky-api", desc: "db-boot-hang behind flaky APIs: 502/503 every 3rd Machines API request, a 429, slow answers", boot: bootWedge, outcome: OutcomeFixed, flaky: true},
 }
 
@@ -82,6 +84,20 @@ func (sc scenario) build(app string, start time.Time, g *ids) []*machine {
 			privateIP: fmt.Sprintf("fdaa:9:4b1c:a7b:1c7:%s:%s:2", id[:4], id[4:8]),
 			created:   start.Add(-20 * 24 * time.Hour).Add(time.Duration(i) * time.Minute),
 			boots:     []boot{b},
+		}
+	}
+	if sc.autoscaled {
+		first := ms[0].id
+		for i, k := range []string{kindStopped, kindSuspended, kindStandby, kindConsole, kindRelease} {
+			idx := len(ms)
+			id := fmt.Sprintf("%s%02d%s", "3d8e", idx, g.hex(8))
+			booted := start.Add(-3*time.Hour + time.Duration(i)*time.Minute)
+			ms = append(ms, &machine{
+				id: id, name: k + "-machine", region: "nrt", idx: idx, kind: k, standbyFor: first,
+				privateIP: fmt.Sprintf("fdaa:9:4b1c:a7b:1c7:%s:%s:2", id[:4], id[4:8]),
+				created:   start.Add(-20 * 24 * time.Hour),
+				boots:     []boot{{at: booted, image: old, instanceID: g.ulid(booted), behavior: bootHealthy}},
+			})
 		}
 	}
 	return ms

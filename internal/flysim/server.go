@@ -38,6 +38,20 @@ type Options struct {
 	Token    string    // the accepted token; empty accepts any non-empty token
 	App      string    // the app's name; default "autonomath-api"
 	Start    time.Time // simulated time at start; default DefaultStart
+	Quirks   Quirks    // how the platform's answers differ from the plainest ones
+}
+
+// Quirks are real-platform behaviours a scenario can show on top of its
+// story, so tests can hold jpops to each (docs/fly-platform.md).
+type Quirks struct {
+	NoChecks         bool   // no health check configured: config has none and checks is empty
+	WarningChecks    bool   // failing checks report "warning", not "critical"
+	TopLevelChecks   bool   // the health check is a top-level config.checks entry, not a service check
+	IntegerDurations bool   // check durations as bare numbers of nanoseconds, not "60s"
+	HostStatus       string // the first machine's host_status ("unreachable", "unknown"): its config comes as incomplete_config
+	NullLogPages     bool   // an empty logs page is {"data": null}, as a Go server writes an empty slice
+	DigestDiffers    bool   // the digest the deploy prints is not the machines' image_ref.digest (a manifest list)
+	StrictAuth       bool   // a macaroon is accepted only as "FlyV1 …", any other token only as "Bearer …"
 }
 
 // Server is the simulated platform.
@@ -46,6 +60,7 @@ type Server struct {
 	token string
 	sc    scenario
 	clock *Clock
+	q     Quirks
 
 	mu       sync.Mutex
 	machines []*machine
@@ -80,7 +95,7 @@ func New(opts Options) (*Server, error) {
 	if opts.Start.IsZero() {
 		opts.Start = DefaultStart
 	}
-	s := &Server{app: opts.App, token: stripScheme(opts.Token), sc: sc, clock: NewClock(opts.Start, opts.Speed)}
+	s := &Server{app: opts.App, token: stripScheme(opts.Token), sc: sc, clock: NewClock(opts.Start, opts.Speed), q: opts.Quirks}
 	s.ids = newIDs(sc.name + "/" + opts.App)
 	s.machines = sc.build(opts.App, opts.Start, s.ids)
 	s.handler = s.routes()
@@ -162,6 +177,23 @@ func stripScheme(tok string) string {
 	return strings.Join(fields, " ")
 }
 
+// strictScheme reports whether header names its token's scheme as Fly's
+// APIs expect it: "FlyV1" for macaroons (fm1r_, fm1a_, fm2_), "Bearer" for
+// any other token, and one scheme only.
+func strictScheme(header, tok string) bool {
+	macaroon := false
+	for _, part := range strings.Split(tok, ",") {
+		for _, p := range []string{"fm1r_", "fm1a_", "fm2_"} {
+			macaroon = macaroon || strings.HasPrefix(strings.TrimSpace(part), p)
+		}
+	}
+	want := "Bearer "
+	if macaroon {
+		want = "FlyV1 "
+	}
+	return strings.HasPrefix(header, want) && stripScheme(strings.TrimPrefix(header, want)) == strings.TrimSpace(strings.TrimPrefix(header, want))
+}
+
 // authorized reports whether an Authorization header carries an accepted token.
 func (s *Server) authorized(header string) bool {
 	low := strings.ToLower(header)
@@ -170,6 +202,9 @@ func (s *Server) authorized(header string) bool {
 	}
 	tok := stripScheme(header)
 	if tok == "" {
+		return false
+	}
+	if s.q.StrictAuth && !strictScheme(header, tok) {
 		return false
 	}
 	if s.token == "" {

@@ -17,13 +17,15 @@ type wireMachine struct {
 	InstanceID string       `json:"instance_id"`
 	PrivateIP  string       `json:"private_ip"`
 	ImageRef   wireImageRef `json:"image_ref"`
-	Config     wireConfig   `json:"config"`
+	Config     *wireConfig  `json:"config,omitempty"`
 	Checks     []wireCheck  `json:"checks"`
 	Events     []wireEvent  `json:"events"`
 	HostStatus string       `json:"host_status"`
-	Cordoned   bool         `json:"cordoned"`
-	CreatedAt  string       `json:"created_at"`
-	UpdatedAt  string       `json:"updated_at"`
+	// IncompleteConfig replaces config when host_status is not ok.
+	IncompleteConfig *wireConfig `json:"incomplete_config,omitempty"`
+	Cordoned         bool        `json:"cordoned"`
+	CreatedAt        string      `json:"created_at"`
+	UpdatedAt        string      `json:"updated_at"`
 }
 
 type wireImageRef struct {
@@ -35,14 +37,16 @@ type wireImageRef struct {
 }
 
 type wireConfig struct {
-	Image    string            `json:"image"`
-	Env      map[string]string `json:"env"`
-	Init     struct{}          `json:"init"`
-	Guest    wireGuest         `json:"guest"`
-	Metadata map[string]string `json:"metadata"`
-	Mounts   []wireMount       `json:"mounts"`
-	Services []wireService     `json:"services"`
-	Restart  wireRestart       `json:"restart"`
+	Image    string                  `json:"image"`
+	Env      map[string]string       `json:"env"`
+	Init     struct{}                `json:"init"`
+	Guest    wireGuest               `json:"guest"`
+	Metadata map[string]string       `json:"metadata"`
+	Mounts   []wireMount             `json:"mounts"`
+	Services []wireService           `json:"services"`
+	Restart  wireRestart             `json:"restart"`
+	Checks   map[string]wireSvcCheck `json:"checks,omitempty"` // top-level checks
+	Standbys []string                `json:"standbys,omitempty"`
 }
 
 type wireGuest struct {
@@ -76,9 +80,9 @@ type wireSvcCheck struct {
 	Port        int    `json:"port"`
 	Method      string `json:"method"`
 	Path        string `json:"path"`
-	Interval    string `json:"interval"`
-	Timeout     string `json:"timeout"`
-	GracePeriod string `json:"grace_period"`
+	Interval    any    `json:"interval"` // "15s", or nanoseconds with Quirks.IntegerDurations
+	Timeout     any    `json:"timeout"`
+	GracePeriod any    `json:"grace_period"`
 }
 
 type wireRestart struct {
@@ -164,41 +168,82 @@ type wireLogMeta struct {
 
 func rfc3339(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
-// toWire renders a machine at t in the Machines API shape.
-func (m *machine) toWire(app string, t time.Time) wireMachine {
+// toWire renders a machine at t in the Machines API shape, with the
+// platform quirks q.
+func (m *machine) toWire(app string, t time.Time, q Quirks) wireMachine {
 	s := m.at(t)
 	b := s.boot
+	reg, repo, tag := b.image.parts(app)
+	group := "app"
+	switch m.kind {
+	case kindConsole:
+		group = "fly_app_console"
+	case kindRelease:
+		group = "fly_app_release_command"
+	}
+	cfg := &wireConfig{
+		Image: b.image.ref(app),
+		Env:   map[string]string{"PRIMARY_REGION": m.region, "AUTONOMATH_DB_PATH": dbPath},
+		Guest: wireGuest{CPUKind: "shared", CPUs: 2, MemoryMB: 4096},
+		Metadata: map[string]string{
+			"fly_platform_version": "v2", "fly_process_group": group,
+			"fly_release_id": "rel_" + b.instanceID[:10], "fly_flyctl_version": "0.3.209",
+			"fly_release_version": strconv.Itoa(41 + len(m.bootsUpTo(t))),
+		},
+		Mounts:  []wireMount{{Volume: "vol_" + m.id[:10] + "v", Path: "/data", Name: "autonomath_data", SizeGB: 20}},
+		Restart: wireRestart{Policy: "on-failure", MaxRetries: 10},
+	}
+	check := wireSvcCheck{Type: "http", Port: 8080, Method: "GET", Path: checkPath, Interval: "15s", Timeout: "5s", GracePeriod: "60s"}
+	if q.IntegerDurations {
+		check.Interval, check.Timeout, check.GracePeriod = int64(checkEvery), int64(5*time.Second), int64(gracePeriod)
+	}
+	if m.kind != kindConsole && m.kind != kindRelease {
+		svc := wireService{Protocol: "tcp", InternalPort: 8080,
+			Ports: []wirePort{{Port: 80, Handlers: []string{"http"}, ForceHTTPS: true}, {Port: 443, Handlers: []string{"tls", "http"}}}}
+		switch {
+		case q.NoChecks:
+		case q.TopLevelChecks:
+			cfg.Checks = map[string]wireSvcCheck{"healthz": check}
+		default:
+			svc.Checks = []wireSvcCheck{check}
+		}
+		cfg.Services = []wireService{svc}
+	}
+	if m.kind == kindStandby {
+		cfg.Standbys = []string{m.standbyFor}
+	}
+	if m.kind == kindConsole || m.kind == kindRelease {
+		cfg.Mounts = nil
+	}
 	w := wireMachine{
 		ID: m.id, Name: m.name, State: s.state, Region: m.region,
 		InstanceID: b.instanceID, PrivateIP: m.privateIP,
-		ImageRef: wireImageRef{Registry: registryHost, Repository: app, Tag: b.image.tag, Digest: b.image.digest,
-			Labels: map[string]string{}},
-		Config: wireConfig{
-			Image: b.image.ref(app),
-			Env:   map[string]string{"PRIMARY_REGION": m.region, "AUTONOMATH_DB_PATH": dbPath},
-			Guest: wireGuest{CPUKind: "shared", CPUs: 2, MemoryMB: 4096},
-			Metadata: map[string]string{
-				"fly_platform_version": "v2", "fly_process_group": "app",
-				"fly_release_id": "rel_" + b.instanceID[:10], "fly_flyctl_version": "0.3.209",
-				"fly_release_version": strconv.Itoa(41 + len(m.bootsUpTo(t))),
-			},
-			Mounts: []wireMount{{Volume: "vol_" + m.id[:10] + "v", Path: "/data", Name: "autonomath_data", SizeGB: 20}},
-			Services: []wireService{{
-				Protocol: "tcp", InternalPort: 8080,
-				Ports: []wirePort{{Port: 80, Handlers: []string{"http"}, ForceHTTPS: true}, {Port: 443, Handlers: []string{"tls", "http"}}},
-				Checks: []wireSvcCheck{{Type: "http", Port: 8080, Method: "GET", Path: checkPath,
-					Interval: "15s", Timeout: "5s", GracePeriod: "60s"}},
-			}},
-			Restart: wireRestart{Policy: "on-failure", MaxRetries: 10},
-		},
-		Checks: []wireCheck{{Name: checkName, Status: s.checkStatus, Output: s.checkOutput,
-			UpdatedAt: s.checkAt.UTC().Format("2006-01-02T15:04:05.000Z07:00")}},
+		ImageRef:   wireImageRef{Registry: reg, Repository: repo, Tag: tag, Digest: b.image.digest, Labels: map[string]string{}},
+		Config:     cfg,
+		Checks:     []wireCheck{},
 		HostStatus: "ok",
 		CreatedAt:  rfc3339(m.created),
 		UpdatedAt:  rfc3339(s.updatedAt),
 	}
+	if s.checkStatus != "" && !q.NoChecks {
+		status := s.checkStatus
+		if status == "critical" && q.WarningChecks {
+			status = "warning"
+		}
+		name := checkName
+		if q.TopLevelChecks {
+			name = "healthz"
+		}
+		w.Checks = []wireCheck{{Name: name, Status: status, Output: s.checkOutput,
+			UpdatedAt: s.checkAt.UTC().Format("2006-01-02T15:04:05.000Z07:00")}}
+	}
+	if q.HostStatus != "" && q.HostStatus != "ok" && m.idx == 0 {
+		// The host cannot be reached: the platform sends what it still
+		// knows of the config as incomplete_config, and no checks.
+		w.HostStatus, w.Config, w.IncompleteConfig, w.Checks = q.HostStatus, nil, cfg, []wireCheck{}
+	}
 	if b.behavior == bootCrash && b.maxRetries == 0 {
-		w.Config.Restart = wireRestart{Policy: "always"}
+		cfg.Restart = wireRestart{Policy: "always"}
 	}
 	w.Events = []wireEvent{}
 	for _, e := range m.events(t) {

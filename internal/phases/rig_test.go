@@ -53,6 +53,8 @@ type rig struct {
 
 type rigConfig struct {
 	timeout time.Duration // the client's per-request timeout
+	quirks  flysim.Quirks // real-platform behaviours the simulator shows
+	token   string        // default testToken
 }
 
 func newRig(t *testing.T, scenario string, cfgs ...rigConfig) *rig {
@@ -61,7 +63,11 @@ func newRig(t *testing.T, scenario string, cfgs ...rigConfig) *rig {
 	if len(cfgs) > 0 {
 		cfg = cfgs[0]
 	}
-	sim, err := flysim.New(flysim.Options{Scenario: scenario, Speed: simSpeed, Token: testToken})
+	token := testToken
+	if cfg.token != "" {
+		token = cfg.token
+	}
+	sim, err := flysim.New(flysim.Options{Scenario: scenario, Speed: simSpeed, Token: token, Quirks: cfg.quirks})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +75,7 @@ func newRig(t *testing.T, scenario string, cfgs ...rigConfig) *rig {
 	t.Cleanup(ts.Close)
 	clk := &simClock{c: sim.Clock()}
 	fly, err := flyapi.New(flyapi.Config{
-		MachinesBaseURL: ts.URL, LogsBaseURL: ts.URL, Token: testToken,
+		MachinesBaseURL: ts.URL, LogsBaseURL: ts.URL, Token: token,
 		Timeout: cfg.timeout,
 		Clock:   clk,
 	})
@@ -94,7 +100,7 @@ func newRig(t *testing.T, scenario string, cfgs ...rigConfig) *rig {
 		Mode:    journal.ModeDrill,
 		Flyctl:  []string{exe},
 		FlyctlEnv: append(os.Environ(), envFlyctlChild+"=1",
-			"FLY_FLAPS_BASE_URL="+ts.URL, "FLY_API_BASE_URL="+ts.URL, "FLY_API_TOKEN="+testToken),
+			"FLY_FLAPS_BASE_URL="+ts.URL, "FLY_API_BASE_URL="+ts.URL, "FLY_API_TOKEN="+token),
 		Dir:      deployDir(t, "entrypoint.sh"),
 		Yes:      true,
 		SmokeURL: ts.URL + "/app",
