@@ -5,7 +5,13 @@
 // clock: the same events always give the same View.
 package incident
 
+// The journals in testdata/recorded are recorded from drills of every
+// scenario; this records them again and rewrites the goldens made from them.
+//go:generate go test -run TestRecordJournals -record .
+//go:generate go test ../postmortem ../tui -update
+
 import (
+	"fmt"
 	"strings"
 	"time"
 
@@ -57,6 +63,25 @@ type Command struct {
 
 // Signalled reports whether a signal, not the command, ended it.
 func (c Command) Signalled() bool { return c.Exited && c.Exit.Signal != "" }
+
+// Ended says how the command ended, as the journal shows it, after its
+// name: "exited 0", "was interrupted and then exited 127", "was killed by
+// a signal (killed)". An interrupted flyctl's exit code is its answer to the
+// interrupt, never to be read as a failure of its own (127 is not "command
+// not found" here).
+func (c Command) Ended() string {
+	switch {
+	case !c.Exited:
+		return "ended off the record"
+	case c.Exit.Signal != "" && c.Exit.Interrupted:
+		return fmt.Sprintf("was interrupted and then killed by a signal (%s)", c.Exit.Signal)
+	case c.Exit.Signal != "":
+		return fmt.Sprintf("was killed by a signal (%s)", c.Exit.Signal)
+	case c.Exit.Interrupted:
+		return fmt.Sprintf("was interrupted and then exited %d", c.Exit.Code)
+	}
+	return fmt.Sprintf("exited %d", c.Exit.Code)
+}
 
 // Line returns the command as the runbook names it, else the argv run.
 func (c Command) Line() string {

@@ -184,13 +184,17 @@ type CommandOutput struct {
 }
 
 // CommandExit ends the deploy. Code is -1 when the command never started
-// or died by a signal; Signal then names it.
+// or died by a signal; Signal then names the signal that killed it.
+// Interrupted says jpops passed it an interrupt (the operator's Ctrl-C, or
+// jpops itself stopping): its exit code is then its answer to that (flyctl
+// exits 127), not a failure of its own.
 type CommandExit struct {
-	Code   int    `json:"code"`
-	Digest string `json:"digest"`
-	Error  string `json:"error,omitempty"`
-	Image  string `json:"image"`
-	Signal string `json:"signal,omitempty"` // e.g. "interrupt", "hangup", when a signal ended it
+	Code        int    `json:"code"`
+	Digest      string `json:"digest"`
+	Error       string `json:"error,omitempty"`
+	Image       string `json:"image"`
+	Interrupted bool   `json:"interrupted,omitempty"`
+	Signal      string `json:"signal,omitempty"` // e.g. "killed", "interrupt"
 }
 
 // SmokeResult is one check of one machine in the smoke walk. Check is

@@ -171,9 +171,12 @@ func (e *engine) escape(ctx context.Context, d Diagnosis) (escapeOutcome, error)
 	if skipped > 0 && emitErr == nil {
 		emitErr = e.emit(id, journal.Note{Text: fmt.Sprintf("%d lines of build output after the first %d were not journaled", skipped, outputBudget)})
 	}
-	exit := journal.CommandExit{Code: res.ExitCode, Image: res.Image, Digest: res.Digest}
+	exit := journal.CommandExit{Code: res.ExitCode, Image: res.Image, Digest: res.Digest, Interrupted: res.Interrupted}
 	if runErr != nil {
 		exit.Error = runErr.Error()
+		if fe := (*flyctl.Error)(nil); errors.As(runErr, &fe) {
+			exit.Signal = fe.Signal
+		}
 	}
 	if err := e.emit(id, exit); err != nil {
 		return escapeOutcome{}, err

@@ -76,10 +76,8 @@ func planFromMachines(st *incident.View, recorded string, machines []flyapi.Mach
 		}
 	}
 	ended := "flyctl's end is not on record"
-	if d := st.Deploy(); d != nil && d.Signalled() {
-		ended = "flyctl was stopped by signal " + d.Exit.Signal
-	} else if d != nil && d.Exited {
-		ended = fmt.Sprintf("flyctl exited %d", d.Exit.Code)
+	if d := st.Deploy(); d != nil && d.Exited {
+		ended = "flyctl " + d.Ended()
 	}
 	switch {
 	case active == 0:

@@ -52,7 +52,8 @@ func TestPlanResume(t *testing.T) {
 		{"destroyed machines do not count", inDoubt, []flyapi.Machine{machine("m1", newTag, "started"), machine("m2", old, "destroyed")}, ResumeSmoke, newTag, "all 1 machine(s)"},
 		{"no machines", inDoubt, nil, ResumeRedeploy, "", "no active machine"},
 		{"image printed before a failure", view(start, journal.CommandExit{Code: 1, Image: newTag}), []flyapi.Machine{machine("m1", newTag, "started"), machine("m2", old, "started")}, ResumeRedeploy, "", "flyctl exited 1, and the rolling deploy stopped partway"},
-		{"stopped by a signal, all new", view(start, journal.CommandExit{Code: -1, Signal: "interrupt"}), []flyapi.Machine{machine("m1", newTag, "started"), machine("m2", newTag, "started")}, ResumeSmoke, newTag, "flyctl was stopped by signal interrupt, but all 2"},
+		{"killed by a signal, all new", view(start, journal.CommandExit{Code: -1, Signal: "killed"}), []flyapi.Machine{machine("m1", newTag, "started"), machine("m2", newTag, "started")}, ResumeSmoke, newTag, "flyctl was killed by a signal (killed), but all 2"},
+		{"interrupted, none new", view(start, journal.CommandExit{Code: 127, Interrupted: true}), []flyapi.Machine{machine("m1", old, "started"), machine("m2", old, "started")}, ResumeRedeploy, "", "flyctl was interrupted and then exited 127, and no machine"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

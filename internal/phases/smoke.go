@@ -167,7 +167,7 @@ func (e *engine) smokeFailed(res Result, f *SmokeFailure) (Result, error) {
 	if err := e.emit(id, journal.SmokeResult{Machine: f.Machine, Check: f.Check, Request: f.Request, OK: false, Detail: f.Detail}); err != nil {
 		return res, err
 	}
-	res.Reason = "mitigated, unverified: " + f.String()
+	res.Reason = "deployed, not verified: " + f.String()
 	res.Next = fmt.Sprintf("flyctl logs -a %s -m %s --no-tail   # then jpops smoke -a %s --image %s", e.o.App, f.Machine, e.o.App, res.Image)
 	if f.Machine == "" {
 		res.Next = fmt.Sprintf("flyctl machine list -a %s", e.o.App)

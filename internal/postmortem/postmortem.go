@@ -380,23 +380,16 @@ func (p *pm) actions() []string {
 	return items
 }
 
-// exitText is the command's end for the command block: "exit 0", or the
-// signal that ended it.
+// exitText is the command's end for the command block.
 func exitText(c incident.Command) string {
-	if c.Signalled() {
-		return "killed by signal " + c.Exit.Signal
+	if c.Signalled() || c.Exit.Interrupted {
+		return c.Ended()
 	}
 	return fmt.Sprintf("exit %d", c.Exit.Code)
 }
 
-// exitVerb is the command's end in a sentence: "exited 0", or "was
-// stopped by signal interrupt".
-func exitVerb(c incident.Command) string {
-	if c.Signalled() {
-		return "was stopped by signal " + c.Exit.Signal
-	}
-	return fmt.Sprintf("exited %d", c.Exit.Code)
-}
+// exitVerb is the command's end in a sentence.
+func exitVerb(c incident.Command) string { return c.Ended() }
 
 func gateText(d journal.Gate) string {
 	if !d.OK {
