@@ -33,7 +33,9 @@ func TestRefreshedToken(t *testing.T) {
 		{"file token, refreshed by flyctl", fromFile, getenv, "fm2_fresh,fm2_discharge", true},
 		{"env token, as given", flyapi.TokenFromAPITokenEnv, getenv, "fm2_stale", false},
 		{"flag token, as given", flyapi.TokenFromFlag, getenv, "fm2_stale", false},
-		{"file token, no flyctl", fromFile, func(k string) string { return map[string]string{"JPOPS_FLYCTL": filepath.Join(dir, "missing"), "PATH": dir + "/none"}[k] }, "fm2_stale", false},
+		{"file token, no flyctl", fromFile, func(k string) string {
+			return map[string]string{"JPOPS_FLYCTL": filepath.Join(dir, "missing"), "PATH": dir + "/none"}[k]
+		}, "fm2_stale", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
