@@ -52,6 +52,7 @@ func ConfigFromLookup(lookup func(string) (string, bool), flagToken, homeDir str
 	}
 	if tok := StripScheme(flagToken); tok != "" {
 		cfg.Token = tok
+		redact.Register(tok) // masked on every output path, not only by the client
 		return cfg, TokenFromFlag, nil
 	}
 	hidden := ""
@@ -65,6 +66,7 @@ func ConfigFromLookup(lookup func(string) (string, bool), flagToken, homeDir str
 		}
 		if tok := StripScheme(v); tok != "" {
 			cfg.Token = tok
+			redact.Register(tok) // masked on every output path, not only by the client
 			return cfg, c.src, nil
 		}
 		if c.name == "FLY_ACCESS_TOKEN" {
@@ -91,6 +93,7 @@ func ConfigFromLookup(lookup func(string) (string, bool), flagToken, homeDir str
 		return cfg, "", noToken(hidden)
 	}
 	cfg.Token = tok
+	redact.Register(tok) // masked on every output path, not only by the client
 	return cfg, TokenSource("access_token in " + path + hidden), nil
 }
 

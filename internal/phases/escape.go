@@ -149,7 +149,7 @@ func (e *engine) escape(ctx context.Context, d Diagnosis) (escapeOutcome, error)
 		return escapeOutcome{}, err
 	}
 	var emitErr error
-	var journaled, skipped int
+	budget := flyctl.DefaultBudget()
 	res, runErr := flyctl.Run(ctx, flyctl.Spec{
 		Argv:        full,
 		Dir:         e.o.Dir,
@@ -158,18 +158,20 @@ func (e *engine) escape(ctx context.Context, d Diagnosis) (escapeOutcome, error)
 		Timeout:     e.o.Runbook.Escape.Timeout.Duration,
 		Interrupt:   e.o.Interrupts,
 	}, func(l flyctl.Line) {
-		if emitErr != nil {
+		if emitErr != nil || !budget.Take(l) {
 			return
 		}
-		if journaled >= outputBudget && buildNoise(l.Text) {
-			skipped++
-			return
-		}
-		journaled++
 		emitErr = e.emit(id, journal.CommandOutput{Stream: l.Stream, Line: l.Text})
 	})
-	if skipped > 0 && emitErr == nil {
-		emitErr = e.emit(id, journal.Note{Text: fmt.Sprintf("%d lines of build output after the first %d were not journaled", skipped, outputBudget)})
+	tail, omitted := budget.Finish()
+	if omitted > 0 && emitErr == nil {
+		emitErr = e.emit(id, journal.Note{Text: fmt.Sprintf("%d lines of flyctl output between the first %d and the last %d were counted, not journaled (the output budget)", omitted, budget.Head, len(tail))})
+	}
+	for _, l := range tail {
+		if emitErr != nil {
+			break
+		}
+		emitErr = e.emit(id, journal.CommandOutput{Stream: l.Stream, Line: l.Text})
 	}
 	exit := journal.CommandExit{Code: res.ExitCode, Image: res.Image, Digest: res.Digest, Interrupted: res.Interrupted}
 	if runErr != nil {
@@ -223,17 +225,6 @@ func (e *engine) escape(ctx context.Context, d Diagnosis) (escapeOutcome, error)
 		return escapeOutcome{}, err
 	}
 	return escapeOutcome{image: res.Image, digest: res.Digest}, nil
-}
-
-// outputBudget is how many flyctl output lines are journaled before build
-// noise is dropped: every journaled line is fsynced, and the child waits for
-// it, so 10 MB of BuildKit lines would stall the deploy for minutes.
-const outputBudget = 1000
-
-// buildNoise reports a BuildKit step line ("#7 0.512 Collecting ..."); the
-// image, digest, rolling-update and error lines are never noise.
-func buildNoise(line string) bool {
-	return len(line) > 1 && line[0] == '#' && line[1] >= '0' && line[1] <= '9' && !strings.Contains(line, "sha256:")
 }
 
 // auditBootScripts checks the deploy directory's boot scripts.
