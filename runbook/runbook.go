@@ -17,6 +17,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -207,7 +208,7 @@ func Load(path string) (*Runbook, error) {
 	return Parse(path, b)
 }
 
-var yamlLine = regexp.MustCompile(`line (\d+): (.*)`)
+var yamlLine = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`line (\d+): (.*)`) })
 
 // Parse decodes and validates runbook text; file names it in errors.
 func Parse(file string, data []byte) (*Runbook, error) {
@@ -229,7 +230,7 @@ func yamlError(file string, err error) error {
 	var te *yaml.TypeError
 	if errors.As(err, &te) && len(te.Errors) > 0 {
 		msg := te.Errors[0]
-		if m := yamlLine.FindStringSubmatch(msg); m != nil {
+		if m := yamlLine().FindStringSubmatch(msg); m != nil {
 			var line int
 			fmt.Sscan(m[1], &line)
 			return &Error{File: file, Line: line, Msg: strings.Replace(m[2], " in type runbook.", " in ", 1)}
@@ -240,7 +241,7 @@ func yamlError(file string, err error) error {
 		return &Error{File: file, Msg: "the file is empty"}
 	}
 	msg := strings.TrimPrefix(err.Error(), "yaml: ")
-	if m := yamlLine.FindStringSubmatch(msg); m != nil {
+	if m := yamlLine().FindStringSubmatch(msg); m != nil {
 		var line int
 		fmt.Sscan(m[1], &line)
 		return &Error{File: file, Line: line, Msg: m[2]}

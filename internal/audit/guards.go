@@ -2,7 +2,6 @@ package audit
 
 import (
 	"math"
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -68,12 +67,12 @@ func exits(s *syntax.Stmt) bool {
 }
 
 var (
-	reOverride = regexp.MustCompile(`(?i)(?:^|_)(?:enforce|skip|allow|allowed|enable|enabled|disable|disabled|force)(?:_|$)|integrity_check|quick_check|vacuum|reindex|analyze`)
+	reOverride = lazyRegexp(`(?i)(?:^|_)(?:enforce|skip|allow|allowed|enable|enabled|disable|disabled|force)(?:_|$)|integrity_check|quick_check|vacuum|reindex|analyze`)
 	// A threshold's name says it bounds something; a measure's says it is a size.
-	reThresholdName = regexp.MustCompile(`(?i)threshold|limit|(?:^|_)(?:min|max)|(?:min|max)(?:_|$)|big|large|huge|small|ceiling|budget|cutoff|(?:^|_)cap(?:_|$)`)
-	reMeasureName   = regexp.MustCompile(`(?i)size|bytes`)
-	reSizeFunc      = regexp.MustCompile(`(?i)size|too_?big|large|huge|small`)
-	reStampName     = regexp.MustCompile(`(?i)trusted.*stamp|stamp.*(?:match|ok|valid|trusted)`)
+	reThresholdName = lazyRegexp(`(?i)threshold|limit|(?:^|_)(?:min|max)|(?:min|max)(?:_|$)|big|large|huge|small|ceiling|budget|cutoff|(?:^|_)cap(?:_|$)`)
+	reMeasureName   = lazyRegexp(`(?i)size|bytes`)
+	reSizeFunc      = lazyRegexp(`(?i)size|too_?big|large|huge|small`)
+	reStampName     = lazyRegexp(`(?i)trusted.*stamp|stamp.*(?:match|ok|valid|trusted)`)
 	// measureTools print a file's size.
 	measureTools = map[string]bool{"stat": true, "wc": true, "du": true, "ls": true, "find": true}
 )
@@ -110,7 +109,7 @@ func symmetricGuard(cond []*syntax.Stmt) bool {
 			}
 			switch n := n.(type) {
 			case *syntax.ParamExp:
-				found = n.Param != nil && reOverride.MatchString(n.Param.Value)
+				found = n.Param != nil && reOverride().MatchString(n.Param.Value)
 			case *syntax.CallExpr:
 				found = symmetricCall(n)
 			}
@@ -123,7 +122,7 @@ func symmetricGuard(cond []*syntax.Stmt) bool {
 func symmetricCall(call *syntax.CallExpr) bool {
 	_, name := command(call)
 	switch {
-	case reStampName.MatchString(name):
+	case reStampName().MatchString(name):
 		return true
 	case name == "find":
 		for _, a := range call.Args {
@@ -131,7 +130,7 @@ func symmetricCall(call *syntax.CallExpr) bool {
 				return true
 			}
 		}
-	case reSizeFunc.MatchString(name) && !tools[name].isTool():
+	case reSizeFunc().MatchString(name) && !tools[name].isTool():
 		return true // a size-check function: db_too_big, is_large_db
 	}
 	return false
@@ -337,13 +336,13 @@ func (s *state) operand(n syntax.Node) operand {
 // assigns to it: a size tool's output, or numbers.
 func (s *state) nameOperand(name string) operand {
 	switch {
-	case reThresholdName.MatchString(name):
+	case reThresholdName().MatchString(name):
 		o := operand{threshold: true, value: -1}
 		if v, ok := s.numberValue(name); ok {
 			o.value = v
 		}
 		return o
-	case reMeasureName.MatchString(name) || s.sizeVars[name]:
+	case reMeasureName().MatchString(name) || s.sizeVars[name]:
 		return operand{measure: true, value: -1}
 	}
 	if v, ok := s.numberValue(name); ok {
@@ -451,7 +450,7 @@ func arithmValue(n syntax.Node) (float64, bool) {
 func overrideWord(w *syntax.Word) bool {
 	found := false
 	syntax.Walk(w, func(n syntax.Node) bool {
-		if p, ok := n.(*syntax.ParamExp); ok && p.Param != nil && reOverride.MatchString(p.Param.Value) {
+		if p, ok := n.(*syntax.ParamExp); ok && p.Param != nil && reOverride().MatchString(p.Param.Value) {
 			found = true
 		}
 		return !found

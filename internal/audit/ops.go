@@ -3,6 +3,7 @@ package audit
 import (
 	"regexp"
 	"strings"
+	"sync"
 
 	"mvdan.cc/sh/v3/syntax"
 )
@@ -34,42 +35,42 @@ var tools = map[string]toolKind{
 }
 
 var (
-	reSQLComment = regexp.MustCompile(`(?s)--[^\n]*|/\*.*?\*/`)
+	reSQLComment = lazyRegexp(`(?s)--[^\n]*|/\*.*?\*/`)
 	sqlOps       = []struct {
 		op string
-		re *regexp.Regexp
+		re func() *regexp.Regexp
 	}{
-		{OpIntegrityCheck, regexp.MustCompile(`(?i)\bpragma\s+(?:["\w]+\.)?integrity_check\b`)},
-		{OpQuickCheck, regexp.MustCompile(`(?i)\bpragma\s+(?:["\w]+\.)?quick_check\b`)},
-		{OpVacuum, regexp.MustCompile(`(?i)\bvacuum\b`)},
-		{OpReindex, regexp.MustCompile(`(?i)\breindex\b`)},
-		{OpAnalyze, regexp.MustCompile(`(?i)\banalyze\b`)},
-		{OpSHA256, regexp.MustCompile(`(?i)(?:^|\s|['"])\.sha3sum\b`)},
+		{OpIntegrityCheck, lazyRegexp(`(?i)\bpragma\s+(?:["\w]+\.)?integrity_check\b`)},
+		{OpQuickCheck, lazyRegexp(`(?i)\bpragma\s+(?:["\w]+\.)?quick_check\b`)},
+		{OpVacuum, lazyRegexp(`(?i)\bvacuum\b`)},
+		{OpReindex, lazyRegexp(`(?i)\breindex\b`)},
+		{OpAnalyze, lazyRegexp(`(?i)\banalyze\b`)},
+		{OpSHA256, lazyRegexp(`(?i)(?:^|\s|['"])\.sha3sum\b`)},
 	}
 	// In a script one-liner only upper-case SQL counts: "analyze" is an
 	// ordinary word in code.
 	scriptOps = []struct {
 		op string
-		re *regexp.Regexp
+		re func() *regexp.Regexp
 	}{
-		{OpIntegrityCheck, regexp.MustCompile(`(?i:pragma)\s+(?:["\w]+\.)?integrity_check\b`)},
-		{OpQuickCheck, regexp.MustCompile(`(?i:pragma)\s+(?:["\w]+\.)?quick_check\b`)},
-		{OpVacuum, regexp.MustCompile(`\bVACUUM\b`)},
-		{OpReindex, regexp.MustCompile(`\bREINDEX\b`)},
-		{OpAnalyze, regexp.MustCompile(`\bANALYZE\b`)},
-		{OpSHA256, regexp.MustCompile(`\bhashlib\b|Digest::SHA|createHash\(`)},
+		{OpIntegrityCheck, lazyRegexp(`(?i:pragma)\s+(?:["\w]+\.)?integrity_check\b`)},
+		{OpQuickCheck, lazyRegexp(`(?i:pragma)\s+(?:["\w]+\.)?quick_check\b`)},
+		{OpVacuum, lazyRegexp(`\bVACUUM\b`)},
+		{OpReindex, lazyRegexp(`\bREINDEX\b`)},
+		{OpAnalyze, lazyRegexp(`\bANALYZE\b`)},
+		{OpSHA256, lazyRegexp(`\bhashlib\b|Digest::SHA|createHash\(`)},
 	}
-	reDBRef = regexp.MustCompile(`(?i)\.(?:db|sqlite|sqlite3|db3)\b|\$\{?#?\w*db|sqlite3?\b`)
-	reDBArg = regexp.MustCompile(`(?i)\.(?:db|sqlite|sqlite3|db3)\b|\$\{?\w*db`)
+	reDBRef = lazyRegexp(`(?i)\.(?:db|sqlite|sqlite3|db3)\b|\$\{?#?\w*db|sqlite3?\b`)
+	reDBArg = lazyRegexp(`(?i)\.(?:db|sqlite|sqlite3|db3)\b|\$\{?\w*db`)
 )
 
 func match(ops []struct {
 	op string
-	re *regexp.Regexp
+	re func() *regexp.Regexp
 }, text string) []string {
 	var out []string
 	for _, o := range ops {
-		if o.re.MatchString(text) {
+		if o.re().MatchString(text) {
 			out = append(out, o.op)
 		}
 	}
@@ -176,11 +177,17 @@ func (w *walker) output(s *syntax.Stmt) input {
 	case "echo", "printf", "print":
 		return input{text: args, hasInput: true}
 	case "cat":
-		return input{text: args + w.heredocs(s), readsDB: reDBArg.MatchString(args + w.stdinFile(s)), hasInput: true}
+		return input{text: args + w.heredocs(s), readsDB: reDBArg().MatchString(args + w.stdinFile(s)), hasInput: true}
 	case "pv", "dd":
-		return input{readsDB: reDBArg.MatchString(args + w.stdinFile(s)), hasInput: true}
+		return input{readsDB: reDBArg().MatchString(args + w.stdinFile(s)), hasInput: true}
 	}
 	return input{}
 }
 
 func (k toolKind) isTool() bool { return k != toolNone }
+
+// lazyRegexp compiles expr on first use, not at start-up: most commands
+// never audit.
+func lazyRegexp(expr string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(expr) })
+}

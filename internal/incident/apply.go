@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jpops-dev/jpops/internal/journal"
@@ -43,7 +44,7 @@ type Moment struct {
 }
 
 // imageLine is the line flyctl deploy prints for the image it built.
-var imageLine = regexp.MustCompile(`^\s*image:\s*(\S+)`)
+var imageLine = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^\s*image:\s*(\S+)`) })
 
 // Apply folds one event into the view.
 func (v *View) Apply(e journal.Event) {
@@ -162,7 +163,7 @@ func (v *View) Apply(e journal.Event) {
 		if n := len(v.Output) - MaxOutput; n > 0 {
 			v.Output = append(v.Output[:0], v.Output[n:]...)
 		}
-		if m := imageLine.FindStringSubmatch(d.Line); m != nil && v.once("image "+m[1]) {
+		if m := imageLine().FindStringSubmatch(d.Line); m != nil && v.once("image "+m[1]) {
 			v.Timeline = append(v.Timeline, Moment{At: e.TS, Who: ByFlyctl, Phase: e.Phase, Mark: MarkImage, Text: m[1], Data: d})
 		} else if line := strings.TrimSpace(d.Line); strings.HasPrefix(line, "Error") {
 			v.Timeline = append(v.Timeline, Moment{At: e.TS, Who: ByFlyctl, Phase: e.Phase, Mark: MarkError, Text: line, Data: d})

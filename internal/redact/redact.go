@@ -27,8 +27,10 @@ const Mask = "[REDACTED]"
 // printed URL-encoded (FlyV1%20fm2_...%2F...%3D) or JSON-escaped (\/), so
 // percent escapes and an escaped slash belong to the body, and a percent
 // escape (an encoded comma or space) may stand where a word boundary would.
-var tokenPattern = regexp.MustCompile(`(?i)\b(?:flyv1|bearer)(?:\s|%20|\+)+` + tokenBody +
-	`|(?:\b|%[0-9A-F]{2})(?:fm1r|fm1a|fm2|fo1)_` + tokenBody)
+var tokenPattern = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?i)\b(?:flyv1|bearer)(?:\s|%20|\+)+` + tokenBody +
+		`|(?:\b|%[0-9A-F]{2})(?:fm1r|fm1a|fm2|fo1)_` + tokenBody)
+})
 
 const tokenBody = `(?:[A-Za-z0-9_\-+/=.,:]|%[0-9A-F]{2}|\\/)+`
 
@@ -37,8 +39,10 @@ const tokenBody = `(?:[A-Za-z0-9_\-+/=.,:]|%[0-9A-F]{2}|\\/)+`
 // URL-encoded (https%3A%2F%2Fuser%3Apass%40host) or JSON-escaped
 // (https:\/\/user:pass@host). The user part stops at a slash, raw or
 // encoded, so a path is never taken for one.
-var userinfoPattern = regexp.MustCompile(`(?i)((?:\b|%[0-9A-F]{2})[a-z][a-z0-9+.\-]*(?:://|:\\/\\/|(?:%3A|:)%2F%2F))` +
-	`(?:[^/\s?#@"'<>\\%]|%(?:[013-9A-F][0-9A-F]|2[0-9A-E]))+?(?:@|%40)`)
+var userinfoPattern = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?i)((?:\b|%[0-9A-F]{2})[a-z][a-z0-9+.\-]*(?:://|:\\/\\/|(?:%3A|:)%2F%2F))` +
+		`(?:[^/\s?#@"'<>\\%]|%(?:[013-9A-F][0-9A-F]|2[0-9A-E]))+?(?:@|%40)`)
+})
 
 // mayHoldUserinfo is a cheap test that spares most lines userinfoPattern.
 func mayHoldUserinfo(s string) bool {
@@ -189,12 +193,12 @@ func (r *Redactor) plain(s string) string {
 		}
 	}
 	if mayHoldUserinfo(s) {
-		s = userinfoPattern.ReplaceAllString(s, "${1}"+Mask+"@")
+		s = userinfoPattern().ReplaceAllString(s, "${1}"+Mask+"@")
 	}
 	if !mayHoldToken(s) {
 		return s
 	}
-	return tokenPattern.ReplaceAllString(s, Mask)
+	return tokenPattern().ReplaceAllString(s, Mask)
 }
 
 // tokenMarks are what every match of tokenPattern contains, lower-cased.
