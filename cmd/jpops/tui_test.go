@@ -104,7 +104,7 @@ func (s *tmuxSession) hangUp() {
 }
 
 func (s *tmuxSession) screen() string {
-	return s.tmux("-L", s.socket, "capture-pane", "-p")
+	return s.tmux("-L", s.socket, "capture-pane", "-p", "-J")
 }
 
 func (s *tmuxSession) keys(keys ...string) {
@@ -120,7 +120,7 @@ func (s *tmuxSession) waitScreen(want string, d time.Duration) string {
 	for {
 		sc := s.screen()
 		seen.WriteString(sc)
-		if strings.Contains(sc, want) {
+		if onScreen(sc, want) {
 			return seen.String()
 		}
 		if time.Now().After(deadline) {

@@ -13,8 +13,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/jpops-dev/jpops/internal/clock"
-	"github.com/jpops-dev/jpops/internal/flyapi"
 	"github.com/jpops-dev/jpops/internal/flysim"
 	"github.com/jpops-dev/jpops/internal/incident"
 	"github.com/jpops-dev/jpops/internal/journal"
@@ -36,6 +34,7 @@ var drillExpect = map[string]verdict.Verdict{
 	"fix-missing":   verdict.SmokeFailed,
 	"flaky-api":     verdict.Recovered,
 	"autoscaled":    verdict.Recovered,
+	"interrupted":   verdict.Recovered, // once resumed: the drill itself stops mid-rollout (exit 130)
 }
 
 // DrillOptions are the drill command's.
@@ -127,51 +126,21 @@ func drillRun(opts *DrillOptions) error {
 	if err != nil {
 		return usageError("%v", err)
 	}
-	url, err := sim.Start("127.0.0.1:0")
-	if err != nil {
-		return fmt.Errorf("start the simulated platform: %w", err)
-	}
-	defer sim.Close()
-	// One clock for the walk and the client: the simulator's, so every
-	// wait (settle, hold, retry backoff) is simulated time.
-	clk := clock.Scaled(sim.Clock().Now, speed)
-	fly, err := flyapi.New(flyapi.Config{MachinesBaseURL: url, LogsBaseURL: url, Token: token, UserAgent: "jpops-drill", Clock: clk})
+	platform, err := startDrillPlatform(sim, token, speed)
 	if err != nil {
 		return err
 	}
-	self, err := os.Executable()
-	if err != nil {
-		return fmt.Errorf("find the jpops binary for the stand-in flyctl: %w", err)
-	}
-	dir, err := os.MkdirTemp("", "jpops-drill-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
-	if err := writeDrillDir(dir, sim.App()); err != nil {
-		return err
-	}
-
-	// Durations below are simulated time, except --hold, which the
-	// drill has always read as real time.
-	simulated := func(real time.Duration) time.Duration { return time.Duration(float64(real) * speed) }
+	defer platform.close()
 	o := wf.options(env, sim.App())
-	o.Runbook, o.Fly, o.Dir = rb, fly, dir
-	o.Now, o.Sleep = clk.Now, clk.Sleep
-	o.SmokeURL = url + "/app"
-	o.Flyctl = []string{self, "sim", "flyctl"}
-	o.FlyctlEnv = drillEnv(os.Environ(), url, token)
-	o.Hold = rb.Smoke.Hold.Duration
-	if wf.Hold > 0 {
-		o.Hold = simulated(wf.Hold)
+	if err := platform.configure(&o, rb, wf.Hold, wf.Settle); err != nil {
+		return err
 	}
-	o.Interval = max(rb.Smoke.Interval.Duration, simulated(50*time.Millisecond))
-	o.Settle = wf.Settle
 
-	w := &walk{opts: o, jsonOut: wf.JSON, tui: opts.TUI, drill: true, scenario: scenario}
+	w := &walk{opts: o, jsonOut: wf.JSON, tui: opts.TUI, drill: true, scenario: scenario, rehearse: platform.rehearseInterrupt}
 	if err := w.start(env, journal.ModeDrill); err != nil {
 		return err
 	}
+	platform.persist(w.journal.Path())
 	began := time.Now()
 	out, runErr := w.run(opts.ctx, env)
 	if runErr == nil {

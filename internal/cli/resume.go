@@ -13,6 +13,7 @@ import (
 	"github.com/jpops-dev/jpops/internal/incident"
 	"github.com/jpops-dev/jpops/internal/journal"
 	"github.com/jpops-dev/jpops/internal/phases"
+	"github.com/jpops-dev/jpops/internal/state"
 	"github.com/jpops-dev/jpops/runbook"
 )
 
@@ -103,13 +104,19 @@ func resumeRun(opts *ResumeOptions) error {
 		fmt.Fprintf(env.IO.Out, "incident %s already ended %s (exit %d); see jpops postmortem %s\n", st.Incident, st.Final, st.ExitCode, st.Incident)
 		return verdictExit(st.Final)
 	}
+	var drill *drillPlatform
 	if st.Mode == journal.ModeDrill {
-		return usageError("incident %s was a drill: its simulated platform ended with it; start a new one with jpops drill", st.Incident)
+		// The drill's simulated platform comes back as it was saved.
+		if drill, err = restoreDrillPlatform(path); err != nil {
+			return err
+		}
+		defer drill.close()
 	}
 	if st.App() == "" {
 		return fmt.Errorf("journal %s has no incident_start with the app: it cannot be resumed; see jpops journal show %s", path, st.Incident)
 	}
 	wf := &opts.walkFlags
+	holdFlag := wf.Hold // a drill reads --hold as real time
 	if wf.Dir == "" {
 		wf.Dir = st.Start.Dir
 	}
@@ -134,15 +141,26 @@ func resumeRun(opts *ResumeOptions) error {
 	}
 	o := wf.options(env, st.App())
 	o.Runbook, o.FlyctlEnv = rb, flyctlEnv(env.token)
-	if err := phases.CheckSmokeURL(o); err != nil {
-		return usageError("%v", err)
+	var fly flyapi.Client
+	if drill != nil {
+		holdReal := holdFlag
+		if err := drill.configure(&o, rb, holdReal, wf.Settle); err != nil {
+			return err
+		}
+		if asked := st.HoldAsked(); holdReal == 0 && asked > 0 {
+			o.Hold = asked // simulated, as journaled
+		}
+		fly = o.Fly
+	} else {
+		if err := phases.CheckSmokeURL(o); err != nil {
+			return usageError("%v", err)
+		}
+		client, err := opts.FlyClient()
+		if err != nil {
+			return err
+		}
+		o.Fly, fly = client, client
 	}
-
-	fly, err := opts.FlyClient()
-	if err != nil {
-		return err
-	}
-	o.Fly = fly
 	plan, err := planResume(opts.ctx, st, events, fly, opts.Image, opts.Redeploy)
 	if err != nil {
 		return err
@@ -151,7 +169,7 @@ func resumeRun(opts *ResumeOptions) error {
 	if plan.Step == phases.ResumeSmoke {
 		o.SkipDeploy, o.ResumeImage = true, plan.Image
 	}
-	if !o.SkipDeploy || wf.Flyctl != "" {
+	if drill == nil && (!o.SkipDeploy || wf.Flyctl != "") {
 		if p, err := flyctl.Find(firstNonEmpty(wf.Flyctl, st.Start.Flyctl), env.Getenv, exec.LookPath); err == nil {
 			o.Flyctl = []string{p}
 		}
@@ -169,7 +187,17 @@ func resumeRun(opts *ResumeOptions) error {
 		return err
 	}
 	w := &walk{opts: o, jsonOut: wf.JSON, tui: useTUI, journal: j, resume: true, lock: held.lock}
+	if drill != nil {
+		w.drill, w.scenario = true, drill.scenario()
+	}
+	began := time.Now()
 	out, err := w.run(opts.ctx, env)
+	if drill != nil && err == nil {
+		printScorecard(env, w, out, w.scenario, time.Since(began), drill.speed)
+		if sdir, serr := env.StateDir(); serr == nil {
+			_ = state.RecordDrill(sdir, state.DrillRecord{At: env.Now().UTC(), Scenario: w.scenario, Incident: out.incident, Verdict: string(out.result.Verdict), DurationS: time.Since(began).Seconds()})
+		}
+	}
 	return finishWalk(env, w, out, err)
 }
 

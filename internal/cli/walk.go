@@ -31,6 +31,10 @@ type walk struct {
 	journal  *journal.Journal // created by start, or given for resume
 	resume   bool
 	lock     *lock.Lock // held from start (or resume's hold) to the end of run
+
+	// rehearse, in a drill, may stop the walk as the operator's Ctrl-C
+	// would, to rehearse jpops resume; done closes when the walk ends.
+	rehearse func(done <-chan struct{}, interrupt func())
 }
 
 // walkOutcome is what the command reports after the walk.
@@ -204,6 +208,9 @@ func (w *walk) run(ctx context.Context, env walkEnv) (walkOutcome, error) {
 	}
 	release := env.takeInterrupts(interrupt)
 	defer release()
+	if w.rehearse != nil {
+		w.rehearse(done, interrupt)
+	}
 
 	o := w.opts
 	o.Journal = w.journal
@@ -261,6 +268,10 @@ func (w *walk) run(ctx context.Context, env walkEnv) (walkOutcome, error) {
 		msg := tui.DoneMsg{Verdict: res.Verdict, ExitCode: res.ExitCode(), Incident: out.incident, JournalPath: out.path, Next: res.Next, Err: runErr}
 		if runErr != nil {
 			msg.ExitCode = ExitCode(runErr)
+		}
+		if errors.Is(runErr, context.Canceled) {
+			// Whatever the last verdict advised, what works now is resume.
+			msg.Next = "jpops resume " + out.incident
 		}
 		p.Send(msg)
 	}()

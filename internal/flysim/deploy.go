@@ -258,6 +258,13 @@ func (s *Server) cancelDeploy(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, err.Error())
 		return
 	}
+	s.cancel(d, now)
+	writeJSON(w, http.StatusOK, s.deployStatus(d, now))
+}
+
+// cancel stops d at now, if it still runs: replacements not yet begun are
+// dropped. The caller holds s.mu.
+func (s *Server) cancel(d *deploy, now time.Time) {
 	if d.canceled.IsZero() && now.Before(d.end) {
 		d.canceled = now
 		for _, m := range s.machines {
@@ -272,5 +279,4 @@ func (s *Server) cancelDeploy(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	writeJSON(w, http.StatusOK, s.deployStatus(d, now))
 }

@@ -20,6 +20,7 @@ type scenario struct {
 	outcome    string // what a deploy does
 	flaky      bool   // the APIs misbehave in bursts
 	autoscaled bool   // beside the two serving machines: stopped, suspended, standby, console and release-command ones
+	interrupt  bool   // the drill stops jpops mid-rollout, to be resumed
 }
 
 var scenarios = []scenario{
@@ -30,6 +31,14 @@ var scenarios = []scenario{
 	{name: "fix-missing", desc: "db-boot-hang, but the deployed image still runs the unguarded full scan: new image, still wedged, smoke fails", boot: bootWedge, outcome: OutcomeUnguarded},
 	{name: "autoscaled", desc: "db-boot-hang on an autoscaled app: two started machines wedged, beside a stopped (autostop) and a suspended one, a standby, a console machine and a release-command machine", boot: bootWedge, outcome: OutcomeFixed, autoscaled: true},
 	{name: "flaky-api", desc: "db-boot-hang behind flaky APIs: 502/503 every 3rd Machines API request, a 429, slow answers", boot: bootWedge, outcome: OutcomeFixed, flaky: true},
+	{name: "interrupted", desc: "db-boot-hang, and jpops is stopped once the rollout has replaced one machine: finish the incident with jpops resume", boot: bootWedge, outcome: OutcomeFixed, interrupt: true},
+}
+
+// InterruptsMidRollout reports whether a drill of the scenario stops jpops
+// once the rollout has replaced a machine, to rehearse jpops resume.
+func InterruptsMidRollout(name string) bool {
+	sc, _ := lookupScenario(name)
+	return sc.interrupt
 }
 
 // Scenarios returns the names of the built-in scenarios.

@@ -61,6 +61,7 @@ type Server struct {
 	sc    scenario
 	clock *Clock
 	q     Quirks
+	start time.Time // simulated time the scenario started at
 
 	mu       sync.Mutex
 	machines []*machine
@@ -95,7 +96,7 @@ func New(opts Options) (*Server, error) {
 	if opts.Start.IsZero() {
 		opts.Start = DefaultStart
 	}
-	s := &Server{app: opts.App, token: stripScheme(opts.Token), sc: sc, clock: NewClock(opts.Start, opts.Speed), q: opts.Quirks}
+	s := &Server{app: opts.App, token: stripScheme(opts.Token), sc: sc, clock: NewClock(opts.Start, opts.Speed), q: opts.Quirks, start: opts.Start.UTC()}
 	s.ids = newIDs(sc.name + "/" + opts.App)
 	s.machines = sc.build(opts.App, opts.Start, s.ids)
 	s.handler = s.routes()

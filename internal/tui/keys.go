@@ -17,9 +17,10 @@ type keyMap struct {
 	Quit     key.Binding
 
 	// Answers at prompts; not listed in the help line.
-	Yes     key.Binding
-	Confirm key.Binding
-	Refuse  key.Binding
+	Yes       key.Binding
+	Confirm   key.Binding
+	Refuse    key.Binding
+	Interrupt key.Binding
 }
 
 func defaultKeys() keyMap {
@@ -36,9 +37,10 @@ func defaultKeys() keyMap {
 		Help:     key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "keys")),
 		Quit:     key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
 
-		Yes:     key.NewBinding(key.WithKeys("y", "Y")),
-		Confirm: key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "deploy")),
-		Refuse:  key.NewBinding(key.WithKeys("esc", "ctrl+c"), key.WithHelp("esc", "refuse")),
+		Yes:       key.NewBinding(key.WithKeys("y", "Y")),
+		Confirm:   key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "deploy")),
+		Refuse:    key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "refuse")),
+		Interrupt: key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "interrupt")),
 	}
 }
 

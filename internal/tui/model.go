@@ -161,6 +161,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case DoneMsg:
 		m.done, m.result = true, msg
 		m.confirmQuit = false
+		m.status = "" // "waiting for flyctl…" is over; the end screen says what to do
 		var cmd tea.Cmd
 		if m.gate.active { // the engine gave up waiting: nobody reads the reply any more
 			m.gate.active = false
@@ -201,6 +202,13 @@ func (m Model) onKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	k := m.keys
 	if m.gate.active {
 		switch {
+		case key.Matches(msg, k.Interrupt):
+			// Ctrl-C is an interrupt everywhere, the gate included: the walk
+			// stops where it is (exit 130, resumable), it is not a refusal.
+			m.gate.active = false
+			m.input.Blur()
+			m.quitting = true
+			return m, quitAfter(m.opts.Quit)
 		case key.Matches(msg, k.Refuse):
 			return m.answerGate(false)
 		case key.Matches(msg, k.Confirm):

@@ -189,7 +189,6 @@ func TestGate(t *testing.T) {
 		{"a second enter does not reply again", append(typed(testApp), keyPress("enter"), keyPress("enter")), []bool{true}},
 		{"wrong, then right", append(append(typed("web"), keyPress("enter")), append(typed(testApp), keyPress("enter"))...), []bool{true}},
 		{"esc refuses", []tea.Msg{keyPress("esc")}, []bool{false}},
-		{"ctrl+c refuses", []tea.Msg{keyPress("ctrl+c")}, []bool{false}},
 		{"no refuses", append(typed("no"), keyPress("enter")), []bool{false}},
 		{"esc then enter replies once", []tea.Msg{keyPress("esc"), keyPress("enter")}, []bool{false}},
 		{"q is typed, not quit", append(typed("q"), keyPress("enter")), nil},
@@ -215,6 +214,23 @@ func TestGate(t *testing.T) {
 				t.Error("the gate must never quit the program")
 			}
 		})
+	}
+}
+
+// TestGateCtrlCInterrupts: Ctrl-C at the gate is an interrupt (the walk
+// stops, exit 130, resumable), not a refusal (ABORTED, exit 40).
+func TestGateCtrlCInterrupts(t *testing.T) {
+	quits := 0
+	reply := make(chan bool, 4)
+	m, _ := feed(t, newTest(Options{Quit: func() { quits++ }}), newScript("live").beforeGate()...)
+	m, _ = feed(t, m, GateMsg{Command: escapeCL, Dir: "/srv/autonomath", Expect: testApp, Reply: reply})
+	m, cmd := feed(t, m, keyPress("ctrl+c"))
+	runCmd(cmd)
+	if len(reply) != 0 {
+		t.Errorf("Ctrl-C at the gate answered it (%v): an interrupt is not a refusal", <-reply)
+	}
+	if quits != 1 || !m.quitting {
+		t.Errorf("Ctrl-C at the gate: Quit called %d times, quitting %v; want the walk interrupted", quits, m.quitting)
 	}
 }
 

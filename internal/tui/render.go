@@ -100,18 +100,26 @@ func (m Model) phaseLine(i int, p phase, w int) string {
 	s := m.styles
 	var glyph, right string
 	title := fmt.Sprintf("%d. %s", i+1, p.title)
-	switch p.state {
-	case stateRunning:
+	switch {
+	case m.done && p.state == stateRunning:
+		// The walk ended while this phase ran: it is stopped, not running.
+		glyph = s.Fail.Render("■")
+		right = s.Fail.Render("stopped " + dur(m.run.lastTS.Sub(p.started).Seconds()))
+	case m.done && p.state != statePassed && p.state != stateFailed && p.state != stateSkipped:
+		glyph = s.Muted.Render("–")
+		title = s.Muted.Render(title)
+		right = s.Muted.Render("not run")
+	case p.state == stateRunning:
 		glyph = m.spin.View()
 		title = s.Bold.Render(title)
 		right = s.Running.Render("running " + dur(m.run.lastTS.Sub(p.started).Seconds()))
-	case statePassed:
+	case p.state == statePassed:
 		glyph = s.OK.Render("✓")
 		right = s.OK.Render("passed") + s.Muted.Render(" "+dur(p.ended.Sub(p.started).Seconds()))
-	case stateFailed:
+	case p.state == stateFailed:
 		glyph = s.Fail.Render("✗")
 		right = s.Fail.Render(withReason("failed", p.reason))
-	case stateSkipped:
+	case p.state == stateSkipped:
 		glyph = s.Muted.Render("–")
 		title = s.Muted.Render(title)
 		right = s.Muted.Render(withReason("skipped", p.reason))
@@ -269,17 +277,22 @@ func (m Model) escapeParts(p phase, w int) (before, after []string) {
 	s := m.styles
 	before = m.detailLines(p, w)
 	for _, c := range p.data.checks {
-		before = append(before, m.checkLine(c))
+		before = append(before, m.checkLines(c, w)...)
 	}
 	if cmd := m.run.cmd.argv; cmd != "" {
-		before = append(before, s.Command.Render(" $ "+cmd))
+		// The command being confirmed is shown whole, at any width.
+		for _, l := range hang(" $ ", cmd, w) {
+			before = append(before, s.Command.Render(l))
+		}
 		if dir := firstNonEmpty(m.run.cmd.dir, m.gate.dir); dir != "" {
-			before = append(before, s.Muted.Render("   in "+dir))
+			for _, l := range hang("   in ", dir, w) {
+				before = append(before, s.Muted.Render(l))
+			}
 		}
 	}
 	switch {
 	case m.gate.active:
-		before = append(before, m.gateLines()...)
+		before = append(before, m.gateLines(w)...)
 	case m.gate.answered && m.gate.confirmed:
 		before = append(before, s.OK.Render(" ✓ confirmed at the gate"))
 	case m.gate.answered:
@@ -308,25 +321,27 @@ func (m Model) escapeParts(p phase, w int) (before, after []string) {
 				after = append(after, s.Muted.Render("   digest ")+c.digest)
 			}
 		} else {
-			after = append(after, s.Fail.Render(withReason(fmt.Sprintf(" ✗ flyctl exited %d", c.code), c.errMsg)))
+			for _, l := range hang(fmt.Sprintf(" ✗ flyctl exited %d: ", c.code), c.errMsg, w) {
+				after = append(after, s.Fail.Render(l))
+			}
 		}
 	}
 	after = append(after, m.commonLines(p)...)
 	return before, after
 }
 
-func (m Model) gateLines() []string {
+func (m Model) gateLines(w int) []string {
 	s := m.styles
 	bar := s.GateBar.Render(" ┃ ")
 	g := m.gate
-	lines := []string{
-		bar + s.Bold.Render("This deploys a new image to every machine of "+orDash(m.run.app)+", one at a time."),
-		bar + fmt.Sprintf("Refusing runs nothing and ends the run %s (exit %d).", verdict.Aborted, verdict.Aborted.ExitCode()),
-		bar + "Type " + s.Bold.Render(g.expect) + " and press enter to deploy; esc or \"no\" refuses.",
-		bar + "> " + m.input.Value() + "█",
-	}
+	var lines []string
+	add := func(text string) { lines = append(lines, hang(bar, text, w)...) }
+	add(s.Bold.Render("This deploys a new image to every machine of " + orDash(m.run.app) + ", one at a time."))
+	add(fmt.Sprintf("Refusing runs nothing and ends the run %s (exit %d).", verdict.Aborted, verdict.Aborted.ExitCode()))
+	add("Type " + s.Bold.Render(g.expect) + " and press enter to deploy; esc or \"no\" refuses.")
+	lines = append(lines, bar+"> "+m.input.Value()+"█")
 	if g.wrong != "" {
-		lines = append(lines, bar+s.Fail.Render(fmt.Sprintf("%q is not %s; nothing was run.", g.wrong, g.expect)))
+		add(s.Fail.Render(fmt.Sprintf("%q is not %s; nothing was run.", g.wrong, g.expect)))
 	}
 	return lines
 }
@@ -381,7 +396,7 @@ func (m Model) smokeLines(p phase) []string {
 				allOK = false
 				cells = append(cells, s.Fail.Render("✗ "+label))
 				if r.detail != "" {
-					fails = append(fails, s.Fail.Render("     ✗ ")+label+": "+r.detail)
+					fails = append(fails, hang(s.Fail.Render("     ✗ "), label+": "+r.detail, m.width)...)
 				}
 			}
 		}
@@ -420,33 +435,37 @@ func (m Model) commonLines(p phase) []string {
 	if len(p.data.verdicts) > 0 || len(p.data.notes) > 0 || m.run.abort != "" {
 		lines = append(lines, "")
 	}
+	w, _ := m.size()
 	for _, v := range p.data.verdicts {
 		lines = append(lines, " → "+m.verdictStyle(v.verdict).Render(v.verdict))
-		lines = append(lines, wrapIndent(v.reason, "   ", m.width)...)
+		lines = append(lines, wrapIndent(v.reason, "   ", w)...)
 		if v.next != "" {
-			lines = append(lines, s.Muted.Render("   next: ")+v.next)
+			lines = append(lines, hang(s.Muted.Render("   next: "), v.next, w)...)
 		}
 	}
 	for _, n := range p.data.notes {
-		lines = append(lines, s.Muted.Render(" · "+n))
+		for _, l := range hang(" · ", n, w) {
+			lines = append(lines, s.Muted.Render(l))
+		}
 	}
 	if m.run.abort != "" {
-		lines = append(lines, s.Fail.Render(" ✗ aborted: "+m.run.abort))
+		for _, l := range hang(" ✗ aborted: ", m.run.abort, w) {
+			lines = append(lines, s.Fail.Render(l))
+		}
 	}
 	return lines
 }
 
-func (m Model) checkLine(c check) string {
+func (m Model) checkLines(c check, w int) []string {
 	s := m.styles
 	mark := s.OK.Render(" ✓ ")
 	if !c.ok {
 		mark = s.Fail.Render(" ✗ ")
 	}
-	line := mark + c.name
-	if c.detail != "" {
-		line += s.Muted.Render("  " + c.detail)
+	if c.detail == "" {
+		return []string{mark + c.name}
 	}
-	return line
+	return hang(mark+c.name+"  ", s.Muted.Render(c.detail), w)
 }
 
 func (m Model) donePanel(w, h int) []string {
@@ -462,21 +481,21 @@ func (m Model) donePanel(w, h int) []string {
 	}
 	lines := []string{head}
 	if reason := m.finalReason(v); reason != "" {
-		lines = append(lines, "   "+reason)
+		lines = append(lines, hang("   ", reason, w)...)
 	}
 	field := func(name, value string) {
 		if value != "" {
-			lines = append(lines, s.Muted.Render(fmt.Sprintf("   %-9s", name))+value)
+			lines = append(lines, hang(s.Muted.Render(fmt.Sprintf("   %-9s", name)), value, w)...)
 		}
 	}
 	field("incident", clean(firstNonEmpty(r.Incident, m.run.incident)))
 	field("journal", clean(r.JournalPath))
 	field("next", clean(r.Next))
 	if r.Err != nil {
-		lines = append(lines, s.Fail.Render("   error    ")+clean(r.Err.Error()))
+		lines = append(lines, hang(s.Fail.Render("   error    "), clean(r.Err.Error()), w)...)
 	}
 	if m.run.abort != "" {
-		lines = append(lines, s.Fail.Render("   aborted  ")+m.run.abort)
+		lines = append(lines, hang(s.Fail.Render("   aborted  "), m.run.abort, w)...)
 	}
 	return append(lines, m.lastPhaseLines(w, h-len(lines))...)
 }
@@ -563,6 +582,26 @@ func wrapIndent(text, indent string, w int) []string {
 	var out []string
 	for _, l := range strings.Split(wrapped, "\n") {
 		out = append(out, indent+strings.TrimRight(l, " "))
+	}
+	return out
+}
+
+// hang wraps text to width w behind prefix, the lines after the first
+// indented under it: what the operator must read is wrapped, never cut.
+func hang(prefix, text string, w int) []string {
+	if w <= 0 {
+		w = defaultWidth
+	}
+	pw := ansi.StringWidth(prefix)
+	wrapped := ansi.Wrap(text, max(10, w-pw), " /-")
+	pad := strings.Repeat(" ", pw)
+	var out []string
+	for i, l := range strings.Split(wrapped, "\n") {
+		if i == 0 {
+			out = append(out, prefix+strings.TrimRight(l, " "))
+			continue
+		}
+		out = append(out, pad+strings.TrimRight(l, " "))
 	}
 	return out
 }
