@@ -115,9 +115,6 @@ func (m *machine) idle() bool {
 	return m.kind == kindStopped || m.kind == kindSuspended || m.kind == kindStandby
 }
 
-// deployed reports whether a deploy updates the machine.
-func (m *machine) deployed() bool { return m.kind != kindConsole && m.kind != kindRelease }
-
 // stoppedAt is when an idle or release machine stopped, after its first boot.
 func (m *machine) stoppedAt() time.Time { return m.boots[0].started().Add(5 * time.Minute) }
 
