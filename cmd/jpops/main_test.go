@@ -1,8 +1,12 @@
+//go:build unix
+
 package main
 
 // End-to-end tests: the real jpops binary, run as a child process the way a
 // script or a person runs it, against the simulated Fly platform served
-// in-process on loopback.
+// in-process on loopback. They drive it through sh, signals and process
+// groups, so they build on unix only; the command tree's flags and exit
+// codes are tested on every platform in internal/cli.
 
 import (
 	"bytes"
