@@ -182,7 +182,9 @@ func TestTUIDrillRefused(t *testing.T) {
 	s.waitScreen("and press enter to deploy", 30*time.Second)
 	s.keys("-l", "autonomath-apx")
 	s.keys("Enter")
-	time.Sleep(700 * time.Millisecond)
+	// The gate answers a wrong name on screen; only then is it fair to
+	// look for what did not happen.
+	s.waitScreen(`"autonomath-apx" is not autonomath-api`, 10*time.Second)
 	if sc := s.screen(); !strings.Contains(sc, "and press enter to deploy") {
 		t.Fatalf("a wrong app name passed the gate:\n%s", sc)
 	}
