@@ -450,3 +450,63 @@ func TestSimFlyctlHelp(t *testing.T) {
 		t.Errorf("flyctl's own arguments: exit %d (%v), %v", code, err, got)
 	}
 }
+
+// A broken runbook file is named with its line, and exits 2.
+func TestMalformedRunbook(t *testing.T) {
+	t.Parallel()
+	good, err := os.ReadFile(filepath.Join("..", "..", "runbook", "db-boot-hang.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(string(good), "\n")
+	// Find the line of the first boot op's hang_after, to break it.
+	hangLine := -1
+	for i, l := range lines {
+		if strings.Contains(l, "hang_after:") {
+			hangLine = i
+			break
+		}
+	}
+	if hangLine < 0 {
+		t.Fatal("the runbook has no hang_after to break")
+	}
+	badDuration := append([]string{}, lines...)
+	indent := badDuration[hangLine][:len(badDuration[hangLine])-len(strings.TrimLeft(badDuration[hangLine], " "))]
+	badDuration[hangLine] = indent + "hang_after: ten minutes"
+	unknownKey := append([]string{"frobnicate: true"}, lines...)
+
+	tests := []struct {
+		name, body string
+		line       int // 1-based line the error should name
+		words      string
+	}{
+		{"bad duration", strings.Join(badDuration, "\n"), hangLine + 1, "ten minutes"},
+		{"unknown key", strings.Join(unknownKey, "\n"), 1, "frobnicate"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			path := filepath.Join(t.TempDir(), "broken.yaml")
+			if err := os.WriteFile(path, []byte(tt.body), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			for _, args := range [][]string{
+				{"scan", "--runbook", path, filepath.Join("..", "..", "cmd", "jpops", "testdata", "postmortem-hang.log")},
+				{"diagnose", "-a", "autonomath-api", "--runbook", path},
+			} {
+				// The runbook is read before any API call: no platform needed.
+				f, _, errOut := testFactory(t, false, nil)
+				if code := Main(context.Background(), f, args); code != 2 {
+					t.Errorf("%v: exit %d, want 2", args, code)
+				}
+				first, _, _ := strings.Cut(errOut.String(), "\n")
+				if !strings.Contains(first, "broken.yaml") || !strings.Contains(first, tt.words) {
+					t.Errorf("first stderr line %q lacks the file or %q", first, tt.words)
+				}
+				if !strings.Contains(first, "line "+strconv.Itoa(tt.line)) && !strings.Contains(first, ":"+strconv.Itoa(tt.line)) {
+					t.Errorf("error does not name line %d: %q", tt.line, first)
+				}
+			}
+		})
+	}
+}
