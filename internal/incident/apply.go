@@ -18,6 +18,7 @@ const (
 	ByYes         = "jpops (--yes)"
 	ByForce       = "operator (--force)"
 	ByNoTerminal  = "jpops (no terminal, no --yes)"
+	ByHangup      = "jpops (the terminal hung up)"
 	ByMachinesAPI = "machines API"
 	ByLogsAPI     = "logs API"
 	ByFlyctl      = "flyctl output"
@@ -145,6 +146,9 @@ func (v *View) Apply(e journal.Event) {
 			p.Checks = upsert(p.Checks, d, func(x journal.Precondition) bool { return x.Name == d.Name })
 		}
 		v.Preconds = append(v.Preconds, At[journal.Precondition]{e.TS, e.Phase, d})
+		for id, img := range d.Images {
+			v.Recorded[id] = img
+		}
 		if !d.OK || Forced(d) {
 			moment(ByJpops, d)
 		}
@@ -218,6 +222,10 @@ func (v *View) Apply(e journal.Event) {
 		if d.Text == "resumed" && e.Phase == journal.PhaseIncident {
 			v.Resumes++
 		}
+		if d.Hangup {
+			moment(ByHangup, d)
+			break
+		}
 		moment(ByJpops, d)
 	case journal.Abort:
 		v.Abort = d.Reason
@@ -228,6 +236,9 @@ func (v *View) Apply(e journal.Event) {
 	case journal.IncidentEnd:
 		v.Ended, v.End = e.TS, d
 		v.Final, v.ExitCode = d.Verdict, d.ExitCode
+		if v.Image == "" && v.Digest == "" { // a resumed walk verified a deploy it did not run
+			v.Image, v.Digest = d.Image, d.Digest
+		}
 		moment(ByJpops, d)
 	}
 }

@@ -138,6 +138,7 @@ type View struct {
 	Image     string            // the image the deploy reported, the latest non-empty
 	Digest    string            // its digest
 	Prior     map[string]string // machine -> image seen before the deploy started
+	Recorded  map[string]string // machine -> image@digest the images_recorded precondition kept
 	Timeline  []Moment          // what the post-mortem's timeline shows, in event order
 
 	metrics marks
@@ -146,7 +147,7 @@ type View struct {
 
 // New returns the View of no events: every runbook phase pending.
 func New() *View {
-	v := &View{Current: -1, Prior: map[string]string{}, seen: map[string]bool{}}
+	v := &View{Current: -1, Prior: map[string]string{}, Recorded: map[string]string{}, seen: map[string]bool{}}
 	rb := runbook.Default()
 	for _, id := range runbook.PhaseIDs {
 		v.Phases = append(v.Phases, Phase{ID: id, Title: rb.Phase(id).Title, Status: StatusPending})

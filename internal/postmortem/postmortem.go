@@ -63,8 +63,8 @@ func RenderView(v *incident.View, opts Options) string {
 	w("- First noticed by: _(author: uptime alert, customer report, `jpops watch` page?)_\n")
 	for _, s := range v.Signature {
 		d := s.Data
-		w("- Machines API at %s: machine `%s` (%s) is `%s` with checks %d/%d passing, image `%s`.\n",
-			hm(s.TS), d.ID, orDash(d.Region), d.State, d.ChecksPassing, d.ChecksTotal, orDash(d.Image))
+		w("- Machines API at %s: machine `%s` (%s) is `%s` (%s) with checks %d/%d passing, image `%s`%s%s.\n",
+			hm(s.TS), d.ID, orDash(d.Region), d.State, orDash(d.Health), d.ChecksPassing, d.ChecksTotal, orDash(d.Image), inParens(d.Digest), updated(d.UpdatedAt))
 	}
 	for _, e := range v.Evidence {
 		w("- Boot log of machine `%s` at %s: `%s`%s.\n", e.Data.Machine, evidenceTime(e), e.Data.Line, runningFor(e.Data))
@@ -84,18 +84,27 @@ func RenderView(v *incident.View, opts Options) string {
 			status += ", forced"
 		}
 		w("- Precondition `%s`: %s%s.\n", d.Name, status, dashed(d.Detail))
+		for _, f := range d.Findings {
+			w("  - %s\n", f)
+		}
 	}
 	for _, g := range v.Gates {
 		w("- Gate at %s: %s.\n", hm(g.TS), gateText(g.Data))
 	}
-	if len(v.Prior) > 0 {
-		ids := make([]string, 0, len(v.Prior))
-		for id := range v.Prior {
+	// The images_recorded precondition kept each image with its digest;
+	// without it, the images the Machines API showed before the deploy.
+	before := v.Recorded
+	if len(before) == 0 {
+		before = v.Prior
+	}
+	if len(before) > 0 {
+		ids := make([]string, 0, len(before))
+		for id := range before {
 			ids = append(ids, id)
 		}
 		sort.Strings(ids)
 		for _, id := range ids {
-			w("- Image of machine `%s` before the deploy: `%s`.\n", id, v.Prior[id])
+			w("- Image of machine `%s` before the deploy: `%s`.\n", id, before[id])
 		}
 	}
 	if len(v.Commands) == 0 {
@@ -307,7 +316,7 @@ func (p *pm) timeline() []row {
 		}
 		switch d := mo.Data.(type) {
 		case journal.IncidentStart:
-			add("Incident opened (app %s, runbook %s, mode %s)", orDash(d.App), orDash(d.Runbook), orDash(p.v.Mode))
+			add("Incident opened (app %s, runbook %s, mode %s, jpops %s%s)", orDash(d.App), orDash(d.Runbook), orDash(p.v.Mode), orDash(d.Version), flags(d))
 		case journal.PhaseStart:
 			add("Phase %s started%s", mo.Phase, dashed(d.Title))
 		case journal.PhaseEnd:
@@ -357,7 +366,7 @@ func (p *pm) timeline() []row {
 		case journal.Abort:
 			add("Aborted%s", dashed(d.Reason))
 		case journal.IncidentEnd:
-			add("Incident closed: %s (exit %d)", orDash(string(d.Verdict)), d.ExitCode)
+			add("Incident closed: %s (exit %d)%s", orDash(string(d.Verdict)), d.ExitCode, dashed(d.Reason))
 		}
 	}
 	sort.SliceStable(rows, func(i, j int) bool { return rows[i].t.Before(rows[j].t) })
@@ -377,6 +386,9 @@ func (p *pm) actions() []string {
 	if p.m.WrongTurns > 0 {
 		items = append(items, "Review the wrong turns ("+strings.Join(p.m.WrongTurnReasons, "; ")+") and fix the runbook or the gates.")
 	}
+	if next := p.v.End.Next; next != "" && p.v.Final != verdict.Recovered {
+		items = append(items, fmt.Sprintf("Take the next step jpops named: `%s`.", next))
+	}
 	return items
 }
 
@@ -393,9 +405,43 @@ func exitVerb(c incident.Command) string { return c.Ended() }
 
 func gateText(d journal.Gate) string {
 	if !d.OK {
-		return fmt.Sprintf("refused `%s`", d.Command)
+		return fmt.Sprintf("refused `%s`%s", d.Command, dashed(d.Reason))
+	}
+	if d.ConfirmedBy == journal.ByOperator && d.Expect != "" {
+		return fmt.Sprintf("`%s` confirmed by the operator, typing `%s`", d.Command, d.Expect)
 	}
 	return fmt.Sprintf("`%s` confirmed by %s", d.Command, orDash(d.ConfirmedBy))
+}
+
+// flags lists the walk's flags as they were given.
+func flags(d journal.IncidentStart) string {
+	var out []string
+	for _, f := range []struct {
+		on   bool
+		name string
+	}{{d.Yes, "--yes"}, {d.Force, "--force"}, {d.DryRun, "--dry-run"}} {
+		if f.on {
+			out = append(out, f.name)
+		}
+	}
+	if len(out) == 0 {
+		return ""
+	}
+	return "; " + strings.Join(out, " ")
+}
+
+func inParens(s string) string {
+	if s == "" {
+		return ""
+	}
+	return " (`" + s + "`)"
+}
+
+func updated(at string) string {
+	if t, err := time.Parse(time.RFC3339Nano, at); err == nil && at != "" {
+		return ", updated " + hm(t)
+	}
+	return ""
 }
 
 func inDir(dir string) string {

@@ -67,7 +67,7 @@ func TestPostmortemSections(t *testing.T) {
 		"## TL;DR", "## Timeline (UTC)", "| Time UTC | Event | Source |", "## Detection", "## Mitigation",
 		"## Impact", "## Root cause", "## Action items", "| ID | Action | Owner | Status |",
 		"| 11:40 | Machine 85e273f4b1c638 logs `[entrypoint] running integrity_check on /data/autonomath.db ...` | logs API |",
-		"confirmed by operator | operator |",
+		"confirmed by the operator, typing `autonomath-api` | operator |",
 		"flyctl deploy --remote-only --strategy rolling -a autonomath-api\n# exit 0 at",
 		"- Resolution: `flyctl deploy --remote-only --strategy rolling -a autonomath-api` exited 0",
 		"the stability hold of 5m was met",
