@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/jpops-dev/jpops/internal/flyapi"
+	"github.com/jpops-dev/jpops/internal/flysim"
 	"github.com/jpops-dev/jpops/internal/phases"
 	"github.com/jpops-dev/jpops/internal/verdict"
 	"github.com/jpops-dev/jpops/internal/watch"
@@ -65,7 +66,7 @@ func fleetServer(t *testing.T, machines []flyapi.Machine, lines []logLine) flyap
 	})
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	c, err := flyapi.New(flyapi.Config{MachinesBaseURL: srv.URL, LogsBaseURL: srv.URL, Token: "fo1_agree", Backoff: func(int) time.Duration { return time.Millisecond }})
+	c, err := flyapi.New(flyapi.Config{MachinesBaseURL: srv.URL, LogsBaseURL: srv.URL, Token: "fo1_agree", MachinesPerSecond: -1, Backoff: func(int) time.Duration { return time.Millisecond }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,6 +167,69 @@ func TestDiagnoseRunAndWatchAgree(t *testing.T) {
 			}
 			if d.Verdict != tt.want || r.Verdict != tt.want || wv != tt.want {
 				t.Errorf("diagnose %s (%s), run %s, watch %s; want %s from all three", d.Verdict, d.Reason, r.Verdict, wv, tt.want)
+			}
+		})
+	}
+}
+
+// Every simulated scenario, with the platform's quirks too, through the
+// same three: the simulator's fleets must get one verdict as well.
+func TestDiagnoseRunAndWatchAgreeOnTheSimulator(t *testing.T) {
+	type variant struct {
+		scenario string
+		quirks   flysim.Quirks
+	}
+	var variants []variant
+	for _, sc := range flysim.Scenarios() {
+		variants = append(variants, variant{scenario: sc})
+	}
+	for _, q := range []flysim.Quirks{
+		{WarningChecks: true}, {IntegerDurations: true, TopLevelChecks: true}, {NoChecks: true},
+		{HostStatus: "unreachable"}, {NullLogPages: true},
+	} {
+		variants = append(variants, variant{"db-boot-hang", q}, variant{"healthy", q})
+	}
+	for _, v := range variants {
+		t.Run(fmt.Sprintf("%s %+v", v.scenario, v.quirks), func(t *testing.T) {
+			sim, err := flysim.New(flysim.Options{Scenario: v.scenario, Speed: 1, Token: "fo1_agree", Quirks: v.quirks})
+			if err != nil {
+				t.Fatal(err)
+			}
+			srv := httptest.NewServer(sim.Handler())
+			t.Cleanup(srv.Close)
+			// One client each, as three runs of jpops would have: the
+			// client paces its reads, and one shared would only wait.
+			client := func() *flyapi.HTTPClient {
+				c, err := flyapi.New(flyapi.Config{MachinesBaseURL: srv.URL, LogsBaseURL: srv.URL, Token: "fo1_agree", MachinesPerSecond: -1, Backoff: func(int) time.Duration { return time.Millisecond }})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return c
+			}
+			ctx := context.Background()
+			clock := sim.Clock().Now
+			opts := phases.Options{App: sim.App(), Runbook: runbook.Default(), Fly: client(), Now: clock}
+			d, err := phases.Diagnose(ctx, opts)
+			if err != nil {
+				t.Fatalf("diagnose: %v", err)
+			}
+			runOpts := opts
+			runOpts.Fly = client()
+			runOpts.DryRun, runOpts.Force, runOpts.Yes, runOpts.Flyctl, runOpts.Dir = true, true, true, []string{"flyctl"}, t.TempDir()
+			r, err := phases.Run(ctx, runOpts)
+			if err != nil {
+				t.Fatalf("run: %v", err)
+			}
+			w, err := watch.New(watch.Config{App: sim.App(), Runbook: runbook.Default(), Fly: client(), Now: clock})
+			if err != nil {
+				t.Fatal(err)
+			}
+			wv, _, err := w.Once(ctx)
+			if err != nil {
+				t.Fatalf("watch: %v", err)
+			}
+			if d.Verdict != r.Verdict || d.Verdict != wv {
+				t.Errorf("diagnose %s (%s), run %s, watch %s: they must agree", d.Verdict, d.Reason, r.Verdict, wv)
 			}
 		})
 	}
