@@ -115,6 +115,9 @@ As a systemd service (jpops-watch.service):
 				}
 				opts.Notifiers = append(opts.Notifiers, n)
 			}
+			if opts.Heartbeat == "" {
+				opts.Heartbeat = f.Getenv("JPOPS_HEARTBEAT_URL") // a secret: from the environment, not the command line
+			}
 			if opts.Heartbeat != "" {
 				if _, err := notify.ParseHeartbeat(opts.Heartbeat); err != nil {
 					return usageError("%v", err)
@@ -132,7 +135,7 @@ As a systemd service (jpops-watch.service):
 	cmd.Flags().StringArrayVar(&opts.Notify, "notify", nil, "also page through telegram, telegram=CHAT_ID, webhook=URL, slack=URL or exec=CMD (repeatable)")
 	cmd.Flags().DurationVar(&opts.HangAfter, "hang-after", 0, "alert when a boot op runs longer than this (default: the runbook's hang_after)")
 	cmd.Flags().DurationVar(&opts.Interval, "interval", watch.DefaultPoll, "poll the machines and logs this often")
-	cmd.Flags().StringVar(&opts.Heartbeat, "heartbeat", "", "after each good round, GET this URL (a healthchecks.io check or an Uptime Kuma push monitor), so a dead watchdog is noticed")
+	cmd.Flags().StringVar(&opts.Heartbeat, "heartbeat", "", "after each good round, GET this URL (a healthchecks.io check or an Uptime Kuma push monitor), so a dead watchdog is noticed (default: JPOPS_HEARTBEAT_URL)")
 	cmd.Flags().DurationVar(&opts.Lookback, "lookback", 0, "read logs this far back at start (default: 10m or twice the longest hang_after, and back to a failing machine's last start)")
 	return cmd
 }

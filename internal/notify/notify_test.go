@@ -553,3 +553,30 @@ func FuzzParseSpec(f *testing.F) {
 		}
 	})
 }
+
+func TestHeartbeatPing(t *testing.T) {
+	var hits []string
+	var fail bool
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits = append(hits, r.Method+" "+r.URL.Path)
+		if fail {
+			http.Error(w, "unknown check "+r.URL.Path, http.StatusNotFound)
+		}
+	}))
+	defer srv.Close()
+	hb, err := ParseHeartbeat(srv.URL + "/ping/5f0c2b7e-heartbeat-secret-uuid")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := hb.Ping(context.Background()); err != nil || len(hits) != 1 || hits[0] != "GET /ping/5f0c2b7e-heartbeat-secret-uuid" {
+		t.Fatalf("ping: %v, hits %q", err, hits)
+	}
+	fail = true
+	err = hb.Ping(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "404") || strings.Contains(err.Error(), "5f0c2b7e-heartbeat-secret-uuid") {
+		t.Errorf("failed ping: %v; want the status, and never the check's secret path", err)
+	}
+	if _, err := ParseHeartbeat("hc-ping.com/uuid"); err == nil {
+		t.Error("a heartbeat URL without a scheme was accepted")
+	}
+}

@@ -11,7 +11,6 @@ package phases
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"strings"
 	"sync"
@@ -161,7 +160,7 @@ func (e *engine) emit(phase string, p journal.Payload) error {
 	if e.o.Journal != nil {
 		written, err := e.o.Journal.Append(ev)
 		if err != nil {
-			return fmt.Errorf("journal: %w", err)
+			return err // it says "journal" and which file already
 		}
 		ev = written
 	} else {
