@@ -3,6 +3,7 @@ package flyapi
 import (
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -125,5 +126,72 @@ func TestInFlightCutsOncePerRound(t *testing.T) {
 	answer(50)
 	if got := l.current(); got <= 2 || got > DefaultMaxInFlight {
 		t.Errorf("%s after the 429s the limit is %.2f, want it climbing again", ceilingMemory, got)
+	}
+}
+
+// The default transport speaks HTTP/2 where the server offers it, and keeps
+// a connection per request in flight: a fleet's reads reuse a few
+// connections instead of opening one (and a TLS handshake) per request.
+func TestTransportReusesConnections(t *testing.T) {
+	var conns atomic.Int64
+	var protos sync.Map
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		protos.Store(r.Proto, true)
+		time.Sleep(time.Millisecond)
+		io.WriteString(w, logsBody("1"))
+	})
+	tests := []struct {
+		name      string
+		tls       bool
+		wantProto string
+		maxConns  int64
+	}{
+		// A connection returns to the pool a moment after its answer is
+		// read, so a few more than the requests in flight may open.
+		{"http/1.1 on plain http", false, "HTTP/1.1", 2 * DefaultMaxInFlight},
+		// The first requests race to dial before HTTP/2 is negotiated.
+		{"http/2 over TLS", true, "HTTP/2.0", initialInFlight},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := httptest.NewUnstartedServer(handler)
+			srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+				if s == http.StateNew {
+					conns.Add(1)
+				}
+			}
+			conns.Store(0)
+			protos.Clear()
+			tr := transport(DefaultMaxInFlight)
+			if tt.tls {
+				srv.EnableHTTP2 = true
+				srv.StartTLS()
+				tr.TLSClientConfig = srv.Client().Transport.(*http.Transport).TLSClientConfig
+			} else {
+				srv.Start()
+			}
+			defer srv.Close()
+			c, err := New(Config{MachinesBaseURL: srv.URL, LogsBaseURL: srv.URL, Token: testToken, HTTPClient: &http.Client{Transport: tr}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var wg sync.WaitGroup
+			for range 32 {
+				wg.Go(func() {
+					for range 20 {
+						if _, err := c.GetLogs(context.Background(), "autonomath-api", LogQuery{}); err != nil {
+							t.Error(err)
+						}
+					}
+				})
+			}
+			wg.Wait()
+			if _, ok := protos.Load(tt.wantProto); !ok {
+				t.Errorf("no request came as %s", tt.wantProto)
+			}
+			if n := conns.Load(); n > tt.maxConns {
+				t.Errorf("640 reads opened %d connections, want at most %d", n, tt.maxConns)
+			}
+		})
 	}
 }
