@@ -10,6 +10,11 @@ for b in scan diagnose startup size drill watch; do
 	echo
 	echo "== $b"
 	"bench/$b/run.sh" || echo "bench/$b/run.sh failed (exit $?)"
+	if [ "$b" = diagnose ]; then
+		echo
+		echo "== diagnose under a rate-limited API"
+		bench/diagnose/limits.sh || echo "bench/diagnose/limits.sh failed (exit $?)"
+	fi
 	if [ "$b" = scan ]; then
 		echo
 		echo "== scan (flyctl logs --json)"

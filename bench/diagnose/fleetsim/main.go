@@ -8,9 +8,9 @@
 // when set. GET /_bench/stats reports (and with ?reset=1 zeroes) the
 // requests, 429s, most in flight and connections opened since the last reset.
 //
-// The simulator builds every machine's logs for each logs request, which
-// with 200 machines makes the server, not the client, the bottleneck. So
-// fleetsim reads each machine's logs from the simulator once at start and
+// The simulator builds its logs for each logs request, which with 200
+// machines makes the server, not the client, the bottleneck. So fleetsim
+// reads each machine's logs from the simulator once at start and
 // answers the logs API from that copy, paged as the simulator pages
 // (100 entries, next_token in nanoseconds). The Machines API is the
 // simulator's own.
@@ -68,7 +68,7 @@ func main() {
 	}
 	s.Grow(*machines)
 	sim := s.Handler()
-	logs, err := snapshotLogs(sim, s.App())
+	logs, err := snapshotLogs(sim, s.App(), s.MachineIDs())
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "fleetsim: reading the simulator's logs:", err)
 		os.Exit(1)
@@ -131,38 +131,47 @@ func (st *stats) serve(w http.ResponseWriter, reset bool) {
 	json.NewEncoder(w).Encode(out)
 }
 
-// snapshotLogs pages through the whole app's logs once and groups them by
-// machine, oldest first.
-func snapshotLogs(sim http.Handler, app string) (map[string][]entry, error) {
+// snapshotLogs pages through each machine's logs once (one machine at a
+// time: the simulator builds only that machine's logs), oldest first.
+func snapshotLogs(sim http.Handler, app string, ids []string) (map[string][]entry, error) {
 	out := map[string][]entry{}
+	for _, id := range ids {
+		if err := snapshotMachine(sim, app, id, out); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func snapshotMachine(sim http.Handler, app, id string, out map[string][]entry) error {
 	next := ""
 	for {
-		req := httptest.NewRequest("GET", "/api/v1/apps/"+app+"/logs?next_token="+next, nil)
+		req := httptest.NewRequest("GET", "/api/v1/apps/"+app+"/logs?instance="+id+"&next_token="+next, nil)
 		req.Header.Set("Authorization", "Bearer "+token)
 		rec := httptest.NewRecorder()
 		sim.ServeHTTP(rec, req)
 		if rec.Code != 200 {
-			return nil, fmt.Errorf("status %d: %s", rec.Code, rec.Body)
+			return fmt.Errorf("status %d: %s", rec.Code, rec.Body)
 		}
 		var p page
 		if err := json.Unmarshal(rec.Body.Bytes(), &p); err != nil {
-			return nil, err
+			return err
 		}
 		for _, raw := range p.Data {
 			var e struct {
 				Attributes struct{ Timestamp, Instance string }
 			}
 			if err := json.Unmarshal(raw, &e); err != nil {
-				return nil, err
+				return err
 			}
 			t, err := time.Parse(time.RFC3339Nano, e.Attributes.Timestamp)
 			if err != nil {
-				return nil, err
+				return err
 			}
 			out[e.Attributes.Instance] = append(out[e.Attributes.Instance], entry{t.UnixNano(), raw})
 		}
 		if len(p.Data) < logsPage {
-			return out, nil
+			return nil
 		}
 		next = p.Meta.NextToken
 	}
