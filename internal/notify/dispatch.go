@@ -7,6 +7,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/jpops-dev/jpops/internal/clock"
 )
 
 // Options tune a Dispatcher; zero values take the defaults.
@@ -165,11 +167,7 @@ func Deliver(ctx context.Context, n Notifier, a Alert, opts Options) error {
 	for attempt := 0; attempt < opts.Attempts; attempt++ {
 		if attempt > 0 {
 			wait := opts.Backoff[min(attempt-1, len(opts.Backoff)-1)]
-			t := time.NewTimer(wait)
-			select {
-			case <-t.C:
-			case <-ctx.Done():
-				t.Stop()
+			if clock.Sleep(ctx, wait) != nil {
 				return fmt.Errorf("not delivered, stopped after %d attempt(s): %w", tries, err)
 			}
 		}
