@@ -424,10 +424,10 @@ func TestDetailsToggle(t *testing.T) {
 func TestCopyNextCommand(t *testing.T) {
 	m, _ := feed(t, newTest(Options{}), newScript("live").beforeGate()...)
 	m, cmd := feed(t, m, keyPress("c"))
-	if cmd == nil || m.status != "copied: jpops run -a autonomath" {
+	if cmd == nil || m.status != "copied: jpops run -a "+testApp {
 		t.Errorf("status %q, cmd %v", m.status, cmd != nil)
 	}
-	if !strings.Contains(plain(m), "copied: jpops run -a autonomath") {
+	if !strings.Contains(plain(m), "copied: jpops run -a "+testApp) {
 		t.Error("the copied command is not on screen")
 	}
 	m, _ = feed(t, newTest(Options{}), DoneMsg{Verdict: verdict.SmokeFailed, Next: "jpops smoke --image x"})
