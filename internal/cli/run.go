@@ -19,7 +19,9 @@ import (
 // walkFlags are the flags of run, resume, drill and smoke.
 type walkFlags struct {
 	Yes, JSON, Force, DryRun bool
+	NoBootScript             bool
 	Dir, Flyctl, SmokeURL    string
+	Config                   string // --config: the directory of the app's fly.toml
 	Machine                  string
 	Hold, Interval, Settle   time.Duration
 }
@@ -48,6 +50,7 @@ func (f *walkFlags) add(cmd *cobra.Command, set walkFlagSet) {
 		cmd.Flags().StringVar(&f.Dir, "dir", "", "deploy directory: where flyctl deploy runs and the boot script is audited (default: the current directory)")
 		cmd.Flags().StringVar(&f.Flyctl, "flyctl", "", "flyctl binary (default: JPOPS_FLYCTL, then flyctl, then fly on PATH)")
 		cmd.Flags().StringVar(&f.Machine, "machine", "", "focus on this machine (from a watchdog alert)")
+		cmd.Flags().BoolVar(&f.NoBootScript, "no-boot-script", false, "the app has no boot script (the runbook's entrypoint.sh) for phase 3 to audit; without it, a deploy directory lacking one is refused (journaled)")
 	}
 }
 
@@ -59,6 +62,7 @@ func (f *walkFlags) options(env walkEnv, app string) phases.Options {
 	}
 	return phases.Options{
 		App: app, Now: env.Now, Dir: absDir(f.Dir), Force: f.Force, Yes: f.Yes, DryRun: f.DryRun,
+		Config: f.Config, NoBootScript: f.NoBootScript,
 		SmokeURL: smoke, Hold: f.Hold, Interval: f.Interval, Settle: f.Settle, Machine: f.Machine,
 	}
 }
@@ -149,6 +153,9 @@ type the confirmation. Every event is journaled; see jpops journal and resume.` 
 			var err error
 			if opts.App, err = af.resolve(f.Getenv, opts.Dir); err != nil {
 				return err
+			}
+			if af.config != "" {
+				opts.Config = absDir(af.config)
 			}
 			if opts.TUI, err = opts.face(opts.IO, "jpops run asks for a typed confirmation before deploying, and there is no terminal to ask on: pass --yes to confirm in advance, --dry-run to look without deploying, or use jpops diagnose"); err != nil {
 				return err

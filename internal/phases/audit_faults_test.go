@@ -25,6 +25,7 @@ func TestFault_AuditGuardedLookingTraps(t *testing.T) {
 			t.Parallel()
 			r := newRig(t, "db-boot-hang")
 			r.opts.Dir = t.TempDir()
+			writeFlyToml(t, r.opts.Dir)
 			if err := os.WriteFile(filepath.Join(r.opts.Dir, "entrypoint.sh"), []byte(tt.script), 0o755); err != nil {
 				t.Fatal(err)
 			}

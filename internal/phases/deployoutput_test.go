@@ -31,6 +31,7 @@ func deployOutput(t *testing.T, script string, code int, after func(id string) (
 		t.Skip("the stand-in flyctl is a shell script")
 	}
 	dir := t.TempDir()
+	writeFlyToml(t, dir)
 	flyctl := filepath.Join(dir, "flyctl")
 	body := "#!/bin/sh\ncat <<'EOF' >&2\n" + script + "\nEOF\nexit " + string(rune('0'+code)) + "\n"
 	if err := os.WriteFile(flyctl, []byte(body), 0o755); err != nil {

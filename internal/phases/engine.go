@@ -65,6 +65,8 @@ type Options struct {
 	Flyctl       []string // program and leading args of the flyctl to run
 	FlyctlEnv    []string // nil: the process environment
 	Dir          string
+	Config       string // directory of the fly.toml that names the app (--config); "": Dir
+	NoBootScript bool   // the operator says the app has no boot script to audit
 	Force        bool
 	Yes          bool
 	DryRun       bool

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/jpops-dev/jpops/internal/audit"
 	"github.com/jpops-dev/jpops/internal/flyctl"
+	"github.com/jpops-dev/jpops/internal/flytoml"
 	"github.com/jpops-dev/jpops/internal/health"
 	"github.com/jpops-dev/jpops/internal/journal"
 	"github.com/jpops-dev/jpops/internal/verdict"
@@ -88,7 +90,18 @@ func (e *engine) escape(ctx context.Context, d Diagnosis) (escapeOutcome, error)
 		return escapeOutcome{}, err
 	}
 
-	// 4. The boot script being deployed no longer runs an unguarded full scan.
+	// 4. The deploy directory is this app's: flyctl deploys what it finds
+	// there, so a wrong directory deploys the wrong code, or another app.
+	if ok, detail, fix := e.checkDeployDir(); !ok {
+		if err := pre("deploy_dir", false, detail, journal.Precondition{}); err != nil {
+			return escapeOutcome{}, err
+		}
+		return fail("refused: "+detail, fix)
+	} else if err := pre("deploy_dir", true, detail, journal.Precondition{}); err != nil {
+		return escapeOutcome{}, err
+	}
+
+	// 5. The boot script being deployed no longer runs an unguarded full scan.
 	ok, detail, findings := e.auditBootScripts()
 	if !ok && !e.o.Force {
 		if err := pre("boot_script", false, detail, journal.Precondition{Findings: findings}); err != nil {
@@ -227,6 +240,29 @@ func (e *engine) escape(ctx context.Context, d Diagnosis) (escapeOutcome, error)
 	return escapeOutcome{image: res.Image, digest: res.Digest}, nil
 }
 
+// checkDeployDir checks that the fly.toml flyctl will read names this app:
+// Config's when the operator named one, else the deploy directory's.
+func (e *engine) checkDeployDir() (ok bool, detail, fix string) {
+	dir, how := e.o.Dir, "--dir"
+	if e.o.Config != "" {
+		dir, how = e.o.Config, "--config"
+	}
+	f, err := flytoml.Load(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return false, fmt.Sprintf("no fly.toml in %s (%s): this is not %s's deploy directory", dir, how, e.o.App),
+			fmt.Sprintf("rerun from the directory you deploy %s from (--dir DIR), or name its fly.toml's directory with --config DIR; nothing was deployed", e.o.App)
+	case err != nil:
+		return false, fmt.Sprintf("cannot read the fly.toml in %s: %v", dir, err), "fix the fly.toml, or pass --config DIR of the right one; nothing was deployed"
+	case f.App == "":
+		return false, fmt.Sprintf("the fly.toml in %s names no app, so flyctl would not deploy %s", dir, e.o.App), fmt.Sprintf("add app = %q to it, or pass --config DIR of the right one; nothing was deployed", e.o.App)
+	case f.App != e.o.App:
+		return false, fmt.Sprintf("the fly.toml in %s names app %s, not %s: wrong directory", dir, f.App, e.o.App),
+			fmt.Sprintf("rerun from %s's deploy directory (--dir DIR), or pass --config DIR of its fly.toml; nothing was deployed", e.o.App)
+	}
+	return true, fmt.Sprintf("%s holds the fly.toml of %s", dir, e.o.App), ""
+}
+
 // auditBootScripts checks the deploy directory's boot scripts.
 func (e *engine) auditBootScripts() (ok bool, detail string, findings []string) {
 	var paths []string
@@ -237,7 +273,13 @@ func (e *engine) auditBootScripts() (ok bool, detail string, findings []string) 
 		}
 	}
 	if len(paths) == 0 {
-		return true, fmt.Sprintf("no boot script (%s) in %s to check", strings.Join(e.o.Runbook.Escape.BootScripts, ", "), e.o.Dir), nil
+		names := strings.Join(e.o.Runbook.Escape.BootScripts, ", ")
+		if e.o.NoBootScript {
+			return true, fmt.Sprintf("no boot script (%s) in %s: the operator said the app has none (--no-boot-script)", names, e.o.Dir), nil
+		}
+		// Not "nothing to check": nothing would prove the image no longer
+		// runs the full scan, and a missing script usually means a wrong --dir.
+		return false, fmt.Sprintf("no boot script (%s) in %s: nothing shows the image you deploy no longer runs the full scan; run from the app's deploy directory (--dir DIR), or pass --no-boot-script if the app has none", names, e.o.Dir), nil
 	}
 	rep, err := audit.Audit(paths)
 	if err != nil {

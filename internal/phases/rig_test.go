@@ -166,7 +166,16 @@ func deployDir(t *testing.T, script string) string {
 	if err := os.WriteFile(filepath.Join(dir, "entrypoint.sh"), b, 0o755); err != nil {
 		t.Fatal(err)
 	}
+	writeFlyToml(t, dir)
 	return dir
+}
+
+// writeFlyToml makes dir the app's deploy directory, as phase 3 requires.
+func writeFlyToml(t *testing.T, dir string) {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(dir, "fly.toml"), []byte("app = \"autonomath-api\"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func (r *rig) report(e journal.Event) {

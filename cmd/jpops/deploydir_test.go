@@ -1,0 +1,60 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/jpops-dev/jpops/internal/journal"
+)
+
+// TestWrongDeployDirRefused runs jpops from another app's directory on a
+// terminal: phase 3 refuses before the gate, nothing is deployed, and the
+// screen says, unclipped at any width, how to fix it.
+func TestWrongDeployDirRefused(t *testing.T) {
+	for _, cols := range widths {
+		t.Run(fmt.Sprintf("%dcols", cols), func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t)
+			s := e.startSim("db-boot-hang")
+			dir := deployDir(t, "entrypoint-guarded.sh")
+			if err := os.WriteFile(filepath.Join(dir, "fly.toml"), []byte("app = \"billing-api\"\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			flyctl, _ := flyctlWrapper(t, "", "")
+			term := startTerm(t, e, termOpts{cols: cols, rows: 40}, append([]string{"run"}, deployArgs(s, dir, flyctl)...)...)
+			term.waitScreen("press enter or q to exit", 30*time.Second)
+			sc := term.screen()
+			for _, want := range []string{"ESCAPE_FAILED", "names app billing-api, not autonomath-api", "pass --config DIR of its fly.toml; nothing was deployed"} {
+				if !onScreen(sc, want) {
+					t.Errorf("the end screen at %d columns does not say %q:\n%s", cols, want, sc)
+				}
+			}
+			term.keys("q")
+			if code := term.exitCode(15 * time.Second); code != 20 {
+				t.Errorf("a run from the wrong directory exited %d, want 20", code)
+			}
+			_, evs := e.onlyJournal()
+			if n := kinds(evs)[journal.KindCommandStart]; n != 0 {
+				t.Errorf("a run from the wrong directory deployed")
+			}
+		})
+	}
+	t.Run("no boot script, off a terminal", func(t *testing.T) {
+		t.Parallel()
+		e := newEnv(t)
+		s := e.startSim("db-boot-hang")
+		dir := deployDir(t, "entrypoint-guarded.sh")
+		if err := os.Remove(filepath.Join(dir, "entrypoint.sh")); err != nil {
+			t.Fatal(err)
+		}
+		flyctl, _ := flyctlWrapper(t, "", "")
+		args := append([]string{"run", "--yes"}, deployArgs(s, dir, flyctl)...)
+		r := e.run(args...)
+		wantCode(t, r, 20)
+		wantIn(t, "the refusal", r.stdout+r.stderr, "no boot script (entrypoint.sh)", "--no-boot-script")
+		wantCode(t, e.run(append(args, "--no-boot-script")...), 0)
+	})
+}
