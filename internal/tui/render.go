@@ -176,6 +176,12 @@ func (m Model) panelLines(w, h int) []string {
 	p := m.run.phases[m.run.current]
 	if p.id == runbook.PhaseEscape {
 		before, after := m.escapeParts(p, w)
+		if over := len(before) + len(after) - h; over > 0 && h > 1 {
+			// Too tall: the top goes (the runbook's advice, the checks that
+			// passed), never the command or the gate at the bottom.
+			cut := min(over+1, len(before))
+			before = append([]string{m.styles.Muted.Render(fmt.Sprintf("  ↑ %d lines above: enlarge the terminal to read them", cut))}, before[cut:]...)
+		}
 		outH := max(0, h-len(before)-len(after))
 		return append(append(before, m.outputWindow(outH)...), after...)
 	}
