@@ -19,6 +19,9 @@ for b in scan diagnose startup size drill watch; do
 		echo
 		echo "== scan (flyctl logs --json)"
 		bench/scan/run.sh "" 5 "" json || echo "bench/scan/run.sh json failed (exit $?)"
+		echo
+		echo "== scan (the same entries as NDJSON)"
+		bench/scan/run.sh "" 5 "" ndjson || echo "bench/scan/run.sh ndjson failed (exit $?)"
 	fi
 done
 echo

@@ -101,7 +101,9 @@ func scanRun(opts *ScanOptions) error {
 		}
 		in, source = f, opts.File
 	}
-	if opts.ctx != nil {
+	// A regular file ends, and bootlog maps a large one whole, which needs
+	// the *os.File itself: only other inputs need a signal to stop them.
+	if f, ok := in.(*os.File); opts.ctx != nil && !(ok && isRegular(f)) {
 		in = &stoppableReader{ctx: opts.ctx, r: in}
 	}
 	eng := bootlog.New(rb)
@@ -166,4 +168,9 @@ func (s *stoppableReader) Read(p []byte) (int, error) {
 		return 0, err
 	}
 	return s.r.Read(p)
+}
+
+func isRegular(f *os.File) bool {
+	fi, err := f.Stat()
+	return err == nil && fi.Mode().IsRegular()
 }

@@ -3,6 +3,7 @@ package fastscan
 import (
 	"bytes"
 	"io"
+	"runtime/debug"
 	"slices"
 	"sort"
 	"strings"
@@ -21,12 +22,22 @@ type jsonBatch[R any] struct {
 	filter *prefilter // finds the lines holding a keyword or an escape that can hide one
 }
 
-// scanJSON is Scan on JSON input. It splits the stream into values exactly
-// as SplitJSONValues does for a Chunker reading r, batches them, and on the
-// workers marks the values that may hold a keyword (see markJSON) and runs
-// sink.Work; this goroutine hands the batches to sink.Feed in input order.
+// scanJSON is Scan on JSON input read from r.
 func scanJSON[R any](r io.Reader, f *Filter, sink Sink[R]) (Counts, error) {
 	var readCounts Counts // the splitter's, owned by the reader until it is done
+	c := NewChunker(r, &readCounts)
+	return scanJSONFrom(c, c.Err, &readCounts, f, sink, false)
+}
+
+// scanJSONFrom is Scan on JSON input cut into runs of whole lines by src,
+// whose skipped lines go into readCounts and whose reading error is
+// srcErr's. It splits the stream into values exactly as SplitJSONValues
+// does, batches them, and on the workers marks the values that may hold a
+// keyword (see markJSON) and runs sink.Work; this goroutine hands the
+// batches to sink.Feed in input order. Batches hold copies of the values:
+// with mapped, only the splitter reads the input, and turns a memory fault
+// there into an error.
+func scanJSONFrom[R any](src lineSource, srcErr func() error, readCounts *Counts, f *Filter, sink Sink[R], mapped bool) (Counts, error) {
 	workers := scanWorkers()
 	ordered := make(chan *jsonBatch[R], scanAhead())
 	work := make(chan *jsonBatch[R])
@@ -36,8 +47,12 @@ func scanJSON[R any](r io.Reader, f *Filter, sink Sink[R]) (Counts, error) {
 	go func() {
 		defer close(work)
 		defer close(ordered)
+		if mapped {
+			debug.SetPanicOnFault(true)
+			defer catchFault(&readErr)
+		}
 		var filter *prefilter
-		readErr = splitJSON(r, &readCounts, free, func(b *jsonBatch[R]) {
+		readErr = splitJSON(src, srcErr, readCounts, free, func(b *jsonBatch[R]) {
 			if filter == nil { // planned on the first batch, before any worker reads it
 				filter = &prefilter{scan: keys}
 				filter.plan(b.Data[:min(len(b.Data), planSample)])
@@ -84,8 +99,7 @@ func scanJSON[R any](r io.Reader, f *Filter, sink Sink[R]) (Counts, error) {
 
 // splitJSON splits the stream into values as SplitJSONValues does and
 // hands them out in batches of about jsonBatchSize bytes.
-func splitJSON[R any](r io.Reader, st *Counts, free chan []byte, send func(*jsonBatch[R])) error {
-	c := NewChunker(r, st)
+func splitJSON[R any](c lineSource, cErr func() error, st *Counts, free chan []byte, send func(*jsonBatch[R])) error {
 	newBatch := func() *jsonBatch[R] {
 		b := &jsonBatch[R]{Chunk: Chunk{JSON: true, done: make(chan struct{})}}
 		select {
@@ -97,7 +111,7 @@ func splitJSON[R any](r io.Reader, st *Counts, free chan []byte, send func(*json
 	}
 	b := newBatch()
 	buf := b.Data
-	err := SplitJSONValues(c, st, &buf, func() error {
+	err := splitValues(c, st, &buf, func() error {
 		b.Data = buf
 		b.Ends = append(b.Ends, len(buf))
 		if len(buf) >= jsonBatchSize {
@@ -113,7 +127,7 @@ func splitJSON[R any](r io.Reader, st *Counts, free chan []byte, send func(*json
 	if len(b.Ends) > 0 {
 		send(b)
 	}
-	return c.Err()
+	return cErr()
 }
 
 // markJSON marks the values of c that must be decoded in full: every value

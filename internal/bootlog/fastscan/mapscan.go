@@ -12,10 +12,11 @@ import (
 // below it, reading costs less than setting the mapping up.
 const mapMin = 4 << 20
 
-// scanFile is Scan's text path on a large regular file, through a
-// read-only memory mapping, so the kernel copies nothing: the workers read
-// the page cache in place. done is false, with f untouched, when the file
-// is small, not regular, JSON or cannot be mapped; Scan then reads it.
+// scanFile is Scan on a large regular file, through a read-only memory
+// mapping, so the kernel copies nothing: on text the workers read the page
+// cache in place; on JSON the splitter does, and copies the values into
+// batches. done is false, with f untouched, when the file is small, not
+// regular or cannot be mapped; Scan then reads it.
 //
 // The size is taken once: lines appended while scanning are not read. A
 // file truncated while mapped makes reading past its new end fault (SIGBUS);
@@ -54,9 +55,10 @@ func mapScan[R any](f *os.File, size int, off int64, filter *Filter, sink Sink[R
 		return err
 	})
 	if err == nil && isJSON {
-		return Counts{}, false, nil
-	}
-	if err == nil {
+		var mapCounts Counts
+		src := &mapSource{data: data, pos: int(off), st: &mapCounts}
+		counts, err = scanJSONFrom(&jsonMapSource{src}, func() error { return nil }, &mapCounts, filter, sink, true)
+	} else if err == nil {
 		var mapCounts Counts
 		counts, err = scanChunks(&mapSource{data: data, pos: int(off), st: &mapCounts}, filter, sink, true)
 		counts.Lines += mapCounts.Lines
@@ -120,3 +122,17 @@ func (s *mapSource) fed(c *Chunk) {
 }
 
 func (s *mapSource) err() error { return nil }
+
+// jsonMapSource is a mapSource for the JSON splitter, which copies what it
+// keeps of a chunk before it asks for the next: the pages before the next
+// chunk are dropped from the mapping then.
+type jsonMapSource struct{ *mapSource }
+
+func (s jsonMapSource) Next() ([]byte, bool) {
+	if end := s.pos - s.pos%pageSize; end > s.released {
+		release(s.data[s.released:end])
+		s.released = end
+	}
+	chunk, _, ok := s.next()
+	return chunk, ok
+}

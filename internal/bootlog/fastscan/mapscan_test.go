@@ -2,6 +2,7 @@ package fastscan
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -22,14 +23,15 @@ func writeTemp(t testing.TB, data []byte) string {
 
 // scanned is what a scan handed its sink, and its counts.
 type scanned struct {
-	lines  []string
-	counts Counts
-	err    error
+	lines, values []string
+	marked        []bool
+	counts        Counts
+	err           error
 }
 
 // mappedAndRead scans data from off through a mapping of a file (forced
-// whatever its size; mapped is false where files cannot be mapped, or the
-// data is JSON) and from a bytes.Reader.
+// whatever its size; mapped is false where files cannot be mapped) and
+// from a bytes.Reader.
 func mappedAndRead(t testing.TB, data []byte, off int64) (m, r scanned, mapped bool) {
 	t.Helper()
 	f, err := os.Open(writeTemp(t, data))
@@ -42,13 +44,13 @@ func mappedAndRead(t testing.TB, data []byte, off int64) (m, r scanned, mapped b
 	}
 	var rec recorder
 	c, mapped, err := mapScan(f, len(data), off, runbookFilter(), &rec)
-	m = scanned{rec.lines, c, err}
+	m = scanned{rec.lines, rec.values, rec.marked, c, err}
 	if pos, _ := f.Seek(0, io.SeekCurrent); mapped && pos != int64(len(data)) {
 		t.Errorf("file offset after a mapped scan = %d, want %d (its end)", pos, len(data))
 	}
 	rec = recorder{}
 	c, err = Scan(bytes.NewReader(data[off:]), runbookFilter(), &rec)
-	r = scanned{rec.lines, c, err}
+	r = scanned{rec.lines, rec.values, rec.marked, c, err}
 	return m, r, mapped
 }
 
@@ -117,11 +119,49 @@ func TestMappedScanAgrees(t *testing.T) {
 	}
 }
 
-// JSON is never mapped: it is read.
-func TestMappedScanLeavesJSON(t *testing.T) {
-	_, _, mapped := mappedAndRead(t, []byte(`{"message":"running integrity_check on /d.db"}`+"\n"), 0)
-	if mapped {
-		t.Error("JSON was scanned as mapped text")
+// JSON through a mapping: the same values, marks and counts as read, also
+// around values and lines of MaxLine bytes.
+func TestMappedScanJSON(t *testing.T) {
+	var big strings.Builder
+	for i := 0; big.Len() < 5<<20; i++ { // many chunks, above the threshold
+		msg := "GET /v1/programs 200"
+		if i%1000 == 7 {
+			msg = "running integrity_check on /data/a.db"
+		}
+		fmt.Fprintf(&big, "{\n    \"message\": %q,\n    \"timestamp\": \"2026-05-11T11:00:%02dZ\"\n}\n", msg, i%60)
+	}
+	head := big.String()[:strings.LastIndex(big.String()[:1<<20], "}\n")+2] // whole values
+	// value is a value of n bytes in short lines.
+	value := func(n int) string {
+		body := strings.Repeat("\"a\": \"yyyyyyyyyy\",\n", n/20)
+		return "{" + body + strings.Repeat(" ", n-2-len(body)) + "}"
+	}
+	tests := []struct {
+		name     string
+		data     string
+		overlong int
+	}{
+		{"pretty-printed, many chunks", big.String(), 0},
+		{"one object", `{"message":"running integrity_check on /d.db"}` + "\n", 0},
+		{"value of MaxLine bytes", head + value(MaxLine) + "\n" + big.String()[:1000], 0},
+		{"value of MaxLine+1 bytes", head + value(MaxLine+1) + "\n" + big.String()[:1000], 1},
+		{"value over MaxLine at the end", head + value(MaxLine+100), 1},
+		{"line over MaxLine inside a value", "{\"message\": \"" + strings.Repeat("z", MaxLine+5) + "\"}\n" + big.String()[:5000], 1},
+		{"garbage and a truncated value", "{\"message\":\"ok\"} x y [{\"message\":\"ok\"}] nonsense {\"message\": \"running", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, r, mapped := mappedAndRead(t, []byte(tt.data), 0)
+			if !mapped {
+				t.Skip("mapping files is not supported here")
+			}
+			if !reflect.DeepEqual(m, r) {
+				t.Errorf("mapped scan: %d values %+v %v\nread scan: %d values %+v %v", len(m.values), m.counts, m.err, len(r.values), r.counts, r.err)
+			}
+			if len(r.values) == 0 || r.counts.Overlong != tt.overlong {
+				t.Errorf("%d values, %d overlong; want some, %d overlong", len(r.values), r.counts.Overlong, tt.overlong)
+			}
+		})
 	}
 }
 
@@ -150,6 +190,32 @@ func TestMappedScanTruncated(t *testing.T) {
 			t.Errorf("truncated to %d bytes: err = %v, want a file-shrank error", keep, err)
 		}
 		unmap(data)
+		f.Close()
+	}
+}
+
+// The same for JSON, where only the splitter reads the mapping.
+func TestMappedJSONScanTruncated(t *testing.T) {
+	data := []byte(strings.Repeat("{\n    \"message\": \"GET / 200\"\n}\n", 200_000))
+	for _, keep := range []int64{0, int64(len(data) / 2)} {
+		f, err := os.OpenFile(writeTemp(t, data), os.O_RDWR, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mapping, err := mapFile(f, len(data))
+		if err != nil {
+			f.Close()
+			t.Skipf("mapping files is not supported here: %v", err)
+		}
+		if err := f.Truncate(keep); err != nil {
+			t.Fatal(err)
+		}
+		var c Counts
+		_, err = scanJSONFrom(jsonMapSource{&mapSource{data: mapping, st: &c}}, func() error { return nil }, &c, runbookFilter(), &recorder{}, true)
+		if err == nil || !strings.Contains(err.Error(), "shrank") {
+			t.Errorf("truncated to %d bytes: err = %v, want a file-shrank error", keep, err)
+		}
+		unmap(mapping)
 		f.Close()
 	}
 }

@@ -9,11 +9,23 @@ var jsonStructural = [256]bool{'"': true, '{': true, '}': true, '[': true, ']': 
 // tracking brackets and strings, so a bad value is skipped and the next one
 // read; top-level arrays are looked through, each element a value. It
 // appends each value's bytes to *buf and calls done once the value is
-// whole; done may cut *buf back or replace it. A value longer than MaxLine,
-// or one the chunker cut into, is dropped (counted overlong) and *buf cut
-// back to where the value began. It counts lines, stray bytes and a
+// whole; done may cut *buf back or replace it. A value longer than MaxLine
+// (however the input was cut into chunks), or one the chunker cut into, is
+// dropped (counted overlong) and *buf cut back to where the value began.
+// It counts lines, stray bytes and a
 // truncated last value (malformed), and stops at done's first error.
 func SplitJSONValues(c *Chunker, st *Counts, buf *[]byte, done func() error) error {
+	return splitValues(c, st, buf, done)
+}
+
+// lineSource hands out runs of whole lines, by the Chunker's rules; the
+// lines it skips as overlong are counted in the Counts given to it.
+type lineSource interface {
+	Next() ([]byte, bool)
+}
+
+// splitValues is SplitJSONValues on any lineSource counting into st.
+func splitValues(c lineSource, st *Counts, buf *[]byte, done func() error) error {
 	var (
 		mark      = len(*buf) // where the current value begins in *buf
 		depth     int
@@ -96,9 +108,9 @@ func SplitJSONValues(c *Chunker, st *Counts, buf *[]byte, done func() error) err
 				if depth > 0 {
 					continue
 				}
-				if discard {
+				if discard || len(*buf)-mark+i+1-from > MaxLine {
 					st.Overlong++
-					discard = false
+					discard, *buf = false, (*buf)[:mark]
 					continue
 				}
 				*buf = append(*buf, chunk[from:i+1]...)

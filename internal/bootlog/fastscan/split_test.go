@@ -70,7 +70,7 @@ func splitValuesByteByByte(r io.Reader) ([]string, Counts) {
 			case '}', ']':
 				depth--
 				if depth == 0 {
-					if discard {
+					if discard || len(obj)+i+1-from > MaxLine {
 						st.Overlong++
 					} else {
 						values = append(values, string(append(obj, chunk[from:i+1]...)))
@@ -130,6 +130,11 @@ func FuzzSplitJSONValues(f *testing.F) {
 		}
 		if !slices.Equal(got, want) || gotSt != wantSt {
 			t.Fatalf("split %q (reads of %d):\n got %q %+v\nwant %q %+v", text, n, got, gotSt, want, wantSt)
+		}
+		// Nor do the values depend on how the input was read.
+		whole, wholeSt := splitValuesByteByByte(strings.NewReader(text))
+		if !slices.Equal(got, whole) || gotSt != wholeSt {
+			t.Fatalf("split %q: reads of %d give %d values %+v, one read %d values %+v", text, n, len(got), gotSt, len(whole), wholeSt)
 		}
 	})
 }
