@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"testing"
@@ -71,6 +73,17 @@ func fleetServer(t *testing.T, machines []flyapi.Machine, lines []logLine) flyap
 		t.Fatal(err)
 	}
 	return c
+}
+
+// deployDir is a deploy directory whose fly.toml names the app, so run's
+// phase 3 goes as far as its dry run.
+func deployDir(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "fly.toml"), []byte("app = \""+app+"\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }
 
 // machine builds one app machine in state, started ago, with checks.
@@ -152,7 +165,7 @@ func TestDiagnoseRunAndWatchAgree(t *testing.T) {
 			}
 			// run, taken as far as phase 3's dry run, reports the diagnosis.
 			runOpts := opts
-			runOpts.DryRun, runOpts.Force, runOpts.Yes, runOpts.Flyctl, runOpts.Dir = true, true, true, []string{"flyctl"}, t.TempDir()
+			runOpts.DryRun, runOpts.Force, runOpts.Yes, runOpts.Flyctl, runOpts.Dir, runOpts.NoBootScript = true, true, true, []string{"flyctl"}, deployDir(t), true
 			r, err := phases.Run(ctx, runOpts)
 			if err != nil {
 				t.Fatalf("run: %v", err)
@@ -215,7 +228,7 @@ func TestDiagnoseRunAndWatchAgreeOnTheSimulator(t *testing.T) {
 			}
 			runOpts := opts
 			runOpts.Fly = client()
-			runOpts.DryRun, runOpts.Force, runOpts.Yes, runOpts.Flyctl, runOpts.Dir = true, true, true, []string{"flyctl"}, t.TempDir()
+			runOpts.DryRun, runOpts.Force, runOpts.Yes, runOpts.Flyctl, runOpts.Dir, runOpts.NoBootScript = true, true, true, []string{"flyctl"}, deployDir(t), true
 			r, err := phases.Run(ctx, runOpts)
 			if err != nil {
 				t.Fatalf("run: %v", err)
