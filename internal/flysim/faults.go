@@ -28,6 +28,10 @@ type Faults struct {
 	LogsDown        bool          // the logs API answers 503 while the Machines API works
 	AppMissing      bool          // 404 app not found
 	PathPrefix      string        // limit the faults to paths with this prefix
+	// MaxInFlight makes a rate-limited API: a request arriving while this
+	// many are being answered gets 429 (with RetryAfter, if set) at once.
+	// It holds until the next SetFaults; 0 means no limit.
+	MaxInFlight int
 }
 
 // SetFaults replaces the active faults; SetFaults(Faults{}) clears them.
@@ -42,6 +46,33 @@ func (f Faults) applies(path string) bool {
 		return strings.HasPrefix(path, f.PathPrefix)
 	}
 	return strings.HasPrefix(path, "/v1/") || strings.HasPrefix(path, "/api/")
+}
+
+// admit counts a Fly API request in flight for Faults.MaxInFlight. Past the
+// limit it answers 429 and reports false; otherwise the caller calls done
+// once the request is answered.
+func (s *Server) admit(w http.ResponseWriter, r *http.Request) (done func(), ok bool) {
+	s.mu.Lock()
+	f := s.faults
+	if f.MaxInFlight <= 0 || !f.applies(r.URL.Path) {
+		s.mu.Unlock()
+		return func() {}, true
+	}
+	if s.inFlight >= f.MaxInFlight {
+		s.mu.Unlock()
+		if f.RetryAfter != "" {
+			w.Header().Set("Retry-After", f.RetryAfter)
+		}
+		writeError(w, http.StatusTooManyRequests, "rate limit exceeded")
+		return nil, false
+	}
+	s.inFlight++
+	s.mu.Unlock()
+	return func() {
+		s.mu.Lock()
+		s.inFlight--
+		s.mu.Unlock()
+	}, true
 }
 
 func (f Faults) oneShot() bool {

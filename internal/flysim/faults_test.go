@@ -154,3 +154,37 @@ func readResp(res *http.Response) resp {
 	}
 	return resp{res.StatusCode, res.Header, []byte(b.String())}
 }
+
+// MaxInFlight turns away, with 429 and the Retry-After set, exactly the
+// requests past the limit while the others are being answered.
+func TestFaultMaxInFlight(t *testing.T) {
+	s, ts := newSim(t, "db-boot-hang", 1)
+	s.SetFaults(Faults{MaxInFlight: 2, RetryAfter: "1", Delay: time.Second}) // long enough for all five to arrive
+	answers := make(chan *http.Response, 5)
+	for range 5 {
+		go func() {
+			req, _ := http.NewRequest("GET", ts.URL+"/v1/apps/autonomath-api/machines", nil)
+			req.Header.Set("Authorization", "Bearer "+testToken)
+			res, err := http.DefaultTransport.RoundTrip(req)
+			if err != nil {
+				res = &http.Response{StatusCode: 0, Header: http.Header{}, Body: http.NoBody}
+			}
+			res.Body.Close()
+			answers <- res
+		}()
+	}
+	count := map[int]int{}
+	for range 5 {
+		r := <-answers
+		count[r.StatusCode]++
+		if r.StatusCode == http.StatusTooManyRequests && r.Header.Get("Retry-After") != "1" {
+			t.Errorf("a 429 without Retry-After: 1")
+		}
+	}
+	if count[200] != 2 || count[429] != 3 {
+		t.Errorf("statuses %v, want 2 answered and 3 turned away", count)
+	}
+	if r := get(t, ts.URL+"/v1/apps/autonomath-api/machines"); r.status != 200 {
+		t.Errorf("after the others were answered: status %d, want 200", r.status)
+	}
+}

@@ -40,6 +40,11 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 		h.Set("fly-request-id", fmt.Sprintf("01SIM%021d-nrt", requestSeq.Add(1)))
 		h.Set("server", "Fly/flysim")
 		h.Set("via", "1.1 fly.io")
+		done, ok := s.admit(w, r)
+		if !ok {
+			return
+		}
+		defer done()
 		answered, truncate := s.injectFault(w, r)
 		switch {
 		case answered:

@@ -70,6 +70,7 @@ type Server struct {
 	faults   Faults
 	requests int // Fly API requests seen, drives the flaky-api pattern
 	logsSeen int
+	inFlight int // Fly API requests being answered, for Faults.MaxInFlight
 	rr       int // round robin over healthy machines
 
 	handler  http.Handler

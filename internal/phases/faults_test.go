@@ -452,3 +452,30 @@ func TestFault_JournalTornLastLine(t *testing.T) {
 		t.Errorf("resume did not continue the journal: %v", skeleton(got))
 	}
 }
+
+// A Machines and logs API that turns away requests past a number in
+// flight: every machine's logs are still read, none is left unread.
+func TestFault_RateLimitedInFlight(t *testing.T) {
+	for _, retryAfter := range []string{"", "1"} {
+		t.Run("Retry-After "+retryAfter, func(t *testing.T) {
+			t.Parallel()
+			r := newRig(t, "db-boot-hang")
+			r.sim.Grow(40)
+			r.sim.SetFaults(flysim.Faults{MaxInFlight: 2, RetryAfter: retryAfter, Delay: 2 * time.Millisecond})
+			d, err := phases.Diagnose(r.ctx(), r.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d.Verdict != verdict.HangConfirmed || len(d.Unread) != 0 {
+				t.Fatalf("verdict %s with %d unread (%s), want HANG_CONFIRMED with every machine read", d.Verdict, len(d.Unread), d.Reason)
+			}
+			read := map[string]bool{}
+			for _, ev := range d.Evidence {
+				read[ev.Machine] = true
+			}
+			if len(read) != len(r.sim.MachineIDs()) {
+				t.Errorf("evidence from %d of %d machines", len(read), len(r.sim.MachineIDs()))
+			}
+		})
+	}
+}
