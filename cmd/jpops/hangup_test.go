@@ -104,6 +104,8 @@ func TestHangUpAtGateEndsTheRun(t *testing.T) {
 			flyctl, pidfile := flyctlWrapper(t, "", "")
 			term := startTerm(t, e, termOpts{cols: cols, rows: 30, outlive: true}, append([]string{"run"}, deployArgs(s, dir, flyctl)...)...)
 			term.waitScreen("press enter to deploy", 30*time.Second)
+			// While the gate waits, phase 3's timer ticks on its own.
+			term.waitScreen("running 2s", 10*time.Second)
 			term.hangUp()
 			if code := term.exitCode(15 * time.Second); code != 130 {
 				t.Errorf("jpops hung up at the gate exited %d, want 130", code)

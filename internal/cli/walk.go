@@ -241,7 +241,7 @@ func (w *walk) run(ctx context.Context, env walkEnv) (walkOutcome, error) {
 
 	model := tui.New(tui.Options{
 		App: o.App, Runbook: o.Runbook, Drill: w.drill, Scenario: w.scenario,
-		Interrupt: interrupt, Quit: cancel,
+		Interrupt: interrupt, Quit: cancel, Now: o.Now,
 	})
 	p := tea.NewProgram(model, tea.WithContext(context.WithoutCancel(ctx)), tea.WithInput(env.IO.In), tea.WithOutput(env.IO.Out))
 	program = p

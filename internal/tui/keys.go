@@ -34,7 +34,7 @@ func defaultKeys() keyMap {
 		Follow:   key.NewBinding(key.WithKeys("end", "G"), key.WithHelp("end", "follow output")),
 		Details:  key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "details")),
 		Copy:     key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "copy next cmd")),
-		Help:     key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "keys")),
+		Help:     key.NewBinding(key.WithKeys("?", "h"), key.WithHelp("h/?", "help")),
 		Quit:     key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
 
 		Yes:       key.NewBinding(key.WithKeys("y", "Y")),

@@ -5,6 +5,8 @@
 package tui
 
 import (
+	"time"
+
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/progress"
@@ -57,7 +59,15 @@ type Options struct {
 	// ExitOnDone ends the program as soon as DoneMsg arrives instead of
 	// waiting for a key.
 	ExitOnDone bool
+	// Now is the engine's clock (simulated in drills), read every second
+	// so timers tick between events; nil: they move with the events.
+	Now func() time.Time
 }
+
+// tickMsg moves the timers on once a second.
+type tickMsg time.Time
+
+func tick() tea.Cmd { return tea.Tick(time.Second, func(t time.Time) tea.Msg { return tickMsg(t) }) }
 
 // gate is a pending or answered confirmation.
 type gate struct {
@@ -96,6 +106,16 @@ type Model struct {
 	done     bool
 	result   DoneMsg
 	quitting bool
+	now      time.Time // the engine's clock at the last tick
+}
+
+// clock is "now" for the timers: the last tick, or the newest event when
+// that is later (or there is no clock).
+func (m Model) clock() time.Time {
+	if m.now.After(m.run.lastTS) {
+		return m.now
+	}
+	return m.run.lastTS
 }
 
 // New returns the model for one run.
@@ -132,7 +152,7 @@ func (m *Model) setStyles(dark bool) {
 // Init asks for the background colour (to pick light or dark styles) and
 // starts the spinner.
 func (m Model) Init() tea.Cmd {
-	return tea.Batch(tea.RequestBackgroundColor, m.spin.Tick)
+	return tea.Batch(tea.RequestBackgroundColor, m.spin.Tick, tick())
 }
 
 // Update is the only place the model changes.
@@ -146,6 +166,11 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.width, m.height = msg.Width, msg.Height
 		m.help.SetWidth(msg.Width)
 		m.clampScroll()
+	case tickMsg:
+		if m.opts.Now != nil && !m.done {
+			m.now = m.opts.Now()
+		}
+		return m, tick()
 	case spinner.TickMsg:
 		var cmd tea.Cmd
 		m.spin, cmd = m.spin.Update(msg)
@@ -228,6 +253,15 @@ func (m Model) onKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		return m, cmd
 	}
 
+	if m.confirmQuit && !m.run.deploying() {
+		m.confirmQuit = false
+		if key.Matches(msg, k.Yes) {
+			m.quitting = true
+			return m, quitAfter(m.opts.Quit)
+		}
+		m.status = "still running"
+		return m, nil
+	}
 	if m.confirmQuit {
 		m.confirmQuit = false
 		if key.Matches(msg, k.Yes) {
@@ -249,7 +283,8 @@ func (m Model) onKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 			m.quitting = true
 			return m, tea.Quit
 		}
-		if m.run.deploying() {
+		if m.run.deploying() || (m.run.current >= 0 && !m.gate.active) {
+			// Something runs: one stray key must not stop it.
 			m.confirmQuit = true
 			return m, nil
 		}
@@ -271,7 +306,7 @@ func (m Model) onKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	case key.Matches(msg, k.Copy):
 		next := m.nextCommand()
 		if next == "" {
-			m.status = "nothing to copy yet"
+			m.status = "no command safe to copy here: read the next step on screen"
 			return m, nil
 		}
 		m.status = "copied: " + next
@@ -345,27 +380,21 @@ func (m *Model) clampScroll() {
 	m.scrollBack = min(max(m.scrollBack, 0), limit)
 }
 
-// nextCommand is what `c` copies: the run's advice once it has any,
-// otherwise the escape command.
+// nextCommand is what `c` copies: the one command in the run's latest
+// advice that is safe to paste (see safeToCopy); never the deploy.
 func (m Model) nextCommand() string {
 	if m.done && m.result.Next != "" {
-		return clean(m.result.Next)
+		return safeToCopy(clean(m.result.Next))
 	}
 	for i := len(m.run.phases) - 1; i >= 0; i-- {
 		vs := m.run.phases[i].data.verdicts
 		for j := len(vs) - 1; j >= 0; j-- {
 			if vs[j].next != "" {
-				return vs[j].next
+				return safeToCopy(vs[j].next)
 			}
 		}
 	}
-	if m.run.cmd.argv != "" {
-		return m.run.cmd.argv
-	}
-	if m.run.app == "" {
-		return ""
-	}
-	return argv(m.rb.EscapeCommand(m.run.app))
+	return ""
 }
 
 // View draws the screen on the alternate screen, so the summary the CLI

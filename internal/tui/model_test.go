@@ -310,12 +310,23 @@ func TestQuitDuringDeploy(t *testing.T) {
 	}
 }
 
+// TestQuitOtherwise: while the walk runs, q asks first even outside the
+// deploy (a stray key must not stop a hold); y stops the walk.
 func TestQuitOtherwise(t *testing.T) {
 	quits := 0
 	m, _ := feed(t, newTest(Options{Quit: func() { quits++ }}), newScript("live").beforeGate()...)
 	m, cmd := feed(t, m, keyPress("q"))
+	if m.quitting || cmd != nil || !strings.Contains(plain(m), "Stop it here") {
+		t.Fatalf("q while the walk runs must ask first:\n%s", plain(m))
+	}
+	m, cmd = feed(t, m, keyPress("n"))
+	if m.quitting || cmd != nil || quits != 0 {
+		t.Fatal("any key but y must keep the walk going")
+	}
+	m, _ = feed(t, m, keyPress("q"))
+	m, cmd = feed(t, m, keyPress("y"))
 	if !m.quitting || cmd == nil {
-		t.Fatal("q outside the deploy must quit")
+		t.Fatal("q then y must stop the walk")
 	}
 	if _, ok := cmd().(tea.QuitMsg); !ok {
 		t.Error("the command must end the program")
@@ -418,6 +429,35 @@ func TestDetailsToggle(t *testing.T) {
 	m, _ = feed(t, m, keyPress("d"))
 	if !strings.Contains(plain(m), "List every machine") || !strings.Contains(plain(m), "out of the proxy") {
 		t.Errorf("d must show why/do/don't:\n%s", m.Render())
+	}
+}
+
+// TestCopyIsSafe: c copies one command safe to paste, never the deploy,
+// never prose with backticks, never a command that skips a gate.
+func TestCopyIsSafe(t *testing.T) {
+	for next, want := range map[string]string{
+		"jpops run -a autonomath-api":                                                                              "jpops run -a autonomath-api",
+		"jpops diagnose -a app   # or jpops run -a app --force if you are sure":                                    "jpops diagnose -a app",
+		"rerun `flyctl deploy --remote-only --strategy rolling -a app` by hand, or check `flyctl releases -a app`": "flyctl releases -a app",
+		"flyctl deploy --remote-only --strategy rolling -a app":                                                    "",
+		"jpops resume X --yes": "",
+		"jpops smoke -a app --image REF   # with the image from `flyctl releases -a app --image`": "jpops smoke -a app --image REF",
+		"jpops run -a app; flyctl deploy": "",
+		"flyctl machine destroy 123":      "",
+		"flyctl machine list -a app":      "flyctl machine list -a app",
+		"wait, then look again":           "",
+	} {
+		if got := safeToCopy(next); got != want {
+			t.Errorf("safeToCopy(%q) = %q, want %q", next, got, want)
+		}
+	}
+	// In the healthy case the screen has no advice to run: nothing is copied,
+	// and above all not the escape command.
+	m, _ := feed(t, newTest(Options{}), GateMsg{Command: escapeCL, Expect: testApp, Reply: make(chan bool, 1)})
+	m, _ = feed(t, m, keyPress("esc"))
+	m, _ = feed(t, m, keyPress("c"))
+	if strings.Contains(m.status, "deploy") && strings.Contains(m.status, "copied") {
+		t.Errorf("c copied the deploy: %q", m.status)
 	}
 }
 
@@ -525,5 +565,29 @@ func TestRedactsOutput(t *testing.T) {
 	}
 	if !strings.Contains(v, "[REDACTED]") {
 		t.Error("expected the redaction mask")
+	}
+}
+
+// TestTimersTick: between events the running phase's timer follows the
+// engine's clock, once a second.
+func TestTimersTick(t *testing.T) {
+	var now time.Time
+	m, _ := feed(t, newTest(Options{Now: func() time.Time { return now }}), newScript("live").beforeGate()...)
+	running := regexp.MustCompile(`running [0-9ms]+`)
+	before := running.FindString(plain(m))
+	now = m.run.lastTS.Add(42 * time.Second)
+	m, _ = feed(t, m, tickMsg(time.Now()))
+	after := running.FindString(plain(m))
+	if before == "" || after == before {
+		t.Errorf("a tick 42 s on did not move the timer: %q then %q:\n%s", before, after, plain(m))
+	}
+	var p phase
+	for _, ph := range m.run.phases {
+		if ph.state == stateRunning {
+			p = ph
+		}
+	}
+	if want := "running " + dur(now.Sub(p.started).Seconds()); after != want {
+		t.Errorf("timer %q, want %q", after, want)
 	}
 }

@@ -112,7 +112,7 @@ func (m Model) phaseLine(i int, p phase, w int) string {
 	case p.state == stateRunning:
 		glyph = m.spin.View()
 		title = s.Bold.Render(title)
-		right = s.Running.Render("running " + dur(m.run.lastTS.Sub(p.started).Seconds()))
+		right = s.Running.Render("running " + dur(m.clock().Sub(p.started).Seconds()))
 	case p.state == statePassed:
 		glyph = s.OK.Render("✓")
 		right = s.OK.Render("passed") + s.Muted.Render(" "+dur(p.ended.Sub(p.started).Seconds()))
@@ -143,8 +143,10 @@ func (m Model) footerLines(w int) []string {
 	s := m.styles
 	status := ""
 	switch {
-	case m.confirmQuit:
+	case m.confirmQuit && m.run.deploying():
 		status = s.Warn.Render("flyctl is deploying. Quit and send Ctrl-C to flyctl? (y/N)")
+	case m.confirmQuit:
+		status = s.Warn.Render("The walk is running. Stop it here (jpops resume goes on later)? (y/N)")
 	case m.status != "":
 		status = s.Muted.Render(m.status)
 	case m.done:
@@ -154,10 +156,15 @@ func (m Model) footerLines(w int) []string {
 	switch {
 	case m.gate.active:
 		helpText = m.help.ShortHelpView([]key.Binding{m.keys.Confirm, m.keys.Refuse})
-	case m.confirmQuit:
+	case m.confirmQuit && m.run.deploying():
 		helpText = m.help.ShortHelpView([]key.Binding{
 			key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "quit and send Ctrl-C")),
 			key.NewBinding(key.WithKeys("n"), key.WithHelp("any key", "keep deploying")),
+		})
+	case m.confirmQuit:
+		helpText = m.help.ShortHelpView([]key.Binding{
+			key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "stop the walk")),
+			key.NewBinding(key.WithKeys("n"), key.WithHelp("any key", "keep going")),
 		})
 	default:
 		helpText = m.help.View(m.keys)
