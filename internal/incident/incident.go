@@ -1,8 +1,10 @@
 // Package incident is the one reading of an incident's event stream: a pure
-// reducer from journal events to a View. The TUI, the plain and --json
-// faces, resume, the metrics and the post-mortem all render a View; none of
-// them reads event data on its own. The reducer does no I/O and reads no
-// clock: the same events always give the same View.
+// reducer from journal events to a View. The TUI, resume, the journal
+// listing, the metrics and the post-mortem all render a View; none of them
+// reads event data on its own (the plain and --json faces print each event
+// as written). The reducer does no I/O and reads no
+// clock: the same events always give the same View. (List alone reads
+// files: the journals of a directory, each reduced.)
 package incident
 
 // The journals in testdata/recorded are recorded from drills of every
