@@ -58,6 +58,12 @@ func EventLine(ev journal.Event) string {
 		what = fmt.Sprintf("%s| %s", d.Stream, d.Line)
 	case journal.CommandExit:
 		what = fmt.Sprintf("command exit %d image %s %s", d.Code, d.Image, d.Digest)
+		switch {
+		case d.Signal != "":
+			what += " (killed by a signal: " + d.Signal + ")"
+		case d.Interrupted:
+			what += " (after an interrupt)"
+		}
 		if d.Error != "" {
 			what += ": " + firstLine(d.Error)
 		}
