@@ -77,3 +77,30 @@ func TestReadmeDrill(t *testing.T) {
 	}
 	wantIn(t, "stdout", r.stdout, "RECOVERED (as expected)")
 }
+
+// The replay plays 2026-05-11 from the first wedged boot: the watchdog
+// pages, the walk answers, and the scorecard sets the journal's moments
+// beside the post-mortem's, with the post-mortem draft saying who noticed.
+func TestDrillReplay(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	r := e.run("drill", "--yes", "--scenario", "replay-2026-05-11", "--speed", "600")
+	wantCode(t, r, 0)
+	wantIn(t, "replay output", r.stdout, "incident\tpage\tpaged by jpops watch: [DRILL] jpops: HANG autonomath-api",
+		"REPLAY of 2026-05-11, set beside its post-mortem", "detected (first page)", "verified after the hold",
+		"jpops's own time", "instead of 5h12m00s")
+	id, evs := e.onlyJournal()
+	// The checks signature pages one poll past the 60 s grace; at this speed
+	// a loaded machine lets the simulated clock run on a little further.
+	began := time.Date(2026, 5, 11, 11, 40, 0, 0, time.UTC)
+	if evs[0].Kind != journal.KindPage || evs[0].TS.Before(began.Add(time.Minute)) || evs[0].TS.After(began.Add(5*time.Minute)) {
+		t.Errorf("the journal opens with %s at %v, want the watchdog's page soon after 11:41 on the simulated clock", evs[0].Kind, evs[0].TS)
+	}
+	if got := finalVerdict(t, evs); got != "RECOVERED" {
+		t.Errorf("journal verdict %s, want RECOVERED", got)
+	}
+	pm := e.run("postmortem", id)
+	wantCode(t, pm, 0)
+	wantIn(t, "post-mortem", pm.stdout, "## TL;DR", "## Timeline (UTC)", "## Root cause", "## Detection",
+		"- First noticed by: jpops watch, paging at 11:4", "## Mitigation", "## Impact", "## Lessons learned", "## Action items")
+}

@@ -35,6 +35,8 @@ var drillExpect = map[string]verdict.Verdict{
 	"flaky-api":     verdict.Recovered,
 	"autoscaled":    verdict.Recovered,
 	"interrupted":   verdict.Recovered, // once resumed: the drill itself stops mid-rollout (exit 130)
+	// The replay of 2026-05-11: the watchdog pages, the walk answers it.
+	flysim.ReplayScenario: verdict.Recovered,
 }
 
 // DrillOptions are the drill command's.
@@ -141,7 +143,20 @@ func drillRun(opts *DrillOptions) error {
 		return err
 	}
 	platform.persist(w.journal.Path())
+	// The journal keeps the simulated time, as the platform's logs do, so
+	// its moments and the boot-log lines it quotes tell one story.
+	w.journal.SetClock(platform.clk.Now)
 	began := time.Now()
+	if isReplay(scenario) {
+		if err := watchForReplay(opts.ctx, env, w, rb, platform.fly, platform.clk); err != nil {
+			w.lock.Release()
+			if opts.ctx.Err() != nil {
+				fmt.Fprintf(env.IO.ErrOut, "jpops: interrupted while the watchdog watched; nothing was deployed (journal: %s)\n", w.journal.Path())
+				return &ExitError{Code: verdict.ExitInterrupted, Silent: true, Err: err}
+			}
+			return fmt.Errorf("%w (journal: %s)", err, w.journal.Path())
+		}
+	}
 	out, runErr := w.run(opts.ctx, env)
 	if runErr == nil {
 		printScorecard(env, w, out, scenario, time.Since(began), speed)
@@ -210,6 +225,9 @@ func printScorecard(env walkEnv, w *walk, out walkOutcome, scenario string, wall
 	fmt.Fprintf(dst, "  gates taken        %d\n", m.GatesTaken)
 	fmt.Fprintf(dst, "  wrong turns        %d%s\n", m.WrongTurns, reasons(m.WrongTurnReasons))
 	fmt.Fprintf(dst, "  wall time          %s (simulated clock ×%g)\n", wall.Round(100*time.Millisecond), speed)
+	if isReplay(scenario) {
+		printReplayScorecard(dst, m)
+	}
 	fmt.Fprintf(dst, "  journal            %s\n", out.path)
 }
 

@@ -26,6 +26,10 @@ type drillPlatform struct {
 	dir   string
 	speed float64
 
+	// Set by configure: the walk's clock (the simulator's) and API client.
+	clk clock.Clock
+	fly *flyapi.HTTPClient
+
 	saveTo string
 	stop   chan struct{}
 	saved  sync.WaitGroup
@@ -93,6 +97,7 @@ func (p *drillPlatform) configure(o *phases.Options, rb *runbook.Runbook, holdRe
 		return fmt.Errorf("find the jpops binary for the stand-in flyctl: %w", err)
 	}
 	simulated := func(real time.Duration) time.Duration { return time.Duration(float64(real) * p.speed) }
+	p.clk, p.fly = clk, fly
 	o.Runbook, o.Fly, o.Dir = rb, fly, p.dir
 	o.Now, o.Sleep = clk.Now, clk.Sleep
 	o.SmokeURL = p.url + "/app"

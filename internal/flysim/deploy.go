@@ -11,12 +11,12 @@ import (
 
 // Deploy timing, in simulated time.
 const (
-	buildFor    = 60 * time.Second // remote build and push
-	leaseBefore = time.Second      // lease acquired this long before a replacement
-	perMachine  = 16 * time.Second // one machine's turn in the rolling update
-	waitTimeout = 5 * time.Minute  // flyctl's default --wait-timeout
-	firstGap    = 2 * time.Second  // build done → first lease
-	imageSize   = "317 MB"
+	defaultBuildFor = 60 * time.Second // remote build and push
+	leaseBefore     = time.Second      // lease acquired this long before a replacement
+	perMachine      = 16 * time.Second // one machine's turn in the rolling update
+	waitTimeout     = 5 * time.Minute  // flyctl's default --wait-timeout
+	firstGap        = 2 * time.Second  // build done → first lease
+	imageSize       = "317 MB"
 )
 
 // DeployStatus is the control API's view of a rolling deploy
@@ -56,11 +56,12 @@ type deploy struct {
 	// printedDigest is the digest flyctl prints: the platform's, unless
 	// Quirks.DigestDiffers.
 	printedDigest string
+	buildFor      time.Duration
 	end           time.Time // when it finishes
 	canceled      time.Time
 }
 
-func (d *deploy) buildDone() time.Time { return d.started.Add(buildFor) }
+func (d *deploy) buildDone() time.Time { return d.started.Add(d.buildFor) }
 
 func (s *Server) startDeploy(w http.ResponseWriter, r *http.Request) {
 	var req struct {
@@ -106,8 +107,11 @@ func (s *Server) newDeploy(now time.Time, outcome, prebuilt string) (*deploy, er
 			return nil, fmt.Errorf("deploy %s is still running: wait for it or interrupt it first", last.id)
 		}
 	}
-	d := &deploy{id: s.ids.ulid(now), outcome: outcome, started: now, replaceAt: map[string]time.Time{}}
-	d.image = image{tag: "deployment-" + s.ids.ulid(now.Add(buildFor)), digest: s.ids.digest(), guarded: outcome == OutcomeFixed, prebuilt: prebuilt}
+	d := &deploy{id: s.ids.ulid(now), outcome: outcome, started: now, replaceAt: map[string]time.Time{}, buildFor: s.sc.buildFor}
+	if d.buildFor == 0 {
+		d.buildFor = defaultBuildFor
+	}
+	d.image = image{tag: "deployment-" + s.ids.ulid(d.buildDone()), digest: s.ids.digest(), guarded: outcome == OutcomeFixed, prebuilt: prebuilt}
 	d.printedDigest = d.image.digest
 	if s.q.DigestDiffers {
 		d.printedDigest = s.ids.digest() // the build's manifest list, not the platform's manifest

@@ -153,7 +153,7 @@ func TestDeployControlAPI(t *testing.T) {
 	if r := do(t, "POST", url, "Bearer "+testToken, nil); r.status != 409 {
 		t.Errorf("second deploy while running: %d, want 409", r.status)
 	}
-	s.Clock().Advance(buildFor + firstGap + 5*time.Second) // machine 0 replaced, machine 1 not yet
+	s.Clock().Advance(defaultBuildFor + firstGap + 5*time.Second) // machine 0 replaced, machine 1 not yet
 	var st DeployStatus
 	r := do(t, "DELETE", url, "Bearer "+testToken, nil)
 	if json.Unmarshal(r.body, &st) != nil || st.Phase != "interrupted" || !st.Failed {

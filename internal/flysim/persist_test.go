@@ -32,7 +32,7 @@ func TestStateRestoresAnInterruptedRollout(t *testing.T) {
 	if r := do(t, http.MethodPost, ts.URL+"/_sim/apps/autonomath-api/deploy", "Bearer "+testToken, nil); r.status != http.StatusCreated {
 		t.Fatalf("start deploy: %d %s", r.status, r.body)
 	}
-	s.Clock().Advance(buildFor + firstGap + stopFor + startFor + time.Second)
+	s.Clock().Advance(defaultBuildFor + firstGap + stopFor + startFor + time.Second)
 	if n := s.Replaced(); n != 1 {
 		t.Fatalf("%d machines replaced, want 1 after the first turn", n)
 	}
@@ -84,7 +84,7 @@ func TestStateRestoresAnInterruptedRollout(t *testing.T) {
 		t.Fatalf("a deploy on the restored platform: %v %v", err, resp)
 	}
 	resp.Body.Close()
-	r.Clock().Advance(buildFor + firstGap + 2*perMachine + healthyAfter + time.Minute)
+	r.Clock().Advance(defaultBuildFor + firstGap + 2*perMachine + healthyAfter + time.Minute)
 	if n := r.Replaced(); n != 2 {
 		t.Errorf("the second deploy replaced %d machines, want 2", n)
 	}

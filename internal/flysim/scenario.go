@@ -21,6 +21,12 @@ type scenario struct {
 	flaky      bool   // the APIs misbehave in bursts
 	autoscaled bool   // beside the two serving machines: stopped, suspended, standby, console and release-command ones
 	interrupt  bool   // the drill stops jpops mid-rollout, to be resumed
+	// A replay starts at a fixed moment of its own, with the machines
+	// booting then rather than long before, and builds as long as the
+	// incident's build took.
+	start    time.Time
+	bootAgo  time.Duration // how long before start the first machine booted; 0: defaultBootAgo
+	buildFor time.Duration // the remote build; 0: defaultBuildFor
 }
 
 var scenarios = []scenario{
@@ -30,6 +36,7 @@ var scenarios = []scenario{
 	{name: "deploy-fails", desc: "db-boot-hang, and the deploy fails on the remote builder: machines stay wedged on the old image", boot: bootWedge, outcome: OutcomeBuildFailed},
 	{name: "fix-missing", desc: "db-boot-hang, but the deployed image still runs the unguarded full scan: new image, still wedged, smoke fails", boot: bootWedge, outcome: OutcomeUnguarded},
 	{name: "autoscaled", desc: "db-boot-hang on an autoscaled app: two started machines wedged, beside a stopped (autostop) and a suspended one, a standby, a console machine and a release-command machine", boot: bootWedge, outcome: OutcomeFixed, autoscaled: true},
+	{name: ReplayScenario, desc: "the 2026-05-11 outage from its first minute: 85e273f4 cold-boots at 11:40 into integrity_check, a second nrt machine follows, the proxy answers PR04, the watchdog pages, the remote build takes 15 minutes", boot: bootWedge, outcome: OutcomeFixed, start: ReplayStart, bootAgo: 3 * time.Second, buildFor: 15 * time.Minute},
 	{name: "flaky-api", desc: "db-boot-hang behind flaky APIs: 502/503 every 3rd Machines API request, a 429, slow answers", boot: bootWedge, outcome: OutcomeFixed, flaky: true},
 	{name: "interrupted", desc: "db-boot-hang, and jpops is stopped once the rollout has replaced one machine: finish the incident with jpops resume", boot: bootWedge, outcome: OutcomeFixed, interrupt: true},
 }
@@ -67,18 +74,31 @@ func lookupScenario(name string) (scenario, bool) {
 	return scenario{}, false
 }
 
+// ReplayScenario plays the 2026-05-11 outage from the first wedged boot,
+// with the post-mortem's own times, so a drill of it can be set beside the
+// post-mortem's timeline row by row.
+const ReplayScenario = "replay-2026-05-11"
+
+// ReplayStart is when the replay starts: 11:40 UTC, when machine 85e273f4
+// cold-booted into integrity_check.
+var ReplayStart = time.Date(2026, 5, 11, 11, 40, 0, 0, time.UTC)
+
 // DefaultStart is the simulated moment a scenario starts at: 12:18 UTC on
 // 2026-05-11, when the first 5xx was seen, 38 minutes after the wedged boots.
 var DefaultStart = time.Date(2026, 5, 11, 12, 18, 0, 0, time.UTC)
 
-// bootAgo is how long before the scenario start the machines booted.
-const bootAgo = 38 * time.Minute
+// defaultBootAgo is how long before the scenario start the machines booted.
+const defaultBootAgo = 38 * time.Minute
 
 // Machine ids: the first is the post-mortem's 85e273f4.
 var machineIDs = []string{"85e273f4b1c638", "d8d2e1a7c40958"}
 
 // build makes the scenario's app at start.
 func (sc scenario) build(app string, start time.Time, g *ids) []*machine {
+	bootAgo := sc.bootAgo
+	if bootAgo == 0 {
+		bootAgo = defaultBootAgo
+	}
 	old := image{tag: "deployment-" + g.ulid(start.Add(-19*time.Hour)), digest: g.digest(), guarded: sc.boot == bootHealthy}
 	names := []string{"wandering-sun-4821", "quiet-river-1093"}
 	ms := make([]*machine, len(machineIDs))

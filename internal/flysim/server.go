@@ -37,7 +37,7 @@ type Options struct {
 	Speed    float64   // simulated seconds per real second; default 1
 	Token    string    // the accepted token; empty accepts any non-empty token
 	App      string    // the app's name; default "autonomath-api"
-	Start    time.Time // simulated time at start; default DefaultStart
+	Start    time.Time // simulated time at start; default DefaultStart; a replay keeps its own
 	Quirks   Quirks    // how the platform's answers differ from the plainest ones
 }
 
@@ -94,7 +94,10 @@ func New(opts Options) (*Server, error) {
 	if opts.App == "" {
 		opts.App = "autonomath-api"
 	}
-	if opts.Start.IsZero() {
+	switch {
+	case !sc.start.IsZero():
+		opts.Start = sc.start // a replay happens when it happened
+	case opts.Start.IsZero():
 		opts.Start = DefaultStart
 	}
 	s := &Server{app: opts.App, token: stripScheme(opts.Token), sc: sc, clock: NewClock(opts.Start, opts.Speed), q: opts.Quirks, start: opts.Start.UTC()}

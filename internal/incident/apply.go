@@ -47,6 +47,12 @@ type Moment struct {
 // imageLine is the line flyctl deploy prints for the image it built.
 var imageLine = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^\s*image:\s*(\S+)`) })
 
+// goodLine reports the line a rolling deploy prints when a machine on the
+// new image passes its checks (docs/fly-platform.md, "Deploy output").
+func goodLine(line string) bool {
+	return strings.Contains(line, "Machine ") && strings.Contains(line, " is now in a good state")
+}
+
 // Apply folds one event into the view.
 func (v *View) Apply(e journal.Event) {
 	v.Events++
@@ -233,6 +239,9 @@ func (v *View) Apply(e journal.Event) {
 			v.Abort = "aborted"
 		}
 		moment(v.abortBy(e), d)
+	case journal.Page:
+		v.Pages = append(v.Pages, At[journal.Page]{e.TS, e.Phase, d})
+		moment(d.By, d)
 	case journal.IncidentEnd:
 		v.Ended, v.End = e.TS, d
 		v.Final, v.ExitCode = d.Verdict, d.ExitCode

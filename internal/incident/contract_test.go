@@ -23,9 +23,9 @@ import (
 const module = "github.com/jpops-dev/jpops"
 
 // The packages that write event payloads (the engine; the CLI notes a
-// hang-up) and those that read them.
+// hang-up; the watchdog's pages open a replay) and those that read them.
 var (
-	writers = []string{"internal/phases", "internal/cli"}
+	writers = []string{"internal/phases", "internal/cli", "internal/watch"}
 	readers = []string{"internal/journal", "internal/incident", "internal/postmortem", "internal/report", "internal/tui", "internal/cli", "internal/phases"}
 )
 

@@ -137,11 +137,12 @@ type View struct {
 	OutputN   int                        // lines the latest command printed, MaxOutput or not
 	SmokeFail []At[journal.SmokeResult]  // failed smoke checks, each once
 	Hold      Hold
-	Image     string            // the image the deploy reported, the latest non-empty
-	Digest    string            // its digest
-	Prior     map[string]string // machine -> image seen before the deploy started
-	Recorded  map[string]string // machine -> image@digest the images_recorded precondition kept
-	Timeline  []Moment          // what the post-mortem's timeline shows, in event order
+	Image     string             // the image the deploy reported, the latest non-empty
+	Digest    string             // its digest
+	Prior     map[string]string  // machine -> image seen before the deploy started
+	Recorded  map[string]string  // machine -> image@digest the images_recorded precondition kept
+	Timeline  []Moment           // what the post-mortem's timeline shows, in event order
+	Pages     []At[journal.Page] // the watchdog's pages that opened the incident, in order
 
 	metrics marks
 	seen    map[string]bool // keys of what is shown once

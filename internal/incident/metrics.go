@@ -14,10 +14,18 @@ import (
 type Metrics struct {
 	Start     time.Time // incident_start (else the first event)
 	Onset     time.Time // earliest evidence of the outage; Start when there is none
+	Detected  time.Time // the watchdog's page; zero when no page opened the incident
 	Diagnosed time.Time // the boot-logs phase verdict
+	Decided   time.Time // the escape gate passed: the decision to deploy
+	Built     time.Time // the deploy printed the image it built: the rollout begins
 	Deployed  time.Time // the deploy exited 0: mitigated only once Verified
+	Healthy   time.Time // the deploy saw the first machine on the new image pass its checks
+	HoldStart time.Time // the stability hold began
 	Verified  time.Time // RECOVERED, or the smoke phase passed
 	End       time.Time // incident_end, else the last event
+
+	DeployS time.Duration // the deploy, start to exit: the build and the rollout
+	HoldS   time.Duration // the hold that was met
 
 	TimeToDiagnose time.Duration
 	TimeToDeploy   time.Duration
@@ -31,9 +39,10 @@ type Metrics struct {
 
 // marks is what the reducer keeps for the metrics as events pass.
 type marks struct {
-	start, onset, diagnosed, deployed, verified, end time.Time
-	gates                                            int
-	wrong                                            []string
+	start, onset, detected, diagnosed, decided, built, deployStart, deployed, healthy, holdStart, verified, end time.Time
+	hold                                                                                                        time.Duration
+	gates                                                                                                       int
+	wrong                                                                                                       []string
 }
 
 func (m *marks) earliest(t time.Time) {
@@ -65,9 +74,34 @@ func (m *marks) apply(e journal.Event) {
 		if e.Phase == runbook.PhaseBootlogs && m.diagnosed.IsZero() {
 			m.diagnosed = e.TS
 		}
+	case journal.Page:
+		if m.detected.IsZero() {
+			m.detected = e.TS
+		}
+	case journal.CommandStart:
+		if e.Phase == runbook.PhaseEscape && m.deployed.IsZero() {
+			m.deployStart = e.TS
+		}
+	case journal.CommandOutput:
+		if e.Phase != runbook.PhaseEscape || !m.deployed.IsZero() {
+			break
+		}
+		if m.built.IsZero() && imageLine().MatchString(d.Line) {
+			m.built = e.TS
+		}
+		if m.healthy.IsZero() && goodLine(d.Line) {
+			m.healthy = e.TS
+		}
 	case journal.CommandExit:
 		if e.Phase == runbook.PhaseEscape && m.deployed.IsZero() && d.Code == 0 && d.Signal == "" {
 			m.deployed = e.TS
+		}
+	case journal.Hold:
+		if m.holdStart.IsZero() {
+			m.holdStart = e.TS.Add(-secs(d.ElapsedS))
+		}
+		if d.Met() && m.hold == 0 {
+			m.hold = secs(d.HoldS)
 		}
 	case journal.PhaseEnd:
 		if e.Phase == runbook.PhaseSmoke && d.Status == journal.StatusPassed && m.verified.IsZero() {
@@ -78,6 +112,9 @@ func (m *marks) apply(e journal.Event) {
 			m.wrong = append(m.wrong, "gate refused: "+orDash(d.Command))
 		} else {
 			m.gates++
+			if m.decided.IsZero() {
+				m.decided = e.TS
+			}
 		}
 		if d.ConfirmedBy == journal.ByForce {
 			m.wrong = append(m.wrong, "forced past gate: "+orDash(d.Command))
@@ -99,7 +136,9 @@ func (m *marks) apply(e journal.Event) {
 func (v *View) Metrics() Metrics {
 	mk := v.metrics
 	m := Metrics{
-		Start: mk.start, Diagnosed: mk.diagnosed, Deployed: mk.deployed, Verified: mk.verified, End: mk.end,
+		Start: mk.start, Detected: mk.detected, Diagnosed: mk.diagnosed, Decided: mk.decided, Built: mk.built,
+		Deployed: mk.deployed, Healthy: mk.healthy, HoldStart: mk.holdStart, Verified: mk.verified, End: mk.end,
+		HoldS:      mk.hold,
 		GatesTaken: mk.gates, WrongTurns: len(mk.wrong), WrongTurnReasons: append([]string(nil), mk.wrong...),
 	}
 	m.Onset = m.Start
@@ -111,6 +150,9 @@ func (v *View) Metrics() Metrics {
 			return 0
 		}
 		return t.Sub(m.Start)
+	}
+	if !mk.deployStart.IsZero() && !mk.deployed.IsZero() {
+		m.DeployS = mk.deployed.Sub(mk.deployStart)
 	}
 	m.TimeToDiagnose = since(m.Diagnosed)
 	m.TimeToDeploy = since(m.Deployed)

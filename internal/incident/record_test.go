@@ -17,7 +17,9 @@ import (
 	"github.com/jpops-dev/jpops/internal/flysim"
 	"github.com/jpops-dev/jpops/internal/incident"
 	"github.com/jpops-dev/jpops/internal/journal"
+	"github.com/jpops-dev/jpops/internal/notify"
 	"github.com/jpops-dev/jpops/internal/phases"
+	"github.com/jpops-dev/jpops/internal/watch"
 	"github.com/jpops-dev/jpops/runbook"
 )
 
@@ -51,6 +53,7 @@ func TestMain(m *testing.M) {
 type drill struct {
 	name, scenario string
 	mode           string // the journal's mode; drill when empty
+	paged          bool   // the watchdog runs first and the walk answers its page (the replay)
 	steer          func(o *phases.Options, stop context.CancelFunc, interrupts chan<- struct{}) func(journal.Event)
 	resume         func(o *phases.Options, v *incident.View)
 }
@@ -62,6 +65,8 @@ var drills = []drill{
 	{name: "deploy-fails", scenario: "deploy-fails"},
 	{name: "fix-missing", scenario: "fix-missing"},
 	{name: "flaky-api", scenario: "flaky-api"},
+	{name: "autoscaled", scenario: "autoscaled"},
+	{name: "replay-2026-05-11", scenario: flysim.ReplayScenario, paged: true},
 	{name: "gate-refused", scenario: "db-boot-hang", steer: operatorConfirms(false)},
 	{name: "no-terminal", scenario: "db-boot-hang", steer: func(o *phases.Options, _ context.CancelFunc, _ chan<- struct{}) func(journal.Event) {
 		o.Yes, o.Confirm = false, nil
@@ -179,6 +184,13 @@ func recordDrill(t *testing.T, d drill) []byte {
 	defer stop()
 	if d.steer != nil {
 		o.Report = d.steer(&o, stop, interrupts)
+	}
+	if d.paged {
+		err := watch.PagesUntilHung(ctx, watch.Config{App: o.App, Runbook: o.Runbook, Fly: fly, Now: clk.Now, Sleep: clk.Sleep, Drill: true},
+			func(a notify.Alert) error { _, err := jr.Append(watch.PageEvent(a, mode)); return err })
+		if err != nil {
+			t.Fatalf("drill %s: the watchdog did not page: %v", d.name, err)
+		}
 	}
 	_, runErr := phases.Run(ctx, o)
 	jr.Close()

@@ -57,6 +57,7 @@ const (
 	KindNote          = "note"
 	KindAbort         = "abort"
 	KindIncidentEnd   = "incident_end"
+	KindPage          = "page"
 )
 
 // PhaseIncident is the phase name of events that belong to no single phase.
@@ -229,6 +230,16 @@ type Abort struct {
 	Reason string `json:"reason"`
 }
 
+// Page is the watchdog's page that opened the incident: in a replay drill
+// the watchdog runs from the first wedged boot and the walk answers its page.
+type Page struct {
+	By       string   `json:"by"`       // who paged: "jpops watch"
+	Machines []string `json:"machines"` // every machine the page names wedged
+	Op       string   `json:"op"`       // the boot op of the first of them
+	Since    string   `json:"since"`    // RFC 3339: when that op started
+	Text     string   `json:"text"`     // the page as its receiver read it
+}
+
 // IncidentEnd closes the incident with its verdict and exit code.
 type IncidentEnd struct {
 	Digest   string          `json:"digest"`
@@ -262,6 +273,7 @@ func (Hold) Kind() string          { return KindHold }
 func (Note) Kind() string          { return KindNote }
 func (Abort) Kind() string         { return KindAbort }
 func (IncidentEnd) Kind() string   { return KindIncidentEnd }
+func (Page) Kind() string          { return KindPage }
 func (u Unknown) Kind() string     { return u.Name }
 
 // MarshalJSON writes the data as it was read.
@@ -277,7 +289,7 @@ func Payloads() []Payload {
 	return []Payload{
 		IncidentStart{}, PhaseStart{}, PhaseEnd{}, Machine{}, Evidence{}, Verdict{},
 		Precondition{}, Gate{}, CommandStart{}, CommandOutput{}, CommandExit{},
-		SmokeResult{}, Hold{}, Note{}, Abort{}, IncidentEnd{},
+		SmokeResult{}, Hold{}, Note{}, Abort{}, IncidentEnd{}, Page{},
 	}
 }
 
@@ -322,6 +334,8 @@ func DecodeData(kind string, raw json.RawMessage) (Payload, error) {
 		return decodeAs[Abort](raw)
 	case KindIncidentEnd:
 		return decodeAs[IncidentEnd](raw)
+	case KindPage:
+		return decodeAs[Page](raw)
 	}
 	if raw == nil {
 		return Unknown{Name: kind}, nil

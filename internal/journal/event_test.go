@@ -16,6 +16,10 @@ import (
 // temporary paths and loopback port normalised. They are frozen on purpose:
 // they stand for journals already on operators' disks, so they are never
 // regenerated.
+// newerThanV0 are the kinds added since testdata/v0 was written: no journal
+// of that version can hold them.
+var newerThanV0 = map[string]bool{KindPage: true}
+
 func TestReadsJournalsOfEarlierVersions(t *testing.T) {
 	files, err := filepath.Glob(filepath.Join("testdata", "v0", "*"+Ext))
 	if err != nil || len(files) == 0 {
@@ -47,7 +51,7 @@ func TestReadsJournalsOfEarlierVersions(t *testing.T) {
 		})
 	}
 	for _, p := range Payloads() {
-		if !seen[p.Kind()] {
+		if !seen[p.Kind()] && !newerThanV0[p.Kind()] {
 			t.Errorf("no %s event in testdata/v0: record a drill that writes one", p.Kind())
 		}
 	}

@@ -59,8 +59,29 @@ func RenderView(v *incident.View, opts Options) string {
 		w("| %s | %s | %s |\n", row.t.UTC().Format("15:04"), cell(row.event), row.source)
 	}
 
+	w("\n## Root cause\n\n")
+	w("_To be written by the author._ The journal's evidence, as a starting point:\n\n")
+	if len(v.Evidence) == 0 {
+		w("No boot-log evidence was recorded.\n")
+	} else {
+		w("```\n")
+		for _, e := range v.Evidence {
+			w("%s %s %s\n", evidenceTime(e), e.Data.Machine, e.Data.Line)
+		}
+		w("```\n\n")
+		w("An unfinished full-scan op says nothing about corruption either way; the question is why the boot ran it at all.\n")
+	}
+
 	w("\n## Detection\n\n")
-	w("- First noticed by: _(author: uptime alert, customer report, `jpops watch` page?)_\n")
+	if len(v.Pages) > 0 {
+		first := v.Pages[0]
+		w("- First noticed by: %s, paging at %s UTC: %s%s\n", orDash(first.Data.By), hm(first.TS), headline(first.Data.Text), paged(first.Data))
+		for _, pg := range v.Pages[1:] {
+			w("- %s paged again at %s UTC: %s%s\n", orDash(pg.Data.By), hm(pg.TS), headline(pg.Data.Text), paged(pg.Data))
+		}
+	} else {
+		w("- First noticed by: _(author: uptime alert, customer report, `jpops watch` page?)_\n")
+	}
 	for _, s := range v.Signature {
 		d := s.Data
 		w("- Machines API at %s: machine `%s` (%s) is `%s` (%s) with checks %d/%d passing, image `%s`%s%s.\n",
@@ -143,18 +164,7 @@ func RenderView(v *incident.View, opts Options) string {
 	}
 	w("- Customer-visible impact: _(author)_\n")
 
-	w("\n## Root cause\n\n")
-	w("_To be written by the author._ The journal's evidence, as a starting point:\n\n")
-	if len(v.Evidence) == 0 {
-		w("No boot-log evidence was recorded.\n")
-	} else {
-		w("```\n")
-		for _, e := range v.Evidence {
-			w("%s %s %s\n", evidenceTime(e), e.Data.Machine, e.Data.Line)
-		}
-		w("```\n\n")
-		w("An unfinished full-scan op says nothing about corruption either way; the question is why the boot ran it at all.\n")
-	}
+	w("\n## Lessons learned\n\n_To be written by the author: what this incident teaches beyond its fix._\n")
 
 	w("\n## Action items\n\n| ID | Action | Owner | Status |\n|---|---|---|---|\n")
 	for i, item := range p.actions() {
@@ -367,6 +377,8 @@ func (p *pm) timeline() []row {
 			add("Aborted%s", dashed(d.Reason))
 		case journal.IncidentEnd:
 			add("Incident closed: %s (exit %d)%s", orDash(string(d.Verdict)), d.ExitCode, dashed(d.Reason))
+		case journal.Page:
+			add("Paged: %s", headline(d.Text))
 		}
 	}
 	sort.SliceStable(rows, func(i, j int) bool { return rows[i].t.Before(rows[j].t) })
@@ -442,6 +454,32 @@ func updated(at string) string {
 		return ", updated " + hm(t)
 	}
 	return ""
+}
+
+// paged says what a page named: its machines, and the op of the first
+// since when ("checks" when the checks signature alone raised it).
+func paged(p journal.Page) string {
+	var parts []string
+	if len(p.Machines) > 0 {
+		parts = append(parts, "machines "+strings.Join(p.Machines, ", "))
+	}
+	if p.Op != "" {
+		op := p.Op
+		if t, err := time.Parse(time.RFC3339, p.Since); err == nil {
+			op += " since " + hm(t)
+		}
+		parts = append(parts, op)
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return " (" + strings.Join(parts, "; ") + ")"
+}
+
+// headline is a page's title and first sentence: a page may run to many lines.
+func headline(s string) string {
+	lines := strings.SplitN(strings.TrimSpace(s), "\n", 3)
+	return strings.Join(lines[:min(2, len(lines))], ": ")
 }
 
 func inDir(dir string) string {

@@ -81,6 +81,8 @@ func EventLine(ev journal.Event) string {
 		what = "abort: " + d.Reason
 	case journal.IncidentEnd:
 		what = fmt.Sprintf("end %s (exit %d)", d.Verdict, d.ExitCode)
+	case journal.Page:
+		what = fmt.Sprintf("paged by %s: %s", d.By, strings.Join(strings.Fields(d.Text), " "))
 	case journal.Unknown:
 		what = string(d.Raw)
 	}
