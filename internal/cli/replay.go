@@ -24,6 +24,10 @@ const replayPoll = watch.DefaultPoll
 // last one with the walk, as they would with `jpops run`.
 func watchForReplay(ctx context.Context, env walkEnv, w *walk, rb *runbook.Runbook, fly watch.Fly, clk clock.Clock) error {
 	show := plainFace(env, w.jsonOut, "DRILL\t")
+	if w.tui {
+		fmt.Fprintf(env.IO.Out, "%s UTC (simulated): jpops watch -a %s watches, polling every %s; the first boot is under way\n",
+			clk.Now().UTC().Format("15:04:05"), w.opts.App, replayPoll)
+	}
 	err := watch.PagesUntilHung(ctx, watch.Config{
 		App: w.opts.App, Runbook: rb, Fly: fly, Now: clk.Now, Sleep: clk.Sleep, Poll: replayPoll, Drill: true,
 	}, func(a notify.Alert) error {
@@ -134,7 +138,7 @@ func printReplayScorecard(dst io.Writer, m incident.Metrics) {
 	total := m.Verified.Sub(m.Onset)
 	own := total - m.DeployS - m.HoldS
 	fmt.Fprintf(dst, "  %-34s %-20s %s\n", "outage, hang began to verified", fmtMinutes(total), fmtMinutes(pm.total)+" (as the post-mortem reports it)")
-	fmt.Fprintf(dst, "    of which flyctl's build and rollout %s, the stability hold %s, jpops's own time %s\n",
+	fmt.Fprintf(dst, "    of which flyctl's build and rollout %s, the stability hold %s, jpops's own time %s (the operator's answers included)\n",
 		fmtMinutes(m.DeployS), fmtMinutes(m.HoldS), fmtMinutes(own))
 	fmt.Fprintf(dst, "  with jpops, 2026-05-11 would have lasted %s instead of %s (%.0f×)\n", fmtMinutes(total), fmtMinutes(pm.total), float64(pm.total)/float64(total))
 }
