@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -39,6 +40,31 @@ var drillExpect = map[string]verdict.Verdict{
 	flysim.ReplayScenario: verdict.Recovered,
 }
 
+// drillExits is drill's exit-code table, from the verdict each scenario
+// should end with, so a new scenario cannot be left out of the help.
+func drillExits() string {
+	scenarios := map[verdict.Verdict][]string{}
+	for name, v := range drillExpect {
+		if name == "interrupted" {
+			name += " once resumed"
+		}
+		scenarios[v] = append(scenarios[v], name)
+	}
+	byCode := map[int][]string{}
+	for v, names := range scenarios {
+		slices.Sort(names)
+		byCode[v.ExitCode()] = append(byCode[v.ExitCode()], fmt.Sprintf("%s (%s)", v, strings.Join(names, ", ")))
+	}
+	docs := []exitDoc{exitError, exitUsage, exit(verdict.ExitAborted, "ABORTED: the gate was refused"),
+		exit(verdict.ExitInterrupted, "interrupted (SIGINT, SIGTERM); the interrupted scenario stops so, until resumed")}
+	for code, what := range byCode {
+		slices.Sort(what)
+		docs = append(docs, exit(code, strings.Join(what, "; ")))
+	}
+	slices.SortStableFunc(docs, func(a, b exitDoc) int { return a.code - b.code })
+	return exitCodes(docs...)
+}
+
 // DrillOptions are the drill command's.
 type DrillOptions struct {
 	walkEnv
@@ -68,13 +94,7 @@ date is kept for jpops doctor.
 The simulated clock runs --speed times faster than real time, so the wedge
 has already lasted 38 minutes and the 5-minute stability hold passes in
 seconds. The exit code is the walk's verdict, as for jpops run; --list shows
-the verdict each scenario should end with.` + exitCodes(
-			exitOK("RECOVERED (db-boot-hang, flaky-api), or HEALTHY (healthy)"), exitError, exitUsage,
-			exit(verdict.ExitNotThisIncident, "NOT_THIS_INCIDENT (other-failure)"),
-			exit(verdict.ExitEscapeFailed, "ESCAPE_FAILED (deploy-fails)"),
-			exit(verdict.ExitSmokeFailed, "SMOKE_FAILED (fix-missing)"),
-			exit(verdict.ExitAborted, "ABORTED: the gate was refused"),
-			exitInterrupted),
+the verdict each scenario should end with.` + drillExits(),
 		Example: `  jpops drill --yes
   jpops drill --scenario fix-missing
   jpops drill --list`,
