@@ -206,3 +206,35 @@ func TestTUIDrillRefused(t *testing.T) {
 		t.Errorf("a refused gate still deployed (%d command_start)", n)
 	}
 }
+
+// The replay on a terminal: the watchdog's pages are shown before the walk,
+// the operator answers the page with Enter and the gate with the app's name,
+// and the scorecard sets the outage beside the post-mortem's.
+func TestTUIDrillReplay(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	s := startTmux(t, e, "drill", "--scenario", "replay-2026-05-11", "--speed", "600", "--hold", "1s")
+	seen := s.waitScreen("Press Enter to answer the page", 60*time.Second)
+	for _, want := range []string{"jpops watch -a autonomath-api watches", "the watchdog pages", "[DRILL] jpops: HANG autonomath-api", "integrity_check on /data/autonomath.db"} {
+		if !strings.Contains(seen, want) {
+			t.Errorf("before the walk the screen never showed %q:\n%s", want, seen)
+		}
+	}
+	s.keys("Enter")
+	s.waitScreen("and press enter to deploy", 60*time.Second)
+	s.keys("-l", "autonomath-api")
+	s.keys("Enter")
+	s.waitScreen("press enter or q to exit", 90*time.Second)
+	s.keys("q")
+	if code := s.exitCode(15 * time.Second); code != 0 {
+		t.Fatalf("the replay exited %d, want 0; screen:\n%s", code, s.screen())
+	}
+	s.waitScreen("instead of 5h12m00s", 10*time.Second)
+	_, evs := e.onlyJournal()
+	if evs[0].Kind != journal.KindPage {
+		t.Errorf("the replay's journal opens with %s, want the watchdog's page", evs[0].Kind)
+	}
+	if gate, ok := lastOf(evs, "gate"); !ok || data[journal.Gate](gate).ConfirmedBy != "operator" {
+		t.Errorf("the gate is not journaled as the operator's: %+v", gate)
+	}
+}
