@@ -51,14 +51,13 @@ func TestMain(m *testing.M) {
 // world is the watched app on the simulated platform, a Telegram Bot API
 // and a heartbeat receiver on loopback.
 type world struct {
-	env     []string
-	app     string
-	mu      sync.Mutex
-	pages   []string
-	beats   int
-	sim     *flysim.Server
-	binDir  string
-	stateIn string
+	env    []string
+	app    string
+	mu     sync.Mutex
+	pages  []string
+	beats  int
+	sim    *flysim.Server
+	binDir string
 }
 
 func newWorld(t *testing.T) *world {

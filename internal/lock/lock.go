@@ -7,7 +7,6 @@ package lock
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -94,11 +93,12 @@ func Acquire(stateDir, key string, h Holder) (*Lock, error) {
 		h.Host, _ = os.Hostname()
 	}
 	data, _ := json.Marshal(h)
-	if err := f.Truncate(0); err == nil {
+	err = f.Truncate(0)
+	if err == nil {
 		_, err = f.WriteAt(append(data, '\n'), 0)
-		if err == nil {
-			err = f.Sync()
-		}
+	}
+	if err == nil {
+		err = f.Sync()
 	}
 	if err != nil {
 		unlock(f)
@@ -170,5 +170,3 @@ func fileName(key string) string {
 	}
 	return s
 }
-
-var errUnsupported = errors.New("file locks are not supported on this system")
