@@ -133,8 +133,12 @@ the verdict each scenario should end with.` + drillExits(),
 func drillRun(opts *DrillOptions) error {
 	env := opts.walkEnv
 	if opts.List {
+		width := 0
 		for _, s := range flysim.Scenarios() {
-			fmt.Fprintf(env.IO.Out, "%-14s %-18s %s\n", s, drillExpect[s], flysim.Describe(s))
+			width = max(width, len(s))
+		}
+		for _, s := range flysim.Scenarios() {
+			fmt.Fprintf(env.IO.Out, "%-*s %-18s %s\n", width, s, drillExpect[s], flysim.Describe(s))
 		}
 		return nil
 	}
