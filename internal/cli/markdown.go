@@ -7,6 +7,7 @@ import (
 
 	"charm.land/glamour/v2"
 	"charm.land/glamour/v2/styles"
+	"github.com/charmbracelet/x/ansi"
 	"golang.org/x/term"
 
 	"github.com/jpops-dev/jpops/internal/iostreams"
@@ -54,6 +55,9 @@ func writeMarkdown(ios *iostreams.IOStreams, getenv func(string) string, md stri
 		if err == nil {
 			var out string
 			if out, err = r.Render(md); err == nil {
+				if face == markdownLayout {
+					out = ansi.Strip(out) // even the ASCII style writes hyperlinks as escape codes
+				}
 				md = out
 			}
 		}

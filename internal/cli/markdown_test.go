@@ -12,8 +12,8 @@ import (
 	"github.com/jpops-dev/jpops/internal/postmortem"
 )
 
-// recordedJournal is a journal recorded from a recovered drill.
-var recordedJournal = filepath.Join("..", "postmortem", "testdata", "recovered.ndjson")
+// recordedJournal is a journal recorded from a db-boot-hang drill.
+var recordedJournal = filepath.Join("..", "incident", "testdata", "recorded", "db-boot-hang.ndjson")
 
 // TestPostmortemFaces renders the draft of a recorded journal on a colour
 // terminal, on a terminal under NO_COLOR, piped, and to a file with -o.
@@ -106,7 +106,7 @@ func TestJournalShowFaces(t *testing.T) {
 			t.Fatalf("exit %d: %v", code, err)
 		}
 		got := out.String()
-		if strings.Contains(got, "\x1b") != colour || !strings.Contains(got, "recovered") {
+		if strings.Contains(got, "\x1b") != colour || !strings.Contains(got, "db-boot-hang") {
 			t.Errorf("colour %v: escape codes %v, or no title:\n%s", colour, strings.Contains(got, "\x1b"), got)
 		}
 		// Every event is there: the first words of each plain line.
