@@ -460,8 +460,8 @@ func TestFault_RateLimitedInFlight(t *testing.T) {
 		t.Run("Retry-After "+retryAfter, func(t *testing.T) {
 			t.Parallel()
 			r := newRig(t, "db-boot-hang")
-			r.sim.Grow(40)
-			r.sim.SetFaults(flysim.Faults{MaxInFlight: 2, RetryAfter: retryAfter, Delay: 2 * time.Millisecond})
+			r.sim.Grow(8)
+			r.sim.SetFaults(flysim.Faults{MaxInFlight: 3, RetryAfter: retryAfter, Delay: time.Millisecond})
 			d, err := phases.Diagnose(r.ctx(), r.opts)
 			if err != nil {
 				t.Fatal(err)
