@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -193,5 +194,42 @@ func TestTransportReusesConnections(t *testing.T) {
 				t.Errorf("640 reads opened %d connections, want at most %d", n, tt.maxConns)
 			}
 		})
+	}
+}
+
+// The Machines API is asked at most DefaultMachinesPerSecond, after a burst
+// of two, on the client's clock; the logs API is not bounded so.
+func TestMachinesRateBound(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/api/") {
+			io.WriteString(w, logsBody("1"))
+			return
+		}
+		io.WriteString(w, "[]")
+	}))
+	defer srv.Close()
+	start := time.Date(2026, 5, 11, 12, 0, 0, 0, time.UTC)
+	clk := clock.NewManual(start)
+	c, err := New(Config{MachinesBaseURL: srv.URL, LogsBaseURL: srv.URL, Token: testToken, Clock: clk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 10 {
+		if _, err := c.GetLogs(context.Background(), "autonomath-api", LogQuery{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if clk.Slept() != 0 {
+		t.Errorf("10 logs reads waited %s", clk.Slept())
+	}
+	const lists = 6
+	for range lists {
+		if _, err := c.ListMachines(context.Background(), "autonomath-api"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := time.Duration(float64(lists-machinesBurst) / DefaultMachinesPerSecond * float64(time.Second))
+	if got := clk.Now().Sub(start); got < want-time.Millisecond || got > want+time.Millisecond {
+		t.Errorf("%d lists took %s of the client's clock, want %s", lists, got, want)
 	}
 }
