@@ -376,7 +376,7 @@ func TestNewID(t *testing.T) {
 }
 
 func FuzzRead(f *testing.F) {
-	fixture, _ := os.ReadFile("testdata/v0/db-boot-hang.ndjson")
+	fixture, _ := os.ReadFile("testdata/v0/other-failure.ndjson") // small: a fast baseline
 	f.Add(fixture)
 	f.Add(fixture[:len(fixture)/2])
 	f.Add([]byte(`{"ts":"2026-05-11T12:20:05Z","seq":1,"kind":"note","data":{"text":"x"}}` + "\n{\"seq\":"))
