@@ -54,6 +54,11 @@ func TestDrillCtrlCThenResume(t *testing.T) {
 				if !onScreen(gate, "$ flyctl deploy --remote-only --strategy rolling -a autonomath-api") {
 					t.Errorf("the gate does not show the whole command at %d columns:\n%s", cols, term.screen())
 				}
+				for _, want := range []string{"2 wedged:", "[entrypoint] running integrity_check on /data/autonomath.db"} {
+					if !onScreen(gate, want) {
+						t.Errorf("the gate at %d columns does not show the evidence %q:\n%s", cols, want, term.screen())
+					}
+				}
 				if when == "deploy" {
 					term.keys("-l", "autonomath-api")
 					term.keys("Enter")

@@ -591,3 +591,23 @@ func TestTimersTick(t *testing.T) {
 		t.Errorf("timer %q, want %q", after, want)
 	}
 }
+
+// TestMarksMeanOneThing: a phase that found HEALTHY or NOT_THIS_INCIDENT
+// is not a green "passed", and phases that never ran are not "pending" on
+// the end screen.
+func TestMarksMeanOneThing(t *testing.T) {
+	for _, tc := range []struct{ name, says string }{{"healthy", "HEALTHY"}, {"other-failure", "NOT_THIS_INCIDENT"}} {
+		t.Run(tc.name, func(t *testing.T) {
+			m, _ := feed(t, newTest(Options{}), msgs(readScript(tc.name, "drill").events)...)
+			m, _ = feed(t, m, DoneMsg{Verdict: verdict.Verdict(tc.says), ExitCode: verdict.Verdict(tc.says).ExitCode()})
+			screen := plain(m)
+			first := strings.Split(screen, "\n")[1]
+			if strings.Contains(first, "passed") || !strings.Contains(first, tc.says) {
+				t.Errorf("phase 1 after %s reads %q, want it to say %s, not passed", tc.name, first, tc.says)
+			}
+			if strings.Contains(screen, "pending") {
+				t.Errorf("a phase is still pending on the end screen:\n%s", screen)
+			}
+		})
+	}
+}

@@ -113,6 +113,12 @@ func (m Model) phaseLine(i int, p phase, w int) string {
 		glyph = m.spin.View()
 		title = s.Bold.Render(title)
 		right = s.Running.Render("running " + dur(m.clock().Sub(p.started).Seconds()))
+	case p.state == statePassed && endsWalk(p):
+		// A phase that found HEALTHY or NOT_THIS_INCIDENT did its job, but
+		// nothing "passed": it says what it found, in that verdict's colour.
+		v := p.data.verdicts[len(p.data.verdicts)-1].verdict
+		glyph = m.verdictStyle(v).Render(verdictGlyph(v))
+		right = m.verdictStyle(v).Render(v) + s.Muted.Render(" "+dur(p.ended.Sub(p.started).Seconds()))
 	case p.state == statePassed:
 		glyph = s.OK.Render("✓")
 		right = s.OK.Render("passed") + s.Muted.Render(" "+dur(p.ended.Sub(p.started).Seconds()))
@@ -129,6 +135,16 @@ func (m Model) phaseLine(i int, p phase, w int) string {
 		right = s.Muted.Render("pending")
 	}
 	return spread(" "+glyph+" "+title, right, w)
+}
+
+// endsWalk reports whether the phase's last verdict ends the walk without
+// the escape path: the app is healthy, or this is another incident.
+func endsWalk(p phase) bool {
+	if len(p.data.verdicts) == 0 {
+		return false
+	}
+	v := verdict.Verdict(p.data.verdicts[len(p.data.verdicts)-1].verdict)
+	return v == verdict.Healthy || v == verdict.NotThisIncident
 }
 
 func withReason(state, reason string) string {
@@ -292,6 +308,10 @@ func (m Model) escapeParts(p phase, w int) (before, after []string) {
 	for _, c := range p.data.checks {
 		before = append(before, m.checkLines(c, w)...)
 	}
+	if m.gate.active {
+		// At the moment of decision, the evidence the deploy rests on.
+		before = append(before, m.gateEvidence(w)...)
+	}
 	if cmd := m.run.cmd.argv; cmd != "" {
 		// The command being confirmed is shown whole, at any width.
 		for _, l := range hang(" $ ", cmd, w) {
@@ -341,6 +361,46 @@ func (m Model) escapeParts(p phase, w int) (before, after []string) {
 	}
 	after = append(after, m.commonLines(p)...)
 	return before, after
+}
+
+// gateEvidence: the wedged machines and the boot-log lines that prove the
+// hang, with how long each op has run by now.
+func (m Model) gateEvidence(w int) []string {
+	s := m.styles
+	var wedged []string
+	if i := m.run.phaseIndex(runbook.PhaseDiagnose); i >= 0 {
+		for _, mc := range m.run.phases[i].data.machines {
+			if mc.signature {
+				wedged = append(wedged, mc.id)
+			}
+		}
+	}
+	var lines []string
+	if len(wedged) > 0 {
+		lines = append(lines, hang(s.Signature.Render(" ◆ ")+fmt.Sprintf("%d wedged: ", len(wedged)), strings.Join(wedged, ", "), w)...)
+	}
+	i := m.run.phaseIndex(runbook.PhaseBootlogs)
+	if i < 0 {
+		return lines
+	}
+	p := m.run.phases[i]
+	since := 0.0
+	if !p.ended.IsZero() && m.clock().After(p.ended) {
+		since = m.clock().Sub(p.ended).Seconds()
+	}
+	for _, e := range p.data.evidence {
+		if e.completed {
+			continue
+		}
+		head := fmt.Sprintf("%s · %s on %s · running %s", orDash(e.machine), e.op, orDash(e.db), dur(e.runningFor+since))
+		lines = append(lines, hang(s.Signature.Render(" ◆ "), head, w)...)
+		if e.line != "" {
+			for _, l := range hang("   │ ", e.line, w) {
+				lines = append(lines, s.Muted.Render(l))
+			}
+		}
+	}
+	return lines
 }
 
 func (m Model) gateLines(w int) []string {
