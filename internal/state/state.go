@@ -120,7 +120,7 @@ func LastDrill(dir string) (DrillRecord, bool, error) {
 
 // MaxStateSize bounds a state file: the watch state of 1,000 wedged
 // machines and three notifiers is a few MiB.
-const MaxStateSize = 64 << 20
+const MaxStateSize = 16 << 20
 
 // LoadJSON decodes the JSON file at path into v. A missing file leaves v
 // untouched and is not an error: state starts empty.

@@ -1,0 +1,75 @@
+package cli
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Every file jpops reads, made endless (a symlink to /dev/zero): each
+// command ends within seconds, with an error naming the file and the exit
+// code of what is wrong.
+func TestEndlessAndHostileInputs(t *testing.T) {
+	if _, err := os.Stat("/dev/zero"); err != nil {
+		t.Skip("no /dev/zero here")
+	}
+	sim, vars := simEnv(t, "db-boot-hang")
+	endless := func(t *testing.T, p string) string {
+		t.Helper()
+		if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink("/dev/zero", p); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	for _, tc := range []struct {
+		name  string
+		setup func(t *testing.T, vars map[string]string) (args []string, file string)
+		code  int
+	}{
+		{"fly.toml", func(t *testing.T, _ map[string]string) ([]string, string) {
+			dir := t.TempDir()
+			return []string{"diagnose", "--config", dir}, endless(t, filepath.Join(dir, "fly.toml"))
+		}, 2},
+		{"runbook", func(t *testing.T, _ map[string]string) ([]string, string) {
+			p := endless(t, filepath.Join(t.TempDir(), "runbook.yaml"))
+			return []string{"--runbook", p, "diagnose", "-a", sim.App()}, p
+		}, 2},
+		{"scan of a device", func(t *testing.T, _ map[string]string) ([]string, string) {
+			return []string{"scan", "/dev/zero"}, "/dev/zero"
+		}, 2},
+		{"watch state", func(t *testing.T, vars map[string]string) ([]string, string) {
+			return []string{"watch", "--once", "-a", sim.App()}, endless(t, filepath.Join(vars["JPOPS_STATE_DIR"], "watch", sim.App()+".json"))
+		}, 1},
+		{"journal", func(t *testing.T, vars map[string]string) ([]string, string) {
+			return []string{"journal", "show", "endless"}, endless(t, filepath.Join(vars["JPOPS_STATE_DIR"], "incidents", "endless.ndjson"))
+		}, 1},
+		{"config.yml", func(t *testing.T, vars map[string]string) ([]string, string) {
+			dir := t.TempDir()
+			vars["FLY_CONFIG_DIR"], vars["FLY_API_TOKEN"] = dir, ""
+			delete(vars, "FLY_API_TOKEN")
+			return []string{"diagnose", "-a", sim.App()}, endless(t, filepath.Join(dir, "config.yml"))
+		}, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			v := map[string]string{}
+			for k, x := range vars {
+				v[k] = x
+			}
+			v["JPOPS_STATE_DIR"] = t.TempDir()
+			args, file := tc.setup(t, v)
+			start := time.Now()
+			code, out, errOut := runCLI(t, v, sim.Clock().Now, args...)
+			if d := time.Since(start); d > 10*time.Second {
+				t.Errorf("took %s", d)
+			}
+			if code != tc.code || !strings.Contains(errOut, file) {
+				t.Errorf("exit %d, want %d; stderr must name %s:\n%s%s", code, tc.code, file, errOut, out)
+			}
+		})
+	}
+}
