@@ -364,6 +364,9 @@ func TestJournalFailureStopsRun(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), "journal") {
 				t.Fatalf("Run = %s, %v; want a journal error", res.Verdict, err)
 			}
+			if strings.Count(err.Error(), "journal:") > 1 {
+				t.Errorf("error %q says \"journal:\" more than once", err)
+			}
 			if exitCode(res, err) != 1 {
 				t.Errorf("exit %d, want 1", exitCode(res, err))
 			}

@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jpops-dev/jpops/internal/flyapi"
+	"github.com/jpops-dev/jpops/internal/flyapi/flyapitest"
 	"github.com/jpops-dev/jpops/internal/notify"
 	"github.com/jpops-dev/jpops/internal/state"
 	"github.com/jpops-dev/jpops/internal/verdict"
@@ -337,4 +339,26 @@ func readFile(p string) (string, error) {
 		return "", errors.Join(errNoFile, err)
 	}
 	return string(b), nil
+}
+
+// An API error in a --once run is returned once, for its caller to print,
+// naming the call once; it is not also reported as retried next poll.
+func TestOnceAPIErrorSaidOnce(t *testing.T) {
+	var reported []string
+	w, err := New(Config{App: "autonomath-api", Runbook: runbook.Default(),
+		Fly: &flyapitest.Fly{ListMachinesFunc: func(context.Context, string) ([]flyapi.Machine, error) {
+			return nil, errors.New("list machines of app autonomath-api: Fly API answered 503 (after 4 attempts)")
+		}},
+		OnError: func(err error) { reported = append(reported, err.Error()) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.polled = true // a later poll: not a missing app
+	_, _, err = w.Once(context.Background())
+	if err == nil || len(reported) != 0 {
+		t.Fatalf("Once = %v, and %d errors reported besides: want the error returned once", err, len(reported))
+	}
+	if msg := err.Error(); strings.Contains(msg, "retrying") || strings.Count(msg, "list machines") != 1 {
+		t.Errorf("error %q: want the call named once and no retry promised", msg)
+	}
 }
