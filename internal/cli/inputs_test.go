@@ -64,7 +64,7 @@ func TestEndlessAndHostileInputs(t *testing.T) {
 			args, file := tc.setup(t, v)
 			start := time.Now()
 			code, out, errOut := runCLI(t, v, sim.Clock().Now, args...)
-			if d := time.Since(start); d > 10*time.Second {
+			if d := time.Since(start); d > 30*time.Second { // generous: CI machines are shared
 				t.Errorf("took %s", d)
 			}
 			if code != tc.code || !strings.Contains(errOut, file) {

@@ -24,7 +24,7 @@ type Log struct {
 }
 
 // MaxSize bounds the journal a reader takes in.
-const MaxSize = 64 << 20
+const MaxSize = 32 << 20
 
 // ReadFrom reads a journal. A torn last line is tolerated and reported in
 // Log.Torn. An unreadable line followed by good ones is an error naming its
