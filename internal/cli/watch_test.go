@@ -137,8 +137,27 @@ func TestWatchStopsOnCancel(t *testing.T) {
 	ios, _, out, errOut := iostreams.Test()
 	f := NewFactory(ios)
 	f.Getenv, f.Now, f.Home = func(k string) string { return vars[k] }, sim.Clock().Now, t.TempDir()
-	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	statePath := filepath.Join(vars["JPOPS_STATE_DIR"], state.WatchDir, sim.App()+".json")
+	// Cancel once the watchdog has recorded its page as delivered, not after
+	// a fixed time a loaded machine may not give it.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
+	go func() {
+		defer cancel()
+		for ctx.Err() == nil {
+			var st struct {
+				Sent map[string]struct{ Announced []json.RawMessage }
+			}
+			if state.LoadJSON(statePath, &st) == nil {
+				for _, s := range st.Sent {
+					if len(s.Announced) > 0 {
+						return
+					}
+				}
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}()
 	code := Main(ctx, f, []string{"watch", "-a", sim.App(), "--interval", "50ms"})
 	if code != 130 {
 		t.Errorf("exit %d, want 130; stderr %s", code, errOut)
@@ -149,7 +168,7 @@ func TestWatchStopsOnCancel(t *testing.T) {
 	var st struct {
 		Open []struct{ Machine, Op string }
 	}
-	if err := state.LoadJSON(filepath.Join(vars["JPOPS_STATE_DIR"], state.WatchDir, sim.App()+".json"), &st); err != nil || len(st.Open) != 4 {
+	if err := state.LoadJSON(statePath, &st); err != nil || len(st.Open) != 4 {
 		t.Errorf("state file: %v, %d open alerts, want 4", err, len(st.Open))
 	}
 }
