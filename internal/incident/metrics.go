@@ -43,6 +43,7 @@ type marks struct {
 	hold                                                                                                        time.Duration
 	gates                                                                                                       int
 	wrong                                                                                                       []string
+	refused                                                                                                     bool // the latest gate was refused
 }
 
 func (m *marks) earliest(t time.Time) {
@@ -108,6 +109,7 @@ func (m *marks) apply(e journal.Event) {
 			m.verified = e.TS
 		}
 	case journal.Gate:
+		m.refused = !d.OK
 		if !d.OK {
 			m.wrong = append(m.wrong, "gate refused: "+orDash(d.Command))
 		} else {
@@ -124,7 +126,12 @@ func (m *marks) apply(e journal.Event) {
 			m.wrong = append(m.wrong, "forced past precondition: "+orDash(d.Name))
 		}
 	case journal.Abort:
-		m.wrong = append(m.wrong, "aborted: "+orDash(d.Reason))
+		// The abort a refusal at the gate ends the walk with is that refusal,
+		// already counted: one refusal is one wrong turn.
+		if !m.refused {
+			m.wrong = append(m.wrong, "aborted: "+orDash(d.Reason))
+		}
+		m.refused = false
 	case journal.IncidentEnd:
 		if d.Verdict == verdict.Recovered && m.verified.IsZero() {
 			m.verified = e.TS

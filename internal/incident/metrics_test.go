@@ -77,6 +77,13 @@ func TestMeasure(t *testing.T) {
 				}
 			}
 		}},
+		{"one refusal, one wrong turn", join(start,
+			ev("escape", journal.KindGate, "command", "flyctl deploy", "confirmed_by", "operator", "ok", false),
+			ev("escape", journal.KindAbort, "reason", "the operator refused the escape deploy at the gate")), func(t *testing.T, m Metrics) {
+			if m.WrongTurns != 1 || m.WrongTurnReasons[0] != "gate refused: flyctl deploy" {
+				t.Errorf("wrong turns %d (%v), want the refusal once", m.WrongTurns, m.WrongTurnReasons)
+			}
+		}},
 		{"typed data from Append", script(
 			journal.New(journal.PhaseIncident, journal.IncidentStart{}),
 			journal.New("diagnose", journal.Machine{SinceS: 60, Signature: true}),
