@@ -257,6 +257,19 @@ func TestFlyctlMissingOrFlooding(t *testing.T) {
 		wantCode(t, r, 2)
 		wantIn(t, "stderr", r.stderr, "/nonexistent/flyctl")
 	})
+	t.Run("JPOPS_FLYCTL names nothing", func(t *testing.T) {
+		t.Parallel()
+		e := newEnv(t)
+		s := e.startSim("db-boot-hang")
+		e.set("JPOPS_FLYCTL", "/nonexistent/flyctl")
+		args := []string{"run", "--yes", "-a", "autonomath-api", "--dir", deployDir(t, "entrypoint-guarded.sh"), "--smoke-url", s.url + "/app", "--hold", "2s"}
+		r := e.run(args...)
+		wantCode(t, r, 2) // as --flyctl: a flyctl named explicitly that cannot run
+		wantIn(t, "stderr", r.stderr, "JPOPS_FLYCTL", "/nonexistent/flyctl")
+		if len(e.journals()) != 0 {
+			t.Errorf("a run refused for its flyctl opened a journal")
+		}
+	})
 	t.Run("no flyctl on PATH", func(t *testing.T) {
 		t.Parallel()
 		e := newEnv(t)

@@ -89,3 +89,16 @@ func TestScanFromStdin(t *testing.T) {
 		t.Errorf("no evidence line: %q", buf.String())
 	}
 }
+
+// Ctrl-C in a command that reads (diagnose, scan, smoke) says it was
+// interrupted, not the "context canceled" of the request it cut short.
+func TestReportInterrupted(t *testing.T) {
+	var b bytes.Buffer
+	err := fmt.Errorf("list machines of autonomath-api: Get \"https://api.machines.dev/v1/apps/autonomath-api/machines\": %w", context.Canceled)
+	if code := reportError(&b, nil, err); code != 130 {
+		t.Errorf("exit %d, want 130", code)
+	}
+	if got := b.String(); got != "jpops: interrupted\n" {
+		t.Errorf("printed %q, want %q", got, "jpops: interrupted\n")
+	}
+}

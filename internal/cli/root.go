@@ -65,6 +65,12 @@ func reportError(w io.Writer, cmd *cobra.Command, err error) int {
 	if errors.As(err, &ee) && ee.Silent {
 		return code
 	}
+	if code == verdict.ExitInterrupted && ee == nil {
+		// Ctrl-C or SIGTERM cut a request short: "context canceled" from
+		// deep inside says less than this does.
+		fmt.Fprintln(w, "jpops: interrupted")
+		return code
+	}
 	fmt.Fprintln(w, "jpops: "+redact.String(err.Error()))
 	if isUsage(err) {
 		path := "jpops"

@@ -183,7 +183,9 @@ func runRun(opts *RunOptions) error {
 	}
 	if path, err := flyctl.Find(opts.Flyctl, opts.Getenv, exec.LookPath); err == nil {
 		o.Flyctl = []string{path}
-	} else if opts.Flyctl != "" {
+	} else if opts.Flyctl != "" || opts.Getenv("JPOPS_FLYCTL") != "" {
+		// A flyctl named by flag or environment that cannot run is a
+		// mistake in how jpops was called, found before anything is read.
 		return usageError("%v", err)
 	}
 	mode := journal.ModeLive
