@@ -90,11 +90,12 @@ func TestDrillReplay(t *testing.T) {
 		"REPLAY of 2026-05-11, set beside its post-mortem", "detected (first page)", "verified after the hold",
 		"jpops's own time", "instead of 5h12m00s")
 	id, evs := e.onlyJournal()
-	// The checks signature pages one poll past the 60 s grace; at this speed
-	// a loaded machine lets the simulated clock run on a little further.
+	// The checks signature pages one poll past the 60 s grace; a loaded
+	// machine lets the simulated clock run on while jpops waits (at ×600 a
+	// second of real time is ten simulated minutes), so the bound is loose.
 	began := time.Date(2026, 5, 11, 11, 40, 0, 0, time.UTC)
-	if evs[0].Kind != journal.KindPage || evs[0].TS.Before(began.Add(time.Minute)) || evs[0].TS.After(began.Add(5*time.Minute)) {
-		t.Errorf("the journal opens with %s at %v, want the watchdog's page soon after 11:41 on the simulated clock", evs[0].Kind, evs[0].TS)
+	if evs[0].Kind != journal.KindPage || evs[0].TS.Before(began.Add(time.Minute)) || evs[0].TS.After(began.Add(30*time.Minute)) {
+		t.Fatalf("the journal opens with %s at %v, want the watchdog's page soon after 11:41 on the simulated clock", evs[0].Kind, evs[0].TS)
 	}
 	if got := finalVerdict(t, evs); got != "RECOVERED" {
 		t.Errorf("journal verdict %s, want RECOVERED", got)
@@ -102,5 +103,5 @@ func TestDrillReplay(t *testing.T) {
 	pm := e.run("postmortem", id)
 	wantCode(t, pm, 0)
 	wantIn(t, "post-mortem", pm.stdout, "## TL;DR", "## Timeline (UTC)", "## Root cause", "## Detection",
-		"- First noticed by: jpops watch, paging at 11:4", "## Mitigation", "## Impact", "## Lessons learned", "## Action items")
+		"- First noticed by: jpops watch, paging at "+evs[0].TS.UTC().Format("15:04")+" UTC", "## Mitigation", "## Impact", "## Lessons learned", "## Action items")
 }
