@@ -161,7 +161,6 @@ func journalListRun(opts *JournalListOptions) error {
 // JournalShowOptions are journal show's.
 type JournalShowOptions struct {
 	IO       *iostreams.IOStreams
-	Getenv   func(string) string
 	StateDir func() (string, error)
 	Incident string // ID, a prefix of one, "latest" or a journal's path; "": latest
 	JSON     bool
@@ -169,15 +168,14 @@ type JournalShowOptions struct {
 
 // NewCmdJournalShow shows one journal.
 func NewCmdJournalShow(f *Factory, runF func(*JournalShowOptions) error) *cobra.Command {
-	opts := &JournalShowOptions{IO: f.IO, Getenv: f.Getenv, StateDir: f.StateDir}
+	opts := &JournalShowOptions{IO: f.IO, StateDir: f.StateDir}
 	cmd := &cobra.Command{
 		Use:   "show [ID|latest]",
 		Short: "Show one incident's events (plain lines, or the raw NDJSON with --json)",
 		Long: `Shows one incident's events, one line each, in the order they happened. The
 incident is named by its ID, the start of its ID, "latest" (the default) or
 the path of its journal. A last line torn by a crash mid-write is skipped,
-with a note. On a terminal the lines are laid out as a Markdown list
-(without colour under NO_COLOR); piped, they are plain lines.` + journalExits,
+with a note.` + journalExits,
 		Example: `  jpops journal show
   jpops journal show 20260511T114000Z-autonomath-api --json`,
 		Args: cobra.MaximumNArgs(1),
@@ -204,22 +202,10 @@ func journalShowRun(opts *JournalShowOptions) error {
 	if err != nil {
 		return err
 	}
-	switch {
-	case opts.JSON:
-		for _, ev := range log.Events {
+	for _, ev := range log.Events {
+		if opts.JSON {
 			_ = report.NDJSON(opts.IO.Out, ev)
-		}
-	case markdownFaceOf(opts.IO, opts.Getenv) != markdownPlain:
-		lines := make([]string, 0, len(log.Events))
-		for _, ev := range log.Events {
-			lines = append(lines, report.EventLine(ev))
-		}
-		title := strings.TrimSuffix(filepath.Base(path), ".ndjson")
-		if err := writeMarkdown(opts.IO, opts.Getenv, eventsMarkdown(title, lines)); err != nil {
-			return err
-		}
-	default:
-		for _, ev := range log.Events {
+		} else {
 			fmt.Fprintln(opts.IO.Out, report.EventLine(ev))
 		}
 	}
@@ -232,7 +218,6 @@ func journalShowRun(opts *JournalShowOptions) error {
 // PostmortemOptions are the postmortem command's.
 type PostmortemOptions struct {
 	IO       *iostreams.IOStreams
-	Getenv   func(string) string
 	StateDir func() (string, error)
 	Incident string
 	Output   string // "" or "-": standard output
@@ -240,16 +225,13 @@ type PostmortemOptions struct {
 
 // NewCmdPostmortem renders the post-mortem draft.
 func NewCmdPostmortem(f *Factory, runF func(*PostmortemOptions) error) *cobra.Command {
-	opts := &PostmortemOptions{IO: f.IO, Getenv: f.Getenv, StateDir: f.StateDir}
+	opts := &PostmortemOptions{IO: f.IO, StateDir: f.StateDir}
 	cmd := &cobra.Command{
 		Use:   "postmortem [ID|latest]",
 		Short: "Render the post-mortem draft (Markdown) of an incident from its journal",
 		Long: `Renders a post-mortem draft in Markdown from an incident's journal alone: the
 timeline, the evidence, the commands run and the times to diagnose, mitigate
-and verify. The incident is named as for jpops journal show. On a terminal
-the draft is rendered (glamour; GLAMOUR_STYLE=light for a light
-background, no colour under NO_COLOR); piped or written with -o it is the
-Markdown as is.` + journalExits,
+and verify. The incident is named as for jpops journal show.` + journalExits,
 		Args: cobra.MaximumNArgs(1),
 		Example: `  jpops postmortem latest -o postmortem.md
   jpops postmortem 20260511T114000Z-autonomath-api`,
@@ -278,7 +260,8 @@ func postmortemRun(opts *PostmortemOptions) error {
 	}
 	md := postmortem.Render(events, postmortem.Options{})
 	if opts.Output == "" || opts.Output == "-" {
-		return writeMarkdown(opts.IO, opts.Getenv, md)
+		_, err := fmt.Fprint(opts.IO.Out, md)
+		return err
 	}
 	if err := writeFileAtomic(opts.Output, []byte(md)); err != nil {
 		return err
