@@ -197,32 +197,7 @@ func (m Model) panelLines(w, h int) []string {
 		return []string{" " + m.spin.View() + " waiting for the engine to start the runbook…"}
 	}
 	p := m.run.phases[m.run.current]
-	if p.id == runbook.PhaseEscape {
-		before, after := m.escapeParts(p, w)
-		if over := len(before) + len(after) - h; over > 0 && h > 1 {
-			// Too tall: the top goes (the runbook's advice, the checks that
-			// passed), never the command or the gate at the bottom.
-			cut := min(over+1, len(before))
-			before = append([]string{m.styles.Muted.Render(fmt.Sprintf("  ↑ %d lines above: enlarge the terminal to read them", cut))}, before[cut:]...)
-		}
-		outH := max(0, h-len(before)-len(after))
-		return append(append(before, m.outputWindow(outH)...), after...)
-	}
-	lines := m.detailLines(p, w)
-	switch p.id {
-	case runbook.PhaseDiagnose:
-		lines = append(lines, m.machineLines(p.data.machines)...)
-	case runbook.PhaseBootlogs:
-		lines = append(lines, m.evidenceLines(p.data.evidence)...)
-	case runbook.PhaseSmoke:
-		lines = append(lines, m.smokeLines(p)...)
-	}
-	lines = append(lines, m.commonLines(p)...)
-	if len(lines) > h && h > 0 {
-		more := len(lines) - h + 1
-		lines = append(lines[:h-1], m.styles.Muted.Render(fmt.Sprintf("  … %d more lines (enlarge the terminal or press d)", more)))
-	}
-	return lines
+	return panelOf(p.id)(m, p, w, h, false)
 }
 
 // detailLines: the runbook's why, do and don't when details are on; only
@@ -582,21 +557,63 @@ func (m Model) lastPhaseLines(w, h int) []string {
 	s := m.styles
 	p := m.run.phases[m.run.current]
 	lines := []string{"", s.Muted.Render(fmt.Sprintf(" %d. %s", m.run.current+1, p.title))}
-	switch p.id {
-	case runbook.PhaseDiagnose:
-		lines = append(lines, m.machineLines(p.data.machines)...)
-	case runbook.PhaseBootlogs:
-		lines = append(lines, m.evidenceLines(p.data.evidence)...)
-	case runbook.PhaseEscape:
+	return append(lines, panelOf(p.id)(m, p, w, h-len(lines), true)...)
+}
+
+// A panel draws one phase's own part of the screen in h lines of width w:
+// what the phase saw, live (end false) and under the result on the end
+// screen (end true), where the runbook's text is left out.
+type panel func(m Model, p phase, w, h int, end bool) []string
+
+// panels holds one panel per runbook phase.
+var panels = map[string]panel{
+	runbook.PhaseDiagnose: listPanel(func(m Model, p phase) []string { return m.machineLines(p.data.machines) }),
+	runbook.PhaseBootlogs: listPanel(func(m Model, p phase) []string { return m.evidenceLines(p.data.evidence) }),
+	runbook.PhaseEscape:   Model.escapePanel,
+	runbook.PhaseSmoke:    listPanel(Model.smokeLines),
+}
+
+func panelOf(id string) panel {
+	if pn, ok := panels[id]; ok {
+		return pn
+	}
+	return listPanel(func(Model, phase) []string { return nil })
+}
+
+// listPanel is a panel of lines: live, the runbook's text, what the phase
+// saw and the lines every phase has, cut to h with a note of what is below.
+func listPanel(seen func(m Model, p phase) []string) panel {
+	return func(m Model, p phase, w, h int, end bool) []string {
+		if end {
+			return seen(m, p)
+		}
+		lines := append(m.detailLines(p, w), seen(m, p)...)
+		lines = append(lines, m.commonLines(p)...)
+		if len(lines) > h && h > 0 {
+			more := len(lines) - h + 1
+			lines = append(lines[:h-1], m.styles.Muted.Render(fmt.Sprintf("  … %d more lines (enlarge the terminal or press d)", more)))
+		}
+		return lines
+	}
+}
+
+// escapePanel is phase 3's: the checks, the command and the gate around a
+// window of flyctl's output. Live, a panel too tall loses its top (the
+// runbook's advice, the checks that passed), never the command or the gate
+// at the bottom; on the end screen only the failed checks are shown.
+func (m Model) escapePanel(p phase, w, h int, end bool) []string {
+	if end {
 		before, after := m.escapeParts(phase{id: p.id, data: phaseData{checks: failedChecks(p.data.checks)}}, w)
 		before = before[min(len(before), len(m.detailLines(p, w))):] // no runbook text here
-		lines = append(lines, before...)
-		lines = append(lines, m.outputWindow(h-len(lines)-len(after))...)
-		lines = append(lines, after...)
-	case runbook.PhaseSmoke:
-		lines = append(lines, m.smokeLines(p)...)
+		return append(append(before, m.outputWindow(h-len(before)-len(after))...), after...)
 	}
-	return lines
+	before, after := m.escapeParts(p, w)
+	if over := len(before) + len(after) - h; over > 0 && h > 1 {
+		cut := min(over+1, len(before))
+		before = append([]string{m.styles.Muted.Render(fmt.Sprintf("  ↑ %d lines above: enlarge the terminal to read them", cut))}, before[cut:]...)
+	}
+	outH := max(0, h-len(before)-len(after))
+	return append(append(before, m.outputWindow(outH)...), after...)
 }
 
 func failedChecks(cs []check) []check {
