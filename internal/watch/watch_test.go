@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jpops-dev/jpops/internal/clock"
 	"github.com/jpops-dev/jpops/internal/flyapi"
 	"github.com/jpops-dev/jpops/internal/flyapi/flyapitest"
 	"github.com/jpops-dev/jpops/internal/flysim"
@@ -400,8 +401,16 @@ func TestSlowNotifierDoesNotDelayDetection(t *testing.T) {
 	first := make(chan time.Time, 8)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	polled := make(chan struct{}, 64) // one per poll done, as Run sleeps after it
 	w, err := New(Config{App: r.sim.App(), Runbook: runbook.Default(), Fly: r.fly, Now: r.sim.Clock().Now,
 		Poll: 50 * time.Millisecond,
+		Sleep: func(ctx context.Context, d time.Duration) error {
+			select {
+			case polled <- struct{}{}:
+			default:
+			}
+			return clock.Sleep(ctx, d)
+		},
 		Send: func(a notify.Alert) { d.Send(a); rec.send(a); first <- time.Now() }})
 	if err != nil {
 		t.Fatal(err)
@@ -418,7 +427,17 @@ func TestSlowNotifierDoesNotDelayDetection(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("no alert within 5 s")
 	}
-	time.Sleep(200 * time.Millisecond) // a few more polls behind the stuck notifier
+	// Three more polls behind the stuck notifier, and no alert again.
+	for len(polled) > 0 { // polls done before the first alert
+		<-polled
+	}
+	for range 3 {
+		select {
+		case <-polled:
+		case <-time.After(10 * time.Second):
+			t.Fatal("the watchdog stopped polling behind the stuck notifier")
+		}
+	}
 	cancel()
 	if err := <-done; !errors.Is(err, context.Canceled) {
 		t.Errorf("Run: %v", err)
