@@ -32,6 +32,14 @@ func TestInFlightAdaptsTo429(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var inFlight, most, limited atomic.Int64
+			var c *HTTPClient
+			// With no limit, a request is held until the client has as many
+			// in flight as its limit lets it (or 10 s have passed), so a
+			// loaded machine slow to start the readers cannot hide whether
+			// the client lets its whole default through.
+			giveUp := make(chan struct{})
+			stop := time.AfterFunc(10*time.Second, func() { close(giveUp) })
+			defer stop.Stop()
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				n := inFlight.Add(1)
 				defer inFlight.Add(-1)
@@ -45,12 +53,21 @@ func TestInFlightAdaptsTo429(t *testing.T) {
 				}
 				for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
 				}
+			hold:
+				for tt.serverMax == 0 && most.Load() < DefaultMaxInFlight && inFlight.Load() < int64(c.limits["logs"].current()) {
+					select {
+					case <-giveUp:
+						break hold
+					case <-time.After(time.Millisecond):
+					}
+				}
 				time.Sleep(2 * time.Millisecond)
 				io.WriteString(w, logsBody("1"))
 			}))
 			defer srv.Close()
 			clk := clock.NewManual(time.Date(2026, 5, 11, 12, 0, 0, 0, time.UTC))
-			c, err := New(Config{MachinesBaseURL: srv.URL, LogsBaseURL: srv.URL, Token: testToken, Clock: clk})
+			var err error
+			c, err = New(Config{MachinesBaseURL: srv.URL, LogsBaseURL: srv.URL, Token: testToken, Clock: clk})
 			if err != nil {
 				t.Fatal(err)
 			}
