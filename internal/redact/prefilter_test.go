@@ -4,10 +4,24 @@ import (
 	"strings"
 	"testing"
 	"unicode"
+
+	"github.com/charmbracelet/x/ansi"
 )
 
 // regexpString is String without the prefilter: what String must equal.
+// Like String, it masks the text a terminal shows when colour codes split
+// a secret.
 func regexpString(r *Redactor, s string) string {
+	if strings.IndexByte(s, 0x1b) >= 0 {
+		shown := ansi.Strip(s)
+		if masked := regexpPlain(r, shown); masked != shown {
+			return masked
+		}
+	}
+	return regexpPlain(r, s)
+}
+
+func regexpPlain(r *Redactor, s string) string {
 	for _, sec := range r.list() {
 		s = strings.ReplaceAll(s, sec, Mask)
 	}
