@@ -124,8 +124,12 @@ func RenderView(v *incident.View, opts Options) string {
 			ids = append(ids, id)
 		}
 		sort.Strings(ids)
+		when := "before the deploy"
+		if len(v.Commands) == 0 {
+			when = "when diagnosed" // nothing was deployed: there is no "before"
+		}
 		for _, id := range ids {
-			w("- Image of machine `%s` before the deploy: `%s`.\n", id, before[id])
+			w("- Image of machine `%s` %s: `%s`.\n", id, when, before[id])
 		}
 	}
 	if len(v.Commands) == 0 {
@@ -155,7 +159,11 @@ func RenderView(v *incident.View, opts Options) string {
 	w("\n%s\n", p.smokeSentence())
 
 	w("\n## Impact\n\n")
-	w("- Downtime: %s (%s → %s UTC%s).\n", dur(p.m.Downtime), hm(p.m.Onset), hm(p.downEnd()), p.downEndNote())
+	if p.healthy() {
+		w("- Downtime: none recorded: every started machine passed its checks when jpops looked at %s UTC.\n", hm(p.m.Start))
+	} else {
+		w("- Downtime: %s%s (%s → %s UTC%s).\n", p.atLeast(), dur(p.m.Downtime), hm(p.m.Onset), hm(p.downEnd()), p.downEndNote())
+	}
 	w("- Time to diagnose: %s; to %s: %s; to verify: %s (from jpops start at %s UTC).\n",
 		dur(p.m.TimeToDiagnose), p.deployWord(), dur(p.m.TimeToDeploy), dur(p.m.TimeToVerify), hm(p.m.Start))
 	w("- Gates taken: %d; wrong turns: %d.\n", p.m.GatesTaken, p.m.WrongTurns)
@@ -203,15 +211,55 @@ func (p *pm) title() string {
 	return "DB boot hang outage"
 }
 
-func (p *pm) summary() string {
-	op, db := p.op()
-	cause := "its machines were `started` but never passed their health checks"
-	if op != "" {
-		cause = fmt.Sprintf("every boot ran `%s` on `%s` and never reached the health check", op, orDash(db))
+// healthy reports an incident that found no outage: a false alarm has no
+// downtime and no cause to state.
+func (p *pm) healthy() bool {
+	return p.v.Final == verdict.Healthy || (p.v.Final == "" && p.v.Verdict == verdict.Healthy)
+}
+
+// onsetKnown reports whether the journal shows when the outage began (boot
+// evidence, a page, a machine failing since); otherwise the onset is only
+// when jpops started, and the downtime a lower bound.
+func (p *pm) onsetKnown() bool { return p.m.Onset.Before(p.m.Start) }
+
+func (p *pm) atLeast() string {
+	if p.onsetKnown() {
+		return ""
 	}
-	return fmt.Sprintf("%s was down for ~%s on %s (~%s UTC start → ~%s UTC %s) because %s. Outcome: **%s**.",
-		orDash(p.v.App()), dur(p.m.Downtime), date(p.m.Onset), hm(p.m.Onset), hm(p.downEnd()),
+	return "at least "
+}
+
+func (p *pm) summary() string {
+	app := orDash(p.v.App())
+	if p.healthy() {
+		return fmt.Sprintf("jpops found %s healthy on %s at %s UTC%s. No outage was recorded and nothing was deployed. Outcome: **%s**.",
+			app, date(p.m.Start), hm(p.m.Start), dashed(p.verdictReason()), verdict.Healthy)
+	}
+	op, db := p.op()
+	var cause string
+	switch {
+	case op != "":
+		cause = fmt.Sprintf("every boot ran `%s` on `%s` and never reached the health check", op, orDash(db))
+	case p.v.Verdict == verdict.NotThisIncident:
+		cause = "its machines failed, but not with the boot-hang signature" + dashed(p.verdictReason())
+	default:
+		cause = "its machines were `started` but never passed their health checks"
+	}
+	start := fmt.Sprintf("~%s UTC start", hm(p.m.Onset))
+	if !p.onsetKnown() {
+		start = fmt.Sprintf("start unknown, jpops started at ~%s UTC", hm(p.m.Onset))
+	}
+	return fmt.Sprintf("%s was down for %s~%s on %s (%s → ~%s UTC %s) because %s. Outcome: **%s**.",
+		app, p.atLeast(), dur(p.m.Downtime), date(p.m.Onset), start, hm(p.downEnd()),
 		p.downEndWord(), cause, orDash(string(p.v.Final)))
+}
+
+// verdictReason is the diagnosis's reason, if one was journaled.
+func (p *pm) verdictReason() string {
+	if dg := p.v.Diagnosis; dg != nil {
+		return dg.Data.Reason
+	}
+	return ""
 }
 
 func (p *pm) downEnd() time.Time {
@@ -284,7 +332,11 @@ func (p *pm) tldr() []string {
 	} else {
 		out = append(out, "Resolution: no deploy was run.")
 	}
-	out = append(out, fmt.Sprintf("Outcome: **%s**. %s Downtime ~%s.", orDash(string(p.v.Final)), p.smokeSentence(), dur(p.m.Downtime)))
+	downtime := fmt.Sprintf("Downtime %s~%s.", p.atLeast(), dur(p.m.Downtime))
+	if p.healthy() {
+		downtime = "No downtime recorded."
+	}
+	out = append(out, fmt.Sprintf("Outcome: **%s**. %s %s", orDash(string(p.v.Final)), p.smokeSentence(), downtime))
 	return out
 }
 
@@ -392,8 +444,13 @@ func (p *pm) actions() []string {
 		fmt.Sprintf("Run the watchdog so the hang signature pages before customers notice: `jpops watch -a %s`.", app),
 		"Rehearse this runbook on a quiet afternoon with `jpops drill`, monthly.",
 	}
-	if p.v.Final != "" && p.v.Final != verdict.Recovered {
+	switch {
+	case p.healthy():
+		items = append(items, "If users saw errors, look beyond the machines (proxy, DNS, upstream services): jpops found every started machine passing its checks.")
+	case p.v.Final != "" && p.v.Final != verdict.Recovered && len(p.v.Commands) > 0:
 		items = append(items, fmt.Sprintf("Find why the incident ended %s; verify recovery with `jpops smoke -a %s --image IMAGE`.", p.v.Final, app))
+	case p.v.Final != "" && p.v.Final != verdict.Recovered:
+		items = append(items, fmt.Sprintf("Find why the incident ended %s; nothing was deployed.", p.v.Final))
 	}
 	if p.m.WrongTurns > 0 {
 		items = append(items, "Review the wrong turns ("+strings.Join(p.m.WrongTurnReasons, "; ")+") and fix the runbook or the gates.")

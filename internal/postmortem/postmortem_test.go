@@ -110,6 +110,15 @@ func TestPostmortemStatesWhatTheJournalShows(t *testing.T) {
 		{"db-boot-hang",
 			[]string{"| Note: verifying every machine runs"},
 			[]string{"Attempted fix", "did not verify"}},
+		// A false alarm: no outage, no downtime, nothing "before the deploy".
+		{"healthy",
+			[]string{"jpops found autonomath-api healthy", "No downtime recorded.", "Downtime: none recorded", "when diagnosed"},
+			[]string{"was down for", "Downtime ~", "before the deploy", "jpops smoke"}},
+		// A crash loop, not this incident: the cause is the verdict's, and
+		// the downtime only a lower bound (nothing shows when it began).
+		{"other-failure",
+			[]string{"not with the boot-hang signature", "down for at least ~", "start unknown"},
+			[]string{"never passed their health checks", "before the deploy"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.journal, func(t *testing.T) {
