@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"charm.land/lipgloss/v2"
+	"github.com/google/renameio/v2"
 	"github.com/spf13/cobra"
 
 	"github.com/jpops-dev/jpops/internal/flyapi"
@@ -121,9 +122,10 @@ func absDir(dir string) string {
 }
 
 // writeFileAtomic writes data to path through a temporary file beside it,
-// so a reader never sees half a file. A symlink is written through, as a
-// plain write would, and stays a link; a directory is refused before
-// anything is written; nothing temporary is left behind on failure.
+// synced before it is renamed over path, so a reader never sees half a
+// file and a crash leaves the old file or the new one. A symlink is written
+// through, as a plain write would, and stays a link; a directory is refused
+// before anything is written; nothing temporary is left behind on failure.
 func writeFileAtomic(path string, data []byte) error {
 	if target, err := filepath.EvalSymlinks(path); err == nil {
 		path = target
@@ -131,23 +133,17 @@ func writeFileAtomic(path string, data []byte) error {
 	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
 		return fmt.Errorf("write %s: it is a directory: name a file in it, such as %s", path, filepath.Join(path, "postmortem.md"))
 	}
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	// Beside path rather than under $TMPDIR, which may be another file
+	// system; 0644 whatever the umask, like the drafts written before.
+	f, err := renameio.NewPendingFile(path, renameio.WithTempDir(filepath.Dir(path)), renameio.WithStaticPermissions(0o644))
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	tmp := f.Name()
-	_, err = f.Write(data)
-	if cerr := f.Close(); err == nil {
-		err = cerr
+	defer f.Cleanup()
+	if _, err := f.Write(data); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
 	}
-	if err == nil {
-		err = os.Chmod(tmp, 0o644)
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
+	if err := f.CloseAtomicallyReplace(); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil

@@ -15,7 +15,7 @@ func TestWriteFileAtomic(t *testing.T) {
 	if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(target, []byte("old"), 0o644); err != nil {
+	if err := os.WriteFile(target, []byte("old"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	link := filepath.Join(dir, "latest.md")
@@ -31,6 +31,11 @@ func TestWriteFileAtomic(t *testing.T) {
 	if b, _ := os.ReadFile(target); string(b) != "new" {
 		t.Errorf("the link's target holds %q, want new", b)
 	}
+	if fi, err := os.Stat(target); err != nil {
+		t.Error(err)
+	} else if fi.Mode().Perm() != 0o644 {
+		t.Errorf("the draft's mode is %v, want 0644 as every draft is written", fi.Mode().Perm())
+	}
 
 	err := writeFileAtomic(dir, []byte("x"))
 	if err == nil || !strings.Contains(err.Error(), "is a directory") {
@@ -39,7 +44,7 @@ func TestWriteFileAtomic(t *testing.T) {
 	for _, d := range []string{dir, filepath.Dir(target)} {
 		entries, _ := os.ReadDir(d)
 		for _, e := range entries {
-			if strings.Contains(e.Name(), ".tmp") {
+			if strings.HasPrefix(e.Name(), ".") || strings.Contains(e.Name(), ".tmp") {
 				t.Errorf("left behind %s", filepath.Join(d, e.Name()))
 			}
 		}

@@ -12,6 +12,8 @@ import (
 	"sort"
 	"time"
 
+	"github.com/google/renameio/v2"
+
 	"github.com/jpops-dev/jpops/internal/boundedfile"
 )
 
@@ -142,8 +144,9 @@ func LoadJSON(path string, v any) error {
 	return nil
 }
 
-// SaveJSON writes v as JSON to path atomically (temp file, fsync, rename),
-// mode 0600, so a crash leaves either the old file or the new one.
+// SaveJSON writes v as JSON to path atomically (temp file beside it, mode
+// 0600, fsync, rename, then fsync of the directory), so a crash leaves
+// either the old file or the new one.
 func SaveJSON(path string, v any) error {
 	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
@@ -154,35 +157,20 @@ func SaveJSON(path string, v any) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return unwritable(dir, err)
 	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	// The temporary file goes beside path, not under $TMPDIR, which may be
+	// on another file system; 0600 whatever the umask or an older file's mode.
+	f, err := renameio.NewPendingFile(path, renameio.WithTempDir(dir), renameio.WithStaticPermissions(0o600))
 	if err != nil {
 		return unwritable(dir, err)
 	}
-	tmp := f.Name()
-	ok := false
-	defer func() {
-		if !ok {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if err := f.Chmod(0o600); err != nil {
-		return fmt.Errorf("save state %s: %w", path, unwrapPath(err))
-	}
+	defer f.Cleanup()
 	if _, err := f.Write(b); err != nil {
 		return unwritable(dir, err)
 	}
-	if err := f.Sync(); err != nil {
+	if err := f.CloseAtomicallyReplace(); err != nil {
 		return unwritable(dir, err)
 	}
-	if err := f.Close(); err != nil {
-		return unwritable(dir, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return unwritable(dir, err)
-	}
-	ok = true
-	syncDir(dir)
+	syncDir(dir) // renameio syncs the file, not the rename
 	return nil
 }
 

@@ -160,6 +160,19 @@ func TestJSONRoundTrip(t *testing.T) {
 	if len(ents) != 1 {
 		t.Errorf("directory holds %d entries, want only the state file (no temp files)", len(ents))
 	}
+	// A state file someone opened up is written back 0600: it may name an
+	// incident's machines and notifier state.
+	if err := os.Chmod(path, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := SaveJSON(path, in); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(path); err != nil {
+		t.Fatal(err)
+	} else if fi.Mode().Perm() != 0o600 {
+		t.Errorf("rewritten state file mode = %v, want 0600", fi.Mode().Perm())
+	}
 }
 
 func TestLoadJSONCorrupt(t *testing.T) {
