@@ -12,15 +12,18 @@ type keyMap struct {
 	PageDown key.Binding
 	Follow   key.Binding
 	Details  key.Binding
+	Top      key.Binding // the detail view's first line
 	Copy     key.Binding
 	Help     key.Binding
 	Quit     key.Binding
 
 	// Answers at prompts; not listed in the help line.
-	Yes       key.Binding
-	Confirm   key.Binding
-	Refuse    key.Binding
-	Interrupt key.Binding
+	Yes         key.Binding
+	GateDetails key.Binding // the detail view from the gate, where d is typed
+	Close       key.Binding // closes the detail view
+	Confirm     key.Binding
+	Refuse      key.Binding
+	Interrupt   key.Binding
 }
 
 func defaultKeys() keyMap {
@@ -33,14 +36,17 @@ func defaultKeys() keyMap {
 		PageDown: key.NewBinding(key.WithKeys("pgdown", "f", "space"), key.WithHelp("pgdn", "page down")),
 		Follow:   key.NewBinding(key.WithKeys("end", "G"), key.WithHelp("end", "follow output")),
 		Details:  key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "details")),
+		Top:      key.NewBinding(key.WithKeys("home", "g"), key.WithHelp("home", "top")),
 		Copy:     key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "copy next cmd")),
 		Help:     key.NewBinding(key.WithKeys("?", "h"), key.WithHelp("h/?", "help")),
 		Quit:     key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
 
-		Yes:       key.NewBinding(key.WithKeys("y", "Y")),
-		Confirm:   key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "deploy")),
-		Refuse:    key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "refuse")),
-		Interrupt: key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "interrupt")),
+		Yes:         key.NewBinding(key.WithKeys("y", "Y")),
+		GateDetails: key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "details")),
+		Close:       key.NewBinding(key.WithKeys("esc"), key.WithHelp("d/esc", "close details")),
+		Confirm:     key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "deploy")),
+		Refuse:      key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "refuse")),
+		Interrupt:   key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "interrupt")),
 	}
 }
 

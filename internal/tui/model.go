@@ -88,12 +88,13 @@ type Model struct {
 	width   int
 	height  int
 
-	help     help.Model
-	spin     spinner.Model
-	bar      progress.Model
-	input    textinput.Model
-	details  bool
-	fullHelp bool
+	help      help.Model
+	spin      spinner.Model
+	bar       progress.Model
+	input     textinput.Model
+	details   bool // the detail view: everything, untruncated, scrolled
+	detailTop int  // the detail view's first line shown
+	fullHelp  bool
 
 	run        run
 	gate       gate
@@ -225,6 +226,20 @@ func (m Model) openGate(msg GateMsg) (tea.Model, tea.Cmd) {
 
 func (m Model) onKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	k := m.keys
+	if m.gate.active && (m.details || key.Matches(msg, k.GateDetails)) {
+		// Letters are typed at the gate, so tab opens the details there;
+		// while they show, nothing is typed and esc only closes them.
+		switch {
+		case key.Matches(msg, k.Interrupt):
+			m.details = false
+			return m.onKey(msg)
+		case key.Matches(msg, k.GateDetails), key.Matches(msg, k.Close):
+			m.details, m.detailTop = !m.details, 0
+		default:
+			m.scrollKey(msg)
+		}
+		return m, nil
+	}
 	if m.gate.active {
 		switch {
 		case key.Matches(msg, k.Interrupt):
@@ -277,6 +292,15 @@ func (m Model) onKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		return m, nil
 	}
 
+	if m.details {
+		switch {
+		case key.Matches(msg, k.Details), key.Matches(msg, k.GateDetails), key.Matches(msg, k.Close):
+			m.details = false
+			return m, nil
+		case m.scrollKey(msg):
+			return m, nil
+		}
+	}
 	switch {
 	case key.Matches(msg, k.Quit):
 		if m.done {
@@ -296,9 +320,8 @@ func (m Model) onKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 			return m, tea.Quit
 		}
 		m.scrollBack = 0
-	case key.Matches(msg, k.Details):
-		m.details = !m.details
-		m.clampScroll()
+	case key.Matches(msg, k.Details), key.Matches(msg, k.GateDetails):
+		m.details, m.detailTop = true, 0
 	case key.Matches(msg, k.Help):
 		m.fullHelp = !m.fullHelp
 		m.help.ShowAll = m.fullHelp
@@ -365,6 +388,28 @@ func call(f func()) tea.Cmd {
 		f()
 		return nil
 	}
+}
+
+// scrollKey scrolls the detail view by the key, if it is a scroll key.
+func (m *Model) scrollKey(msg tea.KeyPressMsg) bool {
+	k, page := m.keys, max(1, m.detailBodyHeight()-1)
+	switch {
+	case key.Matches(msg, k.Up):
+		m.scrollDetails(-1)
+	case key.Matches(msg, k.Down):
+		m.scrollDetails(1)
+	case key.Matches(msg, k.PageUp):
+		m.scrollDetails(-page)
+	case key.Matches(msg, k.PageDown):
+		m.scrollDetails(page)
+	case key.Matches(msg, k.Top):
+		m.detailTop = 0
+	case key.Matches(msg, k.Follow):
+		m.scrollDetails(1 << 30)
+	default:
+		return false
+	}
+	return true
 }
 
 func (m *Model) scroll(n int) {

@@ -97,9 +97,16 @@ func (m Model) topLines(w int) []string {
 func (m Model) drill() bool { return m.opts.Drill || m.run.mode == "drill" }
 
 func (m Model) phaseLine(i int, p phase, w int) string {
+	glyph, title, right := m.phaseMark(i, p)
+	return spread(" "+glyph+" "+title, right, w)
+}
+
+// phaseMark is a phase's glyph, title and state as the phase list shows
+// them; the state carries the phase's whole reason, which the list may cut
+// and the detail view wraps.
+func (m Model) phaseMark(i int, p phase) (glyph, title, right string) {
 	s := m.styles
-	var glyph, right string
-	title := fmt.Sprintf("%d. %s", i+1, p.title)
+	title = fmt.Sprintf("%d. %s", i+1, p.title)
 	switch {
 	case m.done && p.state == stateRunning:
 		// The walk ended while this phase ran: it is stopped, not running.
@@ -134,7 +141,7 @@ func (m Model) phaseLine(i int, p phase, w int) string {
 		title = s.Muted.Render(title)
 		right = s.Muted.Render("pending")
 	}
-	return spread(" "+glyph+" "+title, right, w)
+	return glyph, title, right
 }
 
 // endsWalk reports whether the phase's last verdict ends the walk without
@@ -170,8 +177,13 @@ func (m Model) footerLines(w int) []string {
 	}
 	var helpText string
 	switch {
+	case m.details && m.gate.active:
+		helpText = m.help.ShortHelpView([]key.Binding{m.keys.Scroll, m.keys.PageDown,
+			key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab/esc", "back to the gate"))})
+	case m.details && !m.confirmQuit:
+		helpText = m.help.ShortHelpView([]key.Binding{m.keys.Scroll, m.keys.PageDown, m.keys.Close, m.keys.Quit})
 	case m.gate.active:
-		helpText = m.help.ShortHelpView([]key.Binding{m.keys.Confirm, m.keys.Refuse})
+		helpText = m.help.ShortHelpView([]key.Binding{m.keys.Confirm, m.keys.Refuse, m.keys.GateDetails})
 	case m.confirmQuit && m.run.deploying():
 		helpText = m.help.ShortHelpView([]key.Binding{
 			key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "quit and send Ctrl-C")),
@@ -190,8 +202,16 @@ func (m Model) footerLines(w int) []string {
 
 // panelLines is the body: the current phase, or the result once done.
 func (m Model) panelLines(w, h int) []string {
+	if m.details {
+		return m.detailWindow(w, h)
+	}
 	if m.done {
-		return m.donePanel(w, h)
+		lines := m.donePanel(w, h)
+		if len(lines) > h && h > 1 {
+			more := len(lines) - h + 1
+			lines = append(lines[:h-1], m.styles.Muted.Render(fmt.Sprintf("  … %d more lines: d shows everything", more)))
+		}
+		return lines
 	}
 	if m.run.current < 0 {
 		return []string{" " + m.spin.View() + " waiting for the engine to start the runbook…"}
@@ -200,31 +220,32 @@ func (m Model) panelLines(w, h int) []string {
 	return panelOf(p.id)(m, p, w, h, false)
 }
 
-// detailLines: the runbook's why, do and don't when details are on; only
-// the first don't otherwise, because that is the one that costs an outage.
-func (m Model) detailLines(p phase, w int) []string {
+// detailLines: the first of the runbook's don'ts for the phase, the one
+// that costs an outage; the detail view (d) has its why, do and don't.
+func (m Model) detailLines(p phase, _ int) []string {
+	if dont := m.rb.Phase(p.id).Dont; len(dont) > 0 {
+		return []string{m.styles.Warn.Render(" ✗ " + dont[0]), ""}
+	}
+	return nil
+}
+
+// runbookLines: the runbook's why, do and don't for the phase, wrapped.
+func (m Model) runbookLines(p phase, w int) []string {
 	s := m.styles
 	rp := m.rb.Phase(p.id)
-	if !m.details {
-		if len(rp.Dont) > 0 {
-			return []string{s.Warn.Render(" ✗ " + rp.Dont[0]), ""}
-		}
-		return nil
-	}
 	var lines []string
 	if rp.Why != "" {
-		wrapped := lipgloss.NewStyle().Width(max(10, w-1)).Render(strings.TrimSpace(rp.Why))
-		for _, l := range strings.Split(wrapped, "\n") {
-			lines = append(lines, " "+strings.TrimRight(l, " "))
-		}
+		lines = append(lines, wrapIndent(strings.TrimSpace(rp.Why), " ", w)...)
 	}
 	for _, d := range rp.Do {
-		lines = append(lines, s.OK.Render(" ✓ ")+d)
+		lines = append(lines, hang(s.OK.Render(" ✓ "), d, w)...)
 	}
 	for _, d := range rp.Dont {
-		lines = append(lines, s.Warn.Render(" ✗ "+d))
+		for _, l := range hang(" ✗ ", d, w) {
+			lines = append(lines, s.Warn.Render(l))
+		}
 	}
-	return append(lines, "")
+	return lines
 }
 
 func (m Model) machineLines(ms []machine) []string {
@@ -277,7 +298,9 @@ func (m Model) evidenceLines(ev []evidence) []string {
 }
 
 // escapeParts: what stands above and below the flyctl output window.
-func (m Model) escapeParts(p phase, w int) (before, after []string) {
+// before[keep:] is the command and the gate: a panel too short for
+// everything cuts the lines above them, never them.
+func (m Model) escapeParts(p phase, w int, compactGate bool) (before, after []string, keep int) {
 	s := m.styles
 	before = m.detailLines(p, w)
 	for _, c := range p.data.checks {
@@ -287,9 +310,10 @@ func (m Model) escapeParts(p phase, w int) (before, after []string) {
 		// At the moment of decision, the evidence the deploy rests on.
 		before = append(before, m.gateEvidence(w)...)
 	}
+	keep = len(before)
 	if cmd := m.run.cmd.argv; cmd != "" {
 		// The command being confirmed is shown whole, at any width.
-		for _, l := range hang(" $ ", cmd, w) {
+		for _, l := range wrapCommand(" $ ", cmd, w) {
 			before = append(before, s.Command.Render(l))
 		}
 		if dir := firstNonEmpty(m.run.cmd.dir, m.gate.dir); dir != "" {
@@ -300,7 +324,7 @@ func (m Model) escapeParts(p phase, w int) (before, after []string) {
 	}
 	switch {
 	case m.gate.active:
-		before = append(before, m.gateLines(w)...)
+		before = append(before, m.gateLines(w, compactGate)...)
 	case m.gate.answered && m.gate.confirmed:
 		before = append(before, s.OK.Render(" ✓ confirmed at the gate"))
 	case m.gate.answered:
@@ -312,6 +336,11 @@ func (m Model) escapeParts(p phase, w int) (before, after []string) {
 		head := s.Muted.Render(" flyctl output")
 		if m.run.deploying() {
 			head = " " + m.spin.View() + s.Running.Render(" deploying…")
+			// A build can print nothing for minutes: say so, so a quiet
+			// flyctl does not read as a frozen screen.
+			if quiet := m.clock().Sub(m.run.lastOutput); !m.run.lastOutput.IsZero() && quiet >= quietAfter {
+				head += s.Muted.Render(" · flyctl quiet for " + dur(quiet.Seconds()))
+			}
 		}
 		if m.scrollBack > 0 {
 			head += s.Muted.Render(fmt.Sprintf("  ↓ %d more lines below · end follows", m.scrollBack))
@@ -329,13 +358,33 @@ func (m Model) escapeParts(p phase, w int) (before, after []string) {
 				after = append(after, s.Muted.Render("   digest ")+c.digest)
 			}
 		} else {
-			for _, l := range hang(fmt.Sprintf(" ✗ flyctl exited %d: ", c.code), c.errMsg, w) {
+			for _, l := range hang(fmt.Sprintf(" ✗ flyctl exited %d: ", c.code), exitSummary(c.errMsg), w) {
 				after = append(after, s.Fail.Render(l))
 			}
 		}
 	}
 	after = append(after, m.commonLines(p)...)
-	return before, after
+	return before, after, keep
+}
+
+// quietAfter is how long flyctl may print nothing before the screen says so.
+const quietAfter = 5 * time.Second
+
+// exitSummary is flyctl's failure as the panel shows it: the first line
+// and the error lines it quotes; the detail view has every line.
+func exitSummary(errMsg string) string {
+	lines := strings.Split(errMsg, "\n")
+	if len(lines) <= 3 {
+		return errMsg
+	}
+	keep := []string{lines[0]}
+	for _, l := range errorLines(lines[1:]) {
+		keep = append(keep, l)
+	}
+	if hidden := len(lines) - len(keep); hidden > 0 {
+		keep = append(keep, fmt.Sprintf("(%d more lines: d shows them)", hidden))
+	}
+	return strings.Join(keep, "\n")
 }
 
 // gateEvidence: the wedged machines and the boot-log lines that prove the
@@ -378,14 +427,18 @@ func (m Model) gateEvidence(w int) []string {
 	return lines
 }
 
-func (m Model) gateLines(w int) []string {
+// gateLines is the question at the gate; compact, on a short terminal,
+// it keeps only what to type.
+func (m Model) gateLines(w int, compact bool) []string {
 	s := m.styles
 	bar := s.GateBar.Render(" ┃ ")
 	g := m.gate
 	var lines []string
-	add := func(text string) { lines = append(lines, hang(bar, text, w)...) }
-	add(s.Bold.Render("This deploys a new image to every machine of " + orDash(m.run.app) + ", one at a time."))
-	add(fmt.Sprintf("Refusing runs nothing and ends the run %s (exit %d).", verdict.Aborted, verdict.Aborted.ExitCode()))
+	add := func(text string) { lines = append(lines, wrapWords(bar, text, w)...) }
+	if !compact {
+		add(s.Bold.Render("This deploys a new image to every machine of " + orDash(m.run.app) + ", one at a time."))
+		add(fmt.Sprintf("Refusing runs nothing and ends the run %s (exit %d).", verdict.Aborted, verdict.Aborted.ExitCode()))
+	}
 	add("Type " + s.Bold.Render(g.expect) + " and press enter to deploy; esc or \"no\" refuses.")
 	lines = append(lines, bar+"> "+m.input.Value()+"█")
 	if g.wrong != "" {
@@ -399,7 +452,7 @@ func (m Model) outputHeight() int {
 	w, h := m.size()
 	panelH := h - len(m.topLines(w)) - len(m.footerLines(w))
 	p := m.run.phases[m.run.phaseIndex(runbook.PhaseEscape)]
-	before, after := m.escapeParts(p, w)
+	before, after := m.escapeFit(p, w, panelH)
 	return max(1, panelH-len(before)-len(after))
 }
 
@@ -420,7 +473,11 @@ func (m Model) outputWindow(h int) []string {
 
 func (m Model) smokeLines(p phase) []string {
 	s := m.styles
-	var lines []string
+	// The hold's progress first: what the operator waits for.
+	lines := m.holdLines(p)
+	if len(lines) > 0 {
+		lines = append(lines, "")
+	}
 	var order []string
 	byMachine := map[string][]smokeRow{}
 	for _, r := range p.data.smoke {
@@ -429,6 +486,7 @@ func (m Model) smokeLines(p phase) []string {
 		}
 		byMachine[r.machine] = append(byMachine[r.machine], r)
 	}
+	w, _ := m.size()
 	for _, id := range order {
 		rows := byMachine[id]
 		allOK := true
@@ -444,7 +502,7 @@ func (m Model) smokeLines(p phase) []string {
 				allOK = false
 				cells = append(cells, s.Fail.Render("✗ "+label))
 				if r.detail != "" {
-					fails = append(fails, hang(s.Fail.Render("     ✗ "), label+": "+r.detail, m.width)...)
+					fails = append(fails, hang(s.Fail.Render("     ✗ "), label+": "+r.detail, w)...)
 				}
 			}
 		}
@@ -452,28 +510,53 @@ func (m Model) smokeLines(p phase) []string {
 		if !allOK {
 			mark = s.Fail.Render(" ✗ ")
 		}
-		lines = append(lines, mark+fmt.Sprintf("%-14s", orDash(id))+"  "+strings.Join(cells, "  "))
+		lines = append(lines, hang(mark+fmt.Sprintf("%-14s", orDash(id))+"  ", strings.Join(cells, "  "), w)...)
 		lines = append(lines, fails...)
 	}
 	if len(order) == 0 && p.state == stateRunning {
 		lines = append(lines, " "+m.spin.View()+" walking every machine…")
 	}
-	if hd := m.run.hold; hd.seen {
-		lines = append(lines, "")
-		if hd.remaining > 0 {
-			frac := 0.0
-			if hd.full > 0 {
-				frac = math.Min(1, math.Max(0, hd.elapsed/hd.full))
-			}
-			bar := m.bar
-			bar.SetWidth(24)
-			lines = append(lines, " "+m.spin.View()+" stability hold "+bar.ViewAs(frac)+
-				s.Muted.Render(fmt.Sprintf(" %s of %s · %s left", dur(hd.elapsed), dur(hd.full), dur(hd.remaining))))
-		} else {
-			lines = append(lines, s.OK.Render(" ✓ stability hold: held "+dur(hd.full)))
-		}
-	}
 	return lines
+}
+
+// holdLines: the stability hold's bar, moving every second, or that it
+// was met.
+func (m Model) holdLines(p phase) []string {
+	s := m.styles
+	hd := m.run.hold
+	if !hd.seen {
+		return nil
+	}
+	if hd.remaining <= 0 {
+		return []string{s.OK.Render(" ✓ stability hold: held " + dur(hd.full))}
+	}
+	elapsed, remaining := m.holdProgress(p)
+	frac := 0.0
+	if hd.full > 0 {
+		frac = math.Min(1, math.Max(0, elapsed/hd.full))
+	}
+	head := " " + m.spin.View() + " stability hold "
+	text := fmt.Sprintf(" %s of %s · %s left", dur(elapsed), dur(hd.full), dur(remaining))
+	w, _ := m.size()
+	bar := m.bar
+	bar.SetWidth(min(24, max(6, w-ansi.StringWidth(head)-ansi.StringWidth(text)-1)))
+	return []string{head + bar.ViewAs(frac) + s.Muted.Render(text)}
+}
+
+// holdProgress is the hold's elapsed and remaining seconds now: from its
+// last journaled mark (every tenth of the hold), run on by the engine's
+// clock while the smoke walk runs, so the bar moves every second.
+func (m Model) holdProgress(p phase) (elapsed, remaining float64) {
+	hd := m.run.hold
+	elapsed, remaining = hd.elapsed, hd.remaining
+	if p.state != stateRunning || m.done || hd.remaining <= 0 || hd.at.IsZero() {
+		return elapsed, remaining
+	}
+	if since := m.clock().Sub(hd.at).Seconds(); since > 0 {
+		elapsed = math.Min(hd.full, hd.elapsed+since)
+		remaining = math.Max(0, hd.full-elapsed)
+	}
+	return elapsed, remaining
 }
 
 // commonLines: verdicts, notes and an abort, for any phase.
@@ -517,6 +600,12 @@ func (m Model) checkLines(c check, w int) []string {
 }
 
 func (m Model) donePanel(w, h int) []string {
+	lines := m.resultLines(w)
+	return append(lines, m.lastPhaseLines(w, h-len(lines))...)
+}
+
+// resultLines: how the run ended, why, and what to do next, wrapped.
+func (m Model) resultLines(w int) []string {
 	s := m.styles
 	r := m.result
 	v := string(r.Verdict)
@@ -538,14 +627,16 @@ func (m Model) donePanel(w, h int) []string {
 	}
 	field("incident", clean(firstNonEmpty(r.Incident, m.run.incident)))
 	field("journal", clean(r.JournalPath))
-	field("next", clean(r.Next))
+	if next := clean(r.Next); next != "" {
+		lines = append(lines, wrapWords(s.Muted.Render("   next     "), next, w)...)
+	}
 	if r.Err != nil {
 		lines = append(lines, hang(s.Fail.Render("   error    "), clean(r.Err.Error()), w)...)
 	}
 	if m.run.abort != "" {
 		lines = append(lines, hang(s.Fail.Render("   aborted  "), m.run.abort, w)...)
 	}
-	return append(lines, m.lastPhaseLines(w, h-len(lines))...)
+	return lines
 }
 
 // lastPhaseLines shows, under the result, what the last phase saw: the
@@ -591,7 +682,7 @@ func listPanel(seen func(m Model, p phase) []string) panel {
 		lines = append(lines, m.commonLines(p)...)
 		if len(lines) > h && h > 0 {
 			more := len(lines) - h + 1
-			lines = append(lines[:h-1], m.styles.Muted.Render(fmt.Sprintf("  … %d more lines (enlarge the terminal or press d)", more)))
+			lines = append(lines[:h-1], m.styles.Muted.Render(fmt.Sprintf("  … %d more lines: d shows everything", more)))
 		}
 		return lines
 	}
@@ -603,17 +694,101 @@ func listPanel(seen func(m Model, p phase) []string) panel {
 // at the bottom; on the end screen only the failed checks are shown.
 func (m Model) escapePanel(p phase, w, h int, end bool) []string {
 	if end {
-		before, after := m.escapeParts(phase{id: p.id, data: phaseData{checks: failedChecks(p.data.checks)}}, w)
+		before, after, _ := m.escapeParts(phase{id: p.id, data: phaseData{checks: failedChecks(p.data.checks)}}, w, false)
 		before = before[min(len(before), len(m.detailLines(p, w))):] // no runbook text here
 		return append(append(before, m.outputWindow(h-len(before)-len(after))...), after...)
 	}
-	before, after := m.escapeParts(p, w)
-	if over := len(before) + len(after) - h; over > 0 && h > 1 {
-		cut := min(over+1, len(before))
-		before = append([]string{m.styles.Muted.Render(fmt.Sprintf("  ↑ %d lines above: enlarge the terminal to read them", cut))}, before[cut:]...)
-	}
+	before, after := m.escapeFit(p, w, h)
 	outH := max(0, h-len(before)-len(after))
-	return append(append(before, m.outputWindow(outH)...), after...)
+	lines := append(append(before, m.outputWindow(outH)...), after...)
+	if len(lines) > h && h > 0 && m.gate.active {
+		// Too short even for the command and the gate: keep their end, where
+		// the operator types.
+		lines = lines[len(lines)-h:]
+	}
+	return lines
+}
+
+// escapeFit is escapeParts for a panel of h lines. Live, a panel too tall
+// loses its top (the runbook's advice, the checks, the evidence), never
+// the command or the gate; on a short terminal the gate keeps only what to
+// type.
+func (m Model) escapeFit(p phase, w, h int) (before, after []string) {
+	before, after, keep := m.escapeParts(p, w, false)
+	if len(before)-keep+len(after) >= h && m.gate.active {
+		before, after, keep = m.escapeParts(p, w, true)
+	}
+	if over := len(before) + len(after) - h; over > 0 && h > 1 && keep > 0 {
+		cut := min(over+1, keep)
+		hint := m.styles.Muted.Render(fmt.Sprintf("  ↑ %d lines above: %s", cut, m.detailHint()))
+		if cut == keep && over+1 > keep {
+			hint = "" // no room even for the hint
+		}
+		rest := before[cut:]
+		before = rest
+		if hint != "" {
+			before = append([]string{hint}, rest...)
+		}
+	}
+	return before, after
+}
+
+// detailHint says how to read what the screen cut.
+func (m Model) detailHint() string {
+	if m.gate.active {
+		return "tab shows everything"
+	}
+	return "d shows everything"
+}
+
+// wrapCommand wraps a command line at its spaces only, so no argument is
+// split across lines (an argument wider than the line is, at its width).
+func wrapCommand(prefix, cmd string, w int) []string { return wrapWords(prefix, cmd, w) }
+
+// wrapWords wraps plain-spaced text behind prefix at spaces only, the
+// lines after the first indented under it; a word wider than the line is
+// broken at the line's width.
+func wrapWords(prefix, text string, w int) []string {
+	if w <= 0 {
+		w = defaultWidth
+	}
+	pw := ansi.StringWidth(prefix)
+	width := max(10, w-pw)
+	pad := strings.Repeat(" ", pw)
+	var out []string
+	line := ""
+	flush := func() {
+		lead := pad
+		if len(out) == 0 {
+			lead = prefix
+		}
+		out = append(out, lead+line)
+		line = ""
+	}
+	for _, word := range strings.Fields(text) {
+		for ansi.StringWidth(word) > width {
+			if line != "" {
+				flush()
+			}
+			line = ansi.Truncate(word, width, "")
+			word = ansi.TruncateLeft(word, width, "")
+			flush()
+		}
+		switch {
+		case word == "":
+		case line == "":
+			line = word
+		case ansi.StringWidth(line)+1+ansi.StringWidth(word) <= width:
+			line += " " + word
+		default:
+			flush()
+			line = word
+		}
+	}
+	if line != "" || len(out) == 0 {
+		flush()
+	}
+	return out
 }
 
 func failedChecks(cs []check) []check {

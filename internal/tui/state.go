@@ -77,6 +77,7 @@ type command struct {
 type hold struct {
 	seen                     bool
 	elapsed, remaining, full float64
+	at                       time.Time // the engine's clock at this mark: the bar runs on from it
 }
 
 // run is the incident view as the screen shows it: its text cleaned for a
@@ -92,6 +93,7 @@ type run struct {
 	output              []string
 	hold                hold
 	lastTS              time.Time // the newest event's time: "now" for the screen
+	lastOutput          time.Time // when flyctl last printed a line
 	endVerdict          string
 	endCode             int
 	ended               bool
@@ -132,6 +134,7 @@ func (r *run) apply(ev journal.Event) {
 	r.current = v.Current
 	switch d := ev.Data.(type) {
 	case journal.CommandOutput:
+		r.lastOutput = ev.TS
 		r.copyOutput()
 		return // the phases did not change: spare copying them per line
 	case journal.Gate:
@@ -141,15 +144,16 @@ func (r *run) apply(ev journal.Event) {
 	case journal.CommandStart:
 		c := v.Commands[len(v.Commands)-1]
 		r.cmd = command{argv: clean(argv(c.Argv)), dir: clean(c.Dir), started: true}
+		r.lastOutput = ev.TS
 		r.output, r.outputN = nil, 0
 	case journal.CommandExit:
 		if n := len(v.Commands); n > 0 {
 			x := v.Commands[n-1].Exit
 			r.cmd.exited, r.cmd.code = true, x.Code
-			r.cmd.image, r.cmd.digest, r.cmd.errMsg = clean(x.Image), clean(x.Digest), clean(x.Error)
+			r.cmd.image, r.cmd.digest, r.cmd.errMsg = clean(x.Image), clean(x.Digest), cleanLines(x.Error)
 		}
 	case journal.Hold:
-		r.hold = hold{seen: v.Hold.Seen, elapsed: v.Hold.ElapsedS, remaining: v.Hold.RemainingS, full: v.Hold.HoldS}
+		r.hold = hold{seen: v.Hold.Seen, elapsed: v.Hold.ElapsedS, remaining: v.Hold.RemainingS, full: v.Hold.HoldS, at: ev.TS}
 	case journal.Abort:
 		r.abort = clean(v.Abort)
 	case journal.IncidentEnd:
@@ -228,6 +232,16 @@ func clean(s string) string {
 		}
 		return r
 	}, s)
+}
+
+// cleanLines is clean for text whose line breaks carry meaning (flyctl's
+// error and the output it quotes): each line cleaned, the breaks kept.
+func cleanLines(s string) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimRight(clean(l), " ")
+	}
+	return strings.Join(lines, "\n")
 }
 
 func isControl(r rune) bool { return r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) }
