@@ -77,6 +77,9 @@ func startTerm(t *testing.T, e *tenv, o termOpts, args ...string) *tmuxSession {
 		tmuxArgs = append(tmuxArgs, "-e", k+"="+v)
 	}
 	tmuxArgs = append(tmuxArgs, "sh", "-c", inner)
+	// tmux keeps what a program copies with OSC 52 (the copy key) as a
+	// paste buffer, where the test reads it back as a terminal would paste it.
+	tmuxArgs = append(tmuxArgs, ";", "set-option", "-s", "set-clipboard", "on")
 	s.tmux(tmuxArgs...)
 	t.Cleanup(func() {
 		kill := exec.Command("tmux", "-L", s.socket, "kill-server")
@@ -107,6 +110,20 @@ func (s *tmuxSession) hangUp() {
 
 func (s *tmuxSession) screen() string {
 	return s.tmux("-L", s.socket, "capture-pane", "-p", "-J")
+}
+
+// clipboard waits for what jpops copied with OSC 52 and returns it.
+func (s *tmuxSession) clipboard(d time.Duration) string {
+	s.t.Helper()
+	var text string
+	waitFor(s.t, "a copy to the clipboard", d, func() bool {
+		cmd := exec.Command("tmux", "-L", s.socket, "show-buffer")
+		cmd.Env = s.env
+		out, err := cmd.Output()
+		text = string(out)
+		return err == nil
+	})
+	return text
 }
 
 func (s *tmuxSession) keys(keys ...string) {

@@ -1,0 +1,295 @@
+//go:build unix
+
+package main
+
+// The operator at 3 a.m.: what a person at a terminal relies on during an
+// outage, driven through the real binary in tmux at 60 and 120 columns.
+// Hang-ups are in hangup_test.go, one jpops per app in lock_test.go, Ctrl-C
+// then resume in a drill and the gate's evidence in drillresume_test.go, a
+// wrong deploy directory in deploydir_test.go; the rest is here.
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jpops-dev/jpops/internal/journal"
+)
+
+// eachWidth runs f at every width of the suite, in parallel.
+func eachWidth(t *testing.T, f func(t *testing.T, cols int)) {
+	t.Helper()
+	for _, cols := range widths {
+		t.Run(fmt.Sprintf("%dcols", cols), func(t *testing.T) {
+			t.Parallel()
+			f(t, cols)
+		})
+	}
+}
+
+const (
+	atGate = "press enter to deploy"
+	atEnd  = "press enter or q to exit"
+)
+
+// waitEither polls the pane until it shows a or b, and says which.
+func (s *tmuxSession) waitEither(a, b string, d time.Duration) string {
+	s.t.Helper()
+	var got string
+	waitFor(s.t, fmt.Sprintf("the screen to show %q or %q", a, b), d, func() bool {
+		sc := s.screen()
+		switch {
+		case onScreen(sc, a):
+			got = a
+		case onScreen(sc, b):
+			got = b
+		}
+		return got != ""
+	})
+	return got
+}
+
+// confirmGate types the app's name at the gate, as the gate asks.
+func (s *tmuxSession) confirmGate() {
+	s.keys("-l", "autonomath-api")
+	s.keys("Enter")
+}
+
+// drillToEnd plays a drill scenario on a terminal, passing its gate if one
+// opens, and leaves the terminal on the end screen.
+func drillToEnd(t *testing.T, e *tenv, o termOpts, scenario string, extra ...string) *tmuxSession {
+	t.Helper()
+	term := startTerm(t, e, o, append([]string{"drill", "--scenario", scenario, "--hold", "1s"}, extra...)...)
+	if term.waitEither(atGate, atEnd, 60*time.Second) == atGate {
+		term.confirmGate()
+		term.waitScreen(atEnd, 60*time.Second)
+	}
+	return term
+}
+
+// phaseLine is one phase's row of the header: its mark and what follows.
+var phaseLine = regexp.MustCompile(`(?m)^ (\S) +([1-4])\. (.*)$`)
+
+// safeToPaste says why text is not safe to paste into a shell at 3 a.m.,
+// or "" when it is: one read-only command, or a jpops command that stops
+// at its own gate. It is the test's own judgement, not the program's.
+func safeToPaste(text string) string {
+	if strings.ContainsAny(text, "`;&|<>$()\\\n#") {
+		return "it holds shell syntax or a comment: not one plain command"
+	}
+	f := strings.Fields(text)
+	if len(f) < 2 {
+		return "it is not a command"
+	}
+	for _, a := range f {
+		switch a {
+		case "deploy", "--yes", "-y", "--force", "--redeploy", "restart", "destroy", "stop", "scale", "update":
+			return "it changes the app or passes a gate (" + a + ")"
+		}
+	}
+	switch f[0] {
+	case "jpops":
+		switch f[1] {
+		case "run", "resume", "drill", "smoke", "diagnose", "journal", "postmortem", "audit", "doctor", "scan":
+			return ""
+		}
+	case "flyctl", "fly":
+		switch f[1] {
+		case "status", "releases", "logs", "checks":
+			return ""
+		case "machine", "machines", "image":
+			if len(f) > 2 && (f[2] == "list" || f[2] == "status" || f[2] == "show") {
+				return ""
+			}
+		}
+	}
+	return "it is not a read-only command nor a jpops command with its own gate"
+}
+
+// Every drill scenario's end screen at both widths: status marks mean one
+// thing, the copy key hands out only a command safe to paste, and nothing
+// the operator needs is cut without a way to read it whole.
+func TestTUIEndScreens(t *testing.T) {
+	for _, scenario := range []string{"healthy", "other-failure", "deploy-fails", "fix-missing", "db-boot-hang"} {
+		t.Run(scenario, func(t *testing.T) {
+			eachWidth(t, func(t *testing.T, cols int) {
+				e := newEnv(t)
+				term := drillToEnd(t, e, termOpts{cols: cols, rows: 40}, scenario)
+				end := term.screen()
+				_, evs := e.onlyJournal()
+
+				t.Run("marks", func(t *testing.T) { checkMarks(t, end, evs) })
+				t.Run("copy key", func(t *testing.T) { checkCopy(t, term, end) })
+			})
+		})
+	}
+}
+
+// checkMarks reads the phase rows of an end screen: no phase is left
+// pending or running, a mark says one thing (✓ a good outcome, ✗ a bad
+// one, – not run), and "passed" is only a phase that passed.
+func checkMarks(t *testing.T, end string, evs []journal.Event) {
+	t.Helper()
+	rows := phaseLine.FindAllStringSubmatch(end, -1)
+	if len(rows) != 4 {
+		t.Fatalf("the end screen shows %d phase rows, want 4:\n%s", len(rows), end)
+	}
+	for _, r := range rows {
+		mark, n, rest := r[1], r[2], r[3]
+		if strings.Contains(rest, "pending") || strings.Contains(rest, "running") {
+			t.Errorf("phase %s is still %q on the end screen", n, strings.TrimSpace(rest))
+		}
+		want := map[string]string{"passed": "✓", "failed": "✗", "skipped": "–", "not run": "–", "stopped": "■"}
+		for word, m := range want {
+			if strings.Contains(rest, word) && mark != m {
+				t.Errorf("phase %s says %q under the mark %s, want %s", n, word, mark, m)
+			}
+		}
+		if !strings.ContainsAny(mark, "✓✗–■") {
+			t.Errorf("phase %s has the mark %q on the end screen, not one of ✓ ✗ – ■", n, mark)
+		}
+	}
+	end1 := rows[0][3]
+	if v := finalVerdict(t, evs); (v == "HEALTHY" || v == "NOT_THIS_INCIDENT") && strings.Contains(end1, "passed") {
+		t.Errorf("phase 1 says passed for %s: %q", v, end1)
+	}
+}
+
+// checkCopy presses the copy key on the end screen: what lands on the
+// clipboard is one command safe to paste, the status line says so, and
+// the screen showed the command before it was copied.
+func checkCopy(t *testing.T, term *tmuxSession, end string) {
+	t.Helper()
+	term.keys("c")
+	said := term.waitEither("copied:", "no command safe to copy", 10*time.Second)
+	if said != "copied:" {
+		return // nothing safe to copy: the screen says so, and the clipboard stays empty
+	}
+	copied := term.clipboard(10 * time.Second)
+	if why := safeToPaste(copied); why != "" {
+		t.Errorf("the copy key copied %q: %s", copied, why)
+	}
+	if !onScreen(end, copied) && !onScreen(term.screen(), "copied: "+copied) {
+		t.Errorf("the copy key copied %q, which the screen never shows whole:\n%s", copied, term.screen())
+	}
+}
+
+// blockedFlyctl is a flyctl that says nothing until the test releases it,
+// then deploys: a quiet build, or a deploy to hang up or quit in.
+func blockedFlyctl(t *testing.T) (script, pidfile string, release func()) {
+	t.Helper()
+	gate := filepath.Join(t.TempDir(), "release")
+	script, pidfile = flyctlWrapper(t, "while [ ! -e '"+gate+"' ]; do sleep 0.05; done", "")
+	return script, pidfile, func() {
+		if err := os.WriteFile(gate, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// One stray q never stops what runs: during the deploy and during the
+// hold it asks, any other key keeps going; y stops the walk with 130.
+func TestTUIQuitAsksWhileRunning(t *testing.T) {
+	eachWidth(t, func(t *testing.T, cols int) {
+		e := newEnv(t)
+		s := e.startSim("db-boot-hang")
+		flyctl, pidfile, release := blockedFlyctl(t)
+		args := append([]string{"run"}, deployArgs(s, deployDir(t, "entrypoint-guarded.sh"), flyctl)...)
+		term := startTerm(t, e, termOpts{cols: cols, rows: 30}, append(args, "--hold", "60s")...)
+		term.waitScreen(atGate, 30*time.Second)
+		term.confirmGate()
+		waitFor(t, "flyctl to start", 15*time.Second, func() bool { return readPid(pidfile) > 0 })
+
+		term.keys("q")
+		term.waitScreen("Quit and send Ctrl-C to flyctl?", 10*time.Second)
+		term.waitScreen("y quit and send Ctrl-C", 10*time.Second)
+		term.keys("n")
+		term.waitScreen("still deploying", 10*time.Second)
+		if pid := readPid(pidfile); gone(pid) {
+			t.Fatalf("flyctl (pid %d) stopped though the operator answered n", pid)
+		}
+		release()
+
+		waitFor(t, "the stability hold", 30*time.Second, func() bool { return e.journalHas(journal.KindHold, "") })
+		term.keys("q")
+		term.waitScreen("The walk is running. Stop it here", 10*time.Second)
+		term.waitScreen("y stop the walk", 10*time.Second)
+		term.keys("Space")
+		term.waitScreen("still running", 10*time.Second)
+		term.keys("q")
+		term.waitScreen("The walk is running. Stop it here", 10*time.Second)
+		term.keys("y")
+		if code := term.exitCode(20 * time.Second); code != 130 {
+			t.Errorf("stopping the walk in the hold exited %d, want 130", code)
+		}
+		path, evs := e.onlyJournal()
+		incident := strings.TrimSuffix(filepath.Base(path), journal.Ext)
+		term.waitScreen("jpops resume "+incident, 10*time.Second)
+		if end, ok := lastOf(evs, journal.KindIncidentEnd); ok && data[journal.IncidentEnd](end).Verdict == "RECOVERED" {
+			t.Errorf("a walk stopped in the hold ended RECOVERED")
+		}
+		if x, _ := lastOf(evs, journal.KindCommandExit); data[journal.CommandExit](x).Code != 0 || data[journal.CommandExit](x).Interrupted {
+			t.Errorf("the deploy the operator kept going did not finish: %+v", x.Data)
+		}
+	})
+}
+
+// Every way out of a drill on a terminal exits as the exit-code table
+// says: a refusal at the gate 40, an interrupt 130, wherever it comes.
+func TestTUIExitCodes(t *testing.T) {
+	tests := []struct {
+		name string
+		code int
+		// leave drives the terminal from the gate to jpops's exit.
+		leave func(t *testing.T, e *tenv, term *tmuxSession)
+	}{
+		{"esc at the gate", 40, func(t *testing.T, e *tenv, term *tmuxSession) {
+			term.keys("Escape")
+			term.waitScreen(atEnd, 15*time.Second)
+			term.keys("q")
+		}},
+		{"no at the gate", 40, func(t *testing.T, e *tenv, term *tmuxSession) {
+			term.keys("-l", "no")
+			term.keys("Enter")
+			term.waitScreen(atEnd, 15*time.Second)
+			term.keys("Enter")
+		}},
+		{"ctrl-c at the gate", 130, func(t *testing.T, e *tenv, term *tmuxSession) {
+			term.keys("C-c")
+		}},
+		{"ctrl-c in the hold", 130, func(t *testing.T, e *tenv, term *tmuxSession) {
+			term.confirmGate()
+			waitFor(t, "the stability hold", 30*time.Second, func() bool { return e.journalHas(journal.KindHold, "") })
+			term.keys("C-c")
+			term.waitScreen("Stop it here", 10*time.Second)
+			term.keys("y")
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			eachWidth(t, func(t *testing.T, cols int) {
+				e := newEnv(t)
+				// The hold is simulated time: 30 minutes pass in 30 s.
+				term := startTerm(t, e, termOpts{cols: cols, rows: 30}, "drill", "--hold", "30m")
+				term.waitScreen(atGate, 30*time.Second)
+				tt.leave(t, e, term)
+				if code := term.exitCode(20 * time.Second); code != tt.code {
+					t.Errorf("%s exited %d, want %d; screen:\n%s", tt.name, code, tt.code, term.screen())
+				}
+				_, evs := e.onlyJournal()
+				if tt.code == 40 {
+					if n := kinds(evs)[journal.KindCommandStart]; n != 0 {
+						t.Errorf("a refused gate deployed (%d command_start)", n)
+					}
+					if v := finalVerdict(t, evs); v != "ABORTED" {
+						t.Errorf("a refused gate ended %s, want ABORTED", v)
+					}
+				}
+			})
+		})
+	}
+}
