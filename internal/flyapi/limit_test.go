@@ -42,8 +42,15 @@ func TestInFlightAdaptsTo429(t *testing.T) {
 			defer stop.Stop()
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				n := inFlight.Add(1)
-				defer inFlight.Add(-1)
+				// A request stops counting before its answer is written: were it
+				// counted until the handler returns, a loaded machine would let
+				// the client's next request in first and see a 429 the client
+				// did not cause.
+				var once sync.Once
+				done := func() { once.Do(func() { inFlight.Add(-1) }) }
+				defer done()
 				if tt.serverMax > 0 && n > tt.serverMax {
+					done()
 					limited.Add(1)
 					if tt.retryAfter != "" {
 						w.Header().Set("Retry-After", tt.retryAfter)
@@ -62,6 +69,7 @@ func TestInFlightAdaptsTo429(t *testing.T) {
 					}
 				}
 				time.Sleep(2 * time.Millisecond)
+				done()
 				io.WriteString(w, logsBody("1"))
 			}))
 			defer srv.Close()
