@@ -3,8 +3,14 @@
 # a request that arrives while LIMIT are in flight, every request takes
 # DELAY. For each fleet size, side by side in one run:
 #
-#   ideal        the least time the server allows: requests × DELAY / LIMIT,
-#                with the requests an unlimited run made
+#   ideal        the least time the server allows a client: the machine list
+#                alone (DELAY: every log read needs it), then the log reads
+#                LIMIT at a time, ceil((requests - 1) / LIMIT) × DELAY, with
+#                the requests the oracle made
+#   ideal + RA   for the Retry-After runs, the least time of a client that
+#                obeys Retry-After: it learns the limit from one 429 at the
+#                earliest on its first log read, and that request comes back
+#                RA later: at least DELAY + RA + DELAY, or the ideal if longer
 #   oracle       jpops told the limit (--concurrency LIMIT): never turned away
 #   no 429       jpops, default settings, on the same server without a limit
 #   429          jpops, default settings, 429 past LIMIT, no Retry-After
@@ -93,16 +99,18 @@ for n in "${sizes[@]}"; do
 	for _ in $(seq "$runs"); do once r-429ra; done
 	stop_sim
 	requests=$(head -1 "$dir/r-oracle" | cut -d' ' -f6)
-	ideal=$((requests * delay_ms / limit))
+	ideal=$((delay_ms + (requests - 1 + limit - 1) / limit * delay_ms))
+	ideal_ra=$((2 * delay_ms + ra * 1000))
+	[ "$ideal_ra" -ge "$ideal" ] || ideal_ra=$ideal
 	echo
-	echo "### $n machines: ideal ${ideal} ms (${requests} requests × ${delay_ms} ms / ${limit})"
+	echo "### $n machines: ideal ${ideal} ms (${delay_ms} ms + ceil($((requests - 1)) / ${limit}) × ${delay_ms} ms), with Retry-After ${ideal_ra} ms"
 	echo
-	echo "| run          | wall ms  | × ideal | exit | machines | hung | unread | requests | 429s | max in flight | conns |"
+	echo "| run          | wall ms  | × its ideal | exit | machines | hung | unread | requests | 429s | max in flight | conns |"
 	echo "|---|---|---|---|---|---|---|---|---|---|---|"
 	row "oracle" "$dir/r-oracle" "$ideal"
 	row "no 429" "$dir/r-free" "$ideal"
 	row "429" "$dir/r-429" "$ideal"
-	row "429 + RA" "$dir/r-429ra" "$ideal"
+	row "429 + RA" "$dir/r-429ra" "$ideal_ra"
 done
 echo
 echo "load: $(cut -d' ' -f1-3 /proc/loadavg) at end"

@@ -276,12 +276,13 @@ func (c *HTTPClient) get(ctx context.Context, o op, u string, timeout time.Durat
 			return fmt.Errorf("%s: %w", o, ctx.Err())
 		}
 		var limited time.Duration
+		again := false // a 429 the limit's cut answers: come back without a backoff
 		switch {
 		case err != nil || transientStatus(status):
 			limit.release(slot, outcomeOther, 0)
 		case status == http.StatusTooManyRequests:
 			limited = retryAfter(hdr.Get("Retry-After"), c.clock.Now())
-			limit.release(slot, outcomeLimited, limited)
+			again = limit.release(slot, outcomeLimited, limited)
 		default:
 			limit.release(slot, outcomeOK, 0)
 		}
@@ -314,6 +315,9 @@ func (c *HTTPClient) get(ctx context.Context, o op, u string, timeout time.Durat
 		}
 		if attempt > c.maxRetries {
 			return failure
+		}
+		if again {
+			continue
 		}
 		if wait <= 0 {
 			wait = c.backoff(attempt - 1)

@@ -16,7 +16,7 @@ const (
 	// answers until the first 429, so a server with a small limit sees at
 	// most a request or two past it.
 	initialInFlight = 4
-	// cutFactor is what a 429 leaves of the limit.
+	// cutFactor is what a 429 leaves of the limit, once past the first.
 	cutFactor = 0.7
 	// ceilingMemory is how long the limit stays below the number in flight
 	// that drew the last 429 before probing above it again.
@@ -25,11 +25,17 @@ const (
 
 // inflight bounds one API's requests in flight and adapts to 429s
 // (additive increase, multiplicative decrease): each success raises the
-// limit (by one before the first 429, by 1/limit after); a 429 cuts it to
-// cutFactor of itself once per round (requests that started before the cut
-// do not cut again), keeps it below the number in flight that drew the 429
-// for ceilingMemory, and pauses the API for its Retry-After. All waits run
-// on the client's clock. Safe for concurrent use.
+// limit (by one before the first 429, which doubles it every round of
+// answers, by 1/limit after); a 429 cuts it to cutFactor of itself once per
+// round (requests that started before the cut do not cut again) and keeps
+// it below the number in flight that drew the 429 for ceilingMemory.
+//
+// A cut answers the 429s of its round: the requests it turned away come
+// back behind the lower limit, each after its own Retry-After if the server
+// gave one, while the others go on. Only a 429 to a request sent after a
+// recent cut (the server still refuses at the lower limit) pauses the whole
+// API for its Retry-After. All waits run on the client's clock. Safe for
+// concurrent use.
 type inflight struct {
 	clock clock.Clock
 	max   float64
@@ -42,6 +48,7 @@ type inflight struct {
 	n            int       // requests in flight
 	started      uint64    // requests admitted so far
 	cutAt        uint64    // started when the limit was last cut
+	cutTo        float64   // what that cut left of the limit
 	pausedUntil  time.Time // Retry-After of the last 429
 	wake         chan struct{}
 }
@@ -101,10 +108,16 @@ const (
 )
 
 // release frees the ticket's slot and adapts the limit. retryAfter is the
-// 429's Retry-After (0: none).
-func (l *inflight) release(t ticket, o outcome, retryAfter time.Duration) {
+// 429's Retry-After (0: none). For a 429 it says whether the request may
+// come back at once, behind the lower limit, rather than after a backoff:
+// so when no Retry-After was given, the cut answers the 429 (it was sent
+// before the limit was cut for it or with it), and more than this one
+// request was in flight (a 429 to a lone request is not about how many are
+// in flight).
+func (l *inflight) release(t ticket, o outcome, retryAfter time.Duration) (again bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	defer l.wakeAll()
 	l.n--
 	now := l.clock.Now()
 	switch o {
@@ -119,6 +132,10 @@ func (l *inflight) release(t ticket, o outcome, retryAfter time.Duration) {
 			l.limit = min(l.limit+1/l.limit, top)
 		}
 	case outcomeLimited:
+		// Sent after a recent cut, with well below what it left in flight,
+		// and still turned away: fewer in flight does not satisfy the server.
+		insisting := l.cutAt > 0 && t.seq > l.cutAt && now.Before(l.ceilingUntil) &&
+			float64(t.inFlight) <= max(l.cutTo*cutFactor, 1)
 		// The server turned this request away with t.inFlight in flight
 		// (itself included), so it allows fewer: stay below that for a while.
 		if now.Before(l.ceilingUntil) {
@@ -128,14 +145,29 @@ func (l *inflight) release(t ticket, o outcome, retryAfter time.Duration) {
 		}
 		l.ceilingUntil = now.Add(ceilingMemory)
 		if t.seq > l.cutAt {
-			l.limit *= cutFactor
+			if l.slowStart {
+				// The first 429 says where the server's limit is: just
+				// below this request's in flight (the clamp below).
+				l.limit = float64(t.inFlight)
+			} else {
+				l.limit *= cutFactor
+			}
 			l.cutAt, l.slowStart = l.started, false
 		}
 		l.limit = max(min(l.limit, l.ceiling-1), 1)
+		l.cutTo = l.limit
+		if !insisting {
+			return retryAfter == 0 && t.inFlight > 1
+		}
 		if until := now.Add(retryAfter); until.After(l.pausedUntil) {
 			l.pausedUntil = until
 		}
 	}
+	return false
+}
+
+// wakeAll wakes the requests waiting for a slot. Call with mu held.
+func (l *inflight) wakeAll() {
 	close(l.wake)
 	l.wake = make(chan struct{})
 }

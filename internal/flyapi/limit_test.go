@@ -258,3 +258,71 @@ func TestMachinesRateBound(t *testing.T) {
 		t.Errorf("%d lists took %s of the client's clock, want %s", lists, got, want)
 	}
 }
+
+// How a 429 is answered depends on what it says: the first 429s of a round
+// are answered by the cut (the requests turned away come back, each after
+// its own Retry-After, while the rest go on); a 429 to a request sent after
+// the cut with well below its limit in flight means fewer in flight does
+// not help, and its Retry-After pauses the whole API.
+func TestInFlight429Answers(t *testing.T) {
+	const retryAfter = time.Second
+	tests := []struct {
+		name       string
+		inRound    int           // requests in flight when the server turns the last away
+		retryAfter time.Duration // of that 429
+		insist     bool          // then a lone request sent after the cut is turned away too
+		wantAgain  bool          // the last 429 may come back without a backoff
+		wantPause  time.Duration // what the next request waits
+	}{
+		{"round of 8, no Retry-After", 8, 0, false, true, 0},
+		{"round of 8, Retry-After: only that request waits", 8, retryAfter, false, false, 0},
+		{"lone request, no Retry-After: backs off", 1, 0, false, false, 0},
+		{"turned away again below the cut, no Retry-After", 8, 0, true, false, 0},
+		{"turned away again below the cut, Retry-After pauses the API", 8, retryAfter, true, false, retryAfter},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clk := clock.NewManual(time.Unix(0, 0))
+			l := newInflight(clk, 16)
+			l.limit = float64(tt.inRound)
+			var round []ticket
+			for range tt.inRound {
+				tk, err := l.acquire(context.Background())
+				if err != nil {
+					t.Fatal(err)
+				}
+				round = append(round, tk)
+			}
+			again := l.release(round[len(round)-1], outcomeLimited, tt.retryAfter)
+			for _, tk := range round[:len(round)-1] {
+				l.release(tk, outcomeOK, 0)
+			}
+			if tt.insist {
+				tk, err := l.acquire(context.Background())
+				if err != nil {
+					t.Fatal(err)
+				}
+				if tk.inFlight != 1 {
+					t.Fatalf("lone request has %d in flight", tk.inFlight)
+				}
+				if l.release(tk, outcomeLimited, tt.retryAfter) {
+					t.Error("a 429 below the cut may come back at once, want a backoff")
+				}
+			} else if again != tt.wantAgain {
+				t.Errorf("429 may come back at once = %v, want %v", again, tt.wantAgain)
+			}
+			before := clk.Slept()
+			tk, err := l.acquire(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			l.release(tk, outcomeOK, 0)
+			if got := clk.Slept() - before; got != tt.wantPause {
+				t.Errorf("the next request waited %s, want %s", got, tt.wantPause)
+			}
+			if got := l.current(); got >= float64(tt.inRound) && tt.inRound > 1 {
+				t.Errorf("limit %.2f after a 429 with %d in flight, want below it", got, tt.inRound)
+			}
+		})
+	}
+}

@@ -7,6 +7,9 @@
 // are in flight is answered 429 at once, with -retry-after as Retry-After
 // when set. GET /_bench/stats reports (and with ?reset=1 zeroes) the
 // requests, 429s, most in flight and connections opened since the last reset.
+// A request turned away holds no place in flight, as with a semaphore's try.
+// With -trace FILE each request appends a line: its start and end in
+// milliseconds since the last reset, its status, path and instance.
 //
 // The simulator builds its logs for each logs request, which with 200
 // machines makes the server, not the client, the bottleneck. So fleetsim
@@ -31,6 +34,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -60,6 +64,7 @@ func main() {
 	delay := flag.Duration("delay", 50*time.Millisecond, "added latency of every Fly API request")
 	limit := flag.Int("limit", 0, "answer 429 to a request arriving while this many are in flight (0: never)")
 	retryAfter := flag.String("retry-after", "", "Retry-After header of the 429s (empty: none)")
+	tracePath := flag.String("trace", "", "append one line per request to this file: start and end in ms since the last stats reset, status, path and instance")
 	flag.Parse()
 	s, err := flysim.New(flysim.Options{Token: token, Start: time.Now().UTC()})
 	if err != nil {
@@ -73,16 +78,32 @@ func main() {
 		fmt.Fprintln(os.Stderr, "fleetsim: reading the simulator's logs:", err)
 		os.Exit(1)
 	}
-	var st stats
+	st := stats{epoch: time.Now()}
+	if *tracePath != "" {
+		f, err := os.OpenFile(*tracePath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "fleetsim:", err)
+			os.Exit(2)
+		}
+		defer f.Close()
+		st.trace = f
+	}
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/_bench/stats" {
 			st.serve(w, r.URL.Query().Get("reset") == "1")
 			return
 		}
 		n := st.inFlight.Add(1)
-		defer st.inFlight.Add(-1)
 		st.requests.Add(1)
+		status := http.StatusOK
+		if st.trace != nil {
+			began := time.Now()
+			defer func() { st.record(began, status, r) }()
+		}
 		if *limit > 0 && n > int64(*limit) {
+			// Turned away at once, holding no place: a semaphore's try.
+			st.inFlight.Add(-1)
+			status = http.StatusTooManyRequests
 			st.limited.Add(1)
 			if *retryAfter != "" {
 				w.Header().Set("Retry-After", *retryAfter)
@@ -91,6 +112,7 @@ func main() {
 			io.WriteString(w, `{"error":"rate limit exceeded"}`)
 			return
 		}
+		defer st.inFlight.Add(-1)
 		for m := st.maxInFlight.Load(); n > m && !st.maxInFlight.CompareAndSwap(m, n); m = st.maxInFlight.Load() {
 		}
 		time.Sleep(*delay)
@@ -117,11 +139,33 @@ func main() {
 // stats counts what the server saw.
 type stats struct {
 	inFlight, requests, limited, maxInFlight, conns atomic.Int64
+
+	mu    sync.Mutex
+	epoch time.Time // of the last reset
+	trace io.Writer // nil: no trace
+}
+
+// record writes one request's line to the trace.
+func (st *stats) record(began time.Time, status int, r *http.Request) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	ms := func(t time.Time) float64 { return float64(t.Sub(st.epoch).Microseconds()) / 1000 }
+	inst := r.URL.Query().Get("instance")
+	if inst == "" {
+		inst = "-"
+	}
+	fmt.Fprintf(st.trace, "%.1f %.1f %d %s %s\n", ms(began), ms(time.Now()), status, r.URL.Path, inst)
 }
 
 func (st *stats) serve(w http.ResponseWriter, reset bool) {
 	out := map[string]int64{"requests": st.requests.Load(), "limited": st.limited.Load(), "max_in_flight": st.maxInFlight.Load(), "connections": st.conns.Load()}
 	if reset {
+		st.mu.Lock()
+		st.epoch = time.Now()
+		if st.trace != nil {
+			fmt.Fprintln(st.trace, "# reset")
+		}
+		st.mu.Unlock()
 		st.requests.Store(0)
 		st.limited.Store(0)
 		st.maxInFlight.Store(0)
