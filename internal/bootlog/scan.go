@@ -100,10 +100,8 @@ func (s *scanSink) Feed(c *fastscan.Chunk, r chunkResult) error {
 func (e *Engine) decodeValues(c *fastscan.Chunk) chunkResult {
 	var r chunkResult
 	var q quickJSON
-	start := 0
 	for k, end := range c.Ends {
-		obj := c.Data[start:end]
-		start = end
+		obj := c.Data[c.Begins[k]:end]
 		if !c.Marked[k] {
 			if isEntry, ts, ok := q.entry(obj); ok {
 				if isEntry {

@@ -84,11 +84,9 @@ func (r *recorder) Feed(c *Chunk, n int) error {
 		}
 		r.lines = append(r.lines, string(line))
 	}
-	start := 0
 	for k, end := range c.Ends {
-		r.values = append(r.values, string(c.Data[start:end]))
+		r.values = append(r.values, string(c.Data[c.Begins[k]:end]))
 		r.marked = append(r.marked, c.Marked[k])
-		start = end
 	}
 	return nil
 }

@@ -3,7 +3,6 @@ package fastscan
 import (
 	"bytes"
 	"io"
-	"runtime/debug"
 	"slices"
 	"sort"
 	"strings"
@@ -26,7 +25,7 @@ type jsonBatch[R any] struct {
 func scanJSON[R any](r io.Reader, f *Filter, sink Sink[R]) (Counts, error) {
 	var readCounts Counts // the splitter's, owned by the reader until it is done
 	c := NewChunker(r, &readCounts)
-	return scanJSONFrom(c, c.Err, &readCounts, f, sink, false)
+	return scanJSONFrom(c, c.Err, &readCounts, f, sink)
 }
 
 // scanJSONFrom is Scan on JSON input cut into runs of whole lines by src,
@@ -34,10 +33,9 @@ func scanJSON[R any](r io.Reader, f *Filter, sink Sink[R]) (Counts, error) {
 // srcErr's. It splits the stream into values exactly as SplitJSONValues
 // does, batches them, and on the workers marks the values that may hold a
 // keyword (see markJSON) and runs sink.Work; this goroutine hands the
-// batches to sink.Feed in input order. Batches hold copies of the values:
-// with mapped, only the splitter reads the input, and turns a memory fault
-// there into an error.
-func scanJSONFrom[R any](src lineSource, srcErr func() error, readCounts *Counts, f *Filter, sink Sink[R], mapped bool) (Counts, error) {
+// batches to sink.Feed in input order. Batches hold copies of the values,
+// each followed by a newline.
+func scanJSONFrom[R any](src lineSource, srcErr func() error, readCounts *Counts, f *Filter, sink Sink[R]) (Counts, error) {
 	workers := scanWorkers()
 	ordered := make(chan *jsonBatch[R], scanAhead())
 	work := make(chan *jsonBatch[R])
@@ -47,10 +45,6 @@ func scanJSONFrom[R any](src lineSource, srcErr func() error, readCounts *Counts
 	go func() {
 		defer close(work)
 		defer close(ordered)
-		if mapped {
-			debug.SetPanicOnFault(true)
-			defer catchFault(&readErr)
-		}
 		var filter *prefilter
 		readErr = splitJSON(src, srcErr, readCounts, free, func(b *jsonBatch[R]) {
 			if filter == nil { // planned on the first batch, before any worker reads it
@@ -111,13 +105,20 @@ func splitJSON[R any](c lineSource, cErr func() error, st *Counts, free chan []b
 	}
 	b := newBatch()
 	buf := b.Data
+	begin := 0
 	err := splitValues(c, st, &buf, func() error {
-		b.Data = buf
+		b.Begins = append(b.Begins, begin)
 		b.Ends = append(b.Ends, len(buf))
+		// A newline after each value keeps the keyword search to the
+		// lines of one value: NDJSON's values would otherwise make one
+		// line of a whole batch, and one keyword mark all of it.
+		buf = append(buf, '\n')
+		begin = len(buf)
+		b.Data = buf
 		if len(buf) >= jsonBatchSize {
 			send(b)
 			b = newBatch()
-			buf = b.Data
+			buf, begin = b.Data, 0
 		}
 		return nil
 	})
@@ -131,7 +132,7 @@ func splitJSON[R any](c lineSource, cErr func() error, st *Counts, free chan []b
 }
 
 // markJSON marks the values of c that must be decoded in full: every value
-// with a byte in a line where the filter finds a keyword or an escape that
+// with a byte in a line of c.Data where the filter finds a keyword or an escape that
 // can hide one (see jsonKeys), and all of them when a keyword is not ASCII.
 // Other values cannot hold a keyword once decoded.
 func markJSON(filter *prefilter, c *Chunk, mayHide bool) []bool {
@@ -148,7 +149,7 @@ func markJSON(filter *prefilter, c *Chunk, mayHide bool) []bool {
 		if i := bytes.IndexByte(c.Data[l:], '\n'); i >= 0 {
 			eol = l + i
 		}
-		for k := sort.SearchInts(c.Ends, l+1); k < len(c.Ends) && (k == 0 || c.Ends[k-1] < eol); k++ {
+		for k := sort.SearchInts(c.Ends, l+1); k < len(c.Ends) && c.Begins[k] < eol; k++ {
 			full[k] = true
 		}
 	}

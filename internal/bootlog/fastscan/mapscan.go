@@ -13,9 +13,8 @@ import (
 const mapMin = 4 << 20
 
 // scanFile is Scan on a large regular file, through a read-only memory
-// mapping, so the kernel copies nothing: on text the workers read the page
-// cache in place; on JSON the splitter does, and copies the values into
-// batches. done is false, with f untouched, when the file is small, not
+// mapping, so the kernel copies nothing: the workers read the page cache
+// in place, and on JSON split it too (scanJSONMapped). done is false, with f untouched, when the file is small, not
 // regular or cannot be mapped; Scan then reads it.
 //
 // The size is taken once: lines appended while scanning are not read. A
@@ -55,9 +54,7 @@ func mapScan[R any](f *os.File, size int, off int64, filter *Filter, sink Sink[R
 		return err
 	})
 	if err == nil && isJSON {
-		var mapCounts Counts
-		src := &mapSource{data: data, pos: int(off), st: &mapCounts}
-		counts, err = scanJSONFrom(&jsonMapSource{src}, func() error { return nil }, &mapCounts, filter, sink, true)
+		counts, err = scanJSONMapped(data, int(off), filter, sink)
 	} else if err == nil {
 		var mapCounts Counts
 		counts, err = scanChunks(&mapSource{data: data, pos: int(off), st: &mapCounts}, filter, sink, true)
@@ -122,17 +119,3 @@ func (s *mapSource) fed(c *Chunk) {
 }
 
 func (s *mapSource) err() error { return nil }
-
-// jsonMapSource is a mapSource for the JSON splitter, which copies what it
-// keeps of a chunk before it asks for the next: the pages before the next
-// chunk are dropped from the mapping then.
-type jsonMapSource struct{ *mapSource }
-
-func (s jsonMapSource) Next() ([]byte, bool) {
-	if end := s.pos - s.pos%pageSize; end > s.released {
-		release(s.data[s.released:end])
-		s.released = end
-	}
-	chunk, _, ok := s.next()
-	return chunk, ok
-}

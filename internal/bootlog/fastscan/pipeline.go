@@ -20,7 +20,8 @@ import (
 // several chunks at once; Feed runs on the goroutine that called Scan,
 // once per chunk, in input order, with what Work returned for it. An error
 // from Feed stops the scan and is returned. Chunks (and their Data) are
-// valid only until Feed returns.
+// valid only until Feed returns. Work must leave the sink as it was: on
+// JSON it may run again on a chunk whose values were split anew.
 type Sink[R any] interface {
 	Work(c *Chunk) R
 	Feed(c *Chunk, r R) error
@@ -35,10 +36,13 @@ type Chunk struct {
 	// Starts are the offsets in Data of the text lines holding a keyword,
 	// in order.
 	Starts []int
-	// Ends are the offsets in Data where each JSON value ends (the next one
-	// begins there); Marked tells which of them share a line with a keyword
+	// Begins and Ends are the offsets in Data where each JSON value begins
+	// and ends; what lies between two values is a separator (a newline, or
+	// the input's own whitespace and garbage), so a line of Data is a line
+	// of the input. Marked tells which values share a line with a keyword
 	// or with an escape that can hide one. An unmarked value cannot hold a
 	// keyword in any of its strings once decoded.
+	Begins []int
 	Ends   []int
 	Marked []bool
 

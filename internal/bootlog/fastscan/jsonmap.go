@@ -1,0 +1,297 @@
+package fastscan
+
+import (
+	"bytes"
+	"runtime/debug"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"unicode/utf8"
+)
+
+// jsonSpanSize is about how many bytes of a mapped JSON file one worker
+// splits at a time.
+const jsonSpanSize = 1 << 20
+
+// spanSplitter is splitValues' state, kept between spans of a mapping:
+// the values are slices of the mapping, so it tracks where the current one
+// began rather than copying it.
+type spanSplitter struct {
+	depth      int
+	inStr, esc bool
+	inGarbage  bool
+	discard    bool // the current value is already longer than MaxLine
+	begin      int  // where the current value began in the mapping
+	// Of the last run only: a value started in it; garbage before the
+	// first value was counted malformed.
+	started, lead bool
+}
+
+// run splits data[from:to] as splitValues splits the same bytes when it
+// reaches from in state s: from and to are line starts (or to is
+// len(data)). It calls emit with each whole value's bounds in data and
+// adds the lines, overlong values and lines, and malformed bytes it sees to
+// st; a value still open at to stays in s. Lines are cut as mapSource cuts
+// them, so a line of MaxLine bytes or more is skipped wherever it is.
+func (s *spanSplitter) run(data []byte, from, to int, st *Counts, emit func(begin, end int)) {
+	s.started, s.lead = false, false
+	src := mapSource{data: data[:to], pos: from, st: st}
+	for {
+		overlong := st.Overlong
+		chunk, _, ok := src.next()
+		if st.Overlong != overlong && s.depth > 0 {
+			// A skipped line cut into the current value: start afresh.
+			s.depth, s.discard = 0, false
+		}
+		if !ok {
+			return
+		}
+		base := src.pos - len(chunk)
+		st.Lines += bytes.Count(chunk, []byte{'\n'})
+		if chunk[len(chunk)-1] != '\n' {
+			st.Lines++
+		}
+		for i := 0; i < len(chunk); i++ {
+			ch := chunk[i]
+			if s.depth == 0 {
+				switch ch {
+				case ' ', '\t', '\r', '\n', ',', '[', ']':
+					continue
+				case '{':
+					s.depth, s.inStr, s.esc, s.inGarbage, s.begin, s.started = 1, false, false, false, base+i, true
+				default:
+					if !s.inGarbage {
+						st.Malformed++
+						s.inGarbage = true
+						s.lead = s.lead || !s.started
+					}
+				}
+				continue
+			}
+			if s.inStr {
+				if s.esc {
+					s.esc = false
+					continue
+				}
+				j := i
+				for j < len(chunk) && chunk[j] != '"' && chunk[j] != '\\' {
+					j++
+				}
+				if j == len(chunk) {
+					break
+				}
+				i = j
+				if chunk[j] == '\\' {
+					s.esc = true
+				} else {
+					s.inStr = false
+				}
+				continue
+			}
+			if !jsonStructural[ch] {
+				i++
+				for i < len(chunk) && !jsonStructural[chunk[i]] {
+					i++
+				}
+				if i == len(chunk) {
+					break
+				}
+				ch = chunk[i]
+			}
+			switch ch {
+			case '"':
+				s.inStr = true
+			case '{', '[':
+				s.depth++
+			case '}', ']':
+				s.depth--
+				if s.depth > 0 {
+					continue
+				}
+				if end := base + i + 1; s.discard || end-s.begin > MaxLine {
+					st.Overlong++
+					s.discard = false
+				} else {
+					emit(s.begin, end)
+				}
+			}
+		}
+		if s.depth > 0 && src.pos-s.begin > MaxLine {
+			s.discard = true // dropped once it ends; its pages need not stay
+		}
+	}
+}
+
+// cutJSON is where the span that should end near at ends: at the first
+// line starting with '{' in the reach bytes from at (a value's first line
+// in NDJSON and in flyctl's pretty-printed objects, whose inner lines are
+// indented), else at the next line start, else at the end. It is a guess:
+// the worker splits the span as if no value were open there, which the
+// feeder checks.
+func cutJSON(data []byte, at, reach int) int {
+	if at >= len(data) {
+		return len(data)
+	}
+	if i := bytes.Index(data[at:min(len(data), at+reach)], []byte("\n{")); i >= 0 {
+		return at + i + 1
+	}
+	if i := bytes.IndexByte(data[at:], '\n'); i >= 0 {
+		return at + i + 1
+	}
+	return len(data)
+}
+
+// jsonSpan is a span of a mapped JSON file, split on a worker under the
+// guess that no value is open at its start.
+type jsonSpan[R any] struct {
+	Chunk
+	r        R
+	from, to int
+	base     int          // where Data begins in the mapping
+	split    spanSplitter // the state at to, if the guess held
+	counts   Counts       // what the span's lines added, if the guess held
+}
+
+// scanJSONMapped is Scan on the JSON in a mapping from off: splitting runs
+// in parallel too. The mapping is cut into spans at lines that likely
+// begin a value (cutJSON); each worker splits its span, marks its values
+// and runs sink.Work as if no value were open at the span's start. This
+// goroutine knows the true state at each span's start once the previous
+// span is fed: when a value was open there the guess was wrong and it
+// splits the span again from that state, else it takes the worker's
+// values, correcting only the count of garbage runs that continue one from
+// the previous span. The values handed to the sink are those splitValues
+// finds (FuzzSplitJSONSpans), left in place in the mapping: memory is
+// bounded by the spans in flight, whose pages are dropped once fed.
+func scanJSONMapped[R any](data []byte, off int, f *Filter, sink Sink[R]) (Counts, error) {
+	return scanJSONSpans(data, off, jsonSpanSize, f, sink, release)
+}
+
+// scanJSONSpans is scanJSONMapped with spans of about size bytes, dropping
+// the pages fed with drop (nil on memory that is not a mapping).
+func scanJSONSpans[R any](data []byte, off, size int, f *Filter, sink Sink[R], drop func([]byte)) (Counts, error) {
+	workers := scanWorkers()
+	ordered := make(chan *jsonSpan[R], scanAhead())
+	work := make(chan *jsonSpan[R])
+	var readErr error
+	var stop atomic.Bool
+	filter := &prefilter{scan: f.jsonKeys()}
+	// A non-ASCII keyword could appear where invalid UTF-8 is replaced.
+	mayHide := slices.ContainsFunc(f.keys, func(k Literal) bool {
+		return strings.ContainsFunc(k.s, func(r rune) bool { return r >= utf8.RuneSelf })
+	})
+	go func() {
+		defer close(work)
+		defer close(ordered)
+		debug.SetPanicOnFault(true)
+		defer catchFault(&readErr)
+		filter.plan(data[off:min(len(data), off+planSample)])
+		for from := off; from < len(data) && !stop.Load(); {
+			to := cutJSON(data, from+size, 4*size)
+			sp := &jsonSpan[R]{Chunk: Chunk{JSON: true, done: make(chan struct{})}, from: from, to: to}
+			ordered <- sp
+			work <- sp
+			from = to
+		}
+	}()
+	for range workers {
+		go func() {
+			debug.SetPanicOnFault(true)
+			for sp := range work {
+				sp.splitGuessed(data, filter, mayHide, sink)
+			}
+		}()
+	}
+
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	var (
+		counts   Counts
+		err      error
+		state    spanSplitter // the true state at the next span's start
+		released = off - off%pageSize
+	)
+	for sp := range ordered {
+		<-sp.done
+		if err == nil {
+			err = sp.err
+		}
+		if err == nil {
+			if state.depth == 0 {
+				counts.Lines += sp.counts.Lines
+				counts.Overlong += sp.counts.Overlong
+				counts.Malformed += sp.counts.Malformed
+				if state.inGarbage && sp.split.lead { // the garbage run goes on
+					counts.Malformed--
+				}
+				inGarbage := state.inGarbage
+				state = sp.split
+				state.inGarbage = state.inGarbage || inGarbage && !sp.split.started
+			} else {
+				err = resplit(data, sp, &state, &counts, filter, mayHide, sink)
+			}
+		}
+		if err == nil {
+			err = feed(sink, &sp.Chunk, sp.r, true)
+		}
+		if err != nil {
+			stop.Store(true) // drain what is in flight
+			continue
+		}
+		keep := sp.to
+		if state.depth > 0 && !state.discard {
+			keep = state.begin
+		}
+		if end := keep - keep%pageSize; end > released && drop != nil {
+			drop(data[released:end])
+			released = end
+		}
+	}
+	if state.depth > 0 { // a truncated last value
+		counts.Malformed++
+	}
+	if err == nil {
+		err = readErr
+	}
+	return counts, err
+}
+
+// splitGuessed splits the span as if no value were open at its start,
+// marks its values and runs sink.Work, on a worker.
+func (sp *jsonSpan[R]) splitGuessed(data []byte, filter *prefilter, mayHide bool, sink Sink[R]) {
+	defer close(sp.done)
+	defer catchFault(&sp.err)
+	sp.split.run(data, sp.from, sp.to, &sp.counts, sp.collector(sp.from))
+	sp.finish(data, filter, mayHide, sink)
+}
+
+// resplit splits the span again from the true state at its start, which
+// had a value open, and redoes the worker's part.
+func resplit[R any](data []byte, sp *jsonSpan[R], state *spanSplitter, counts *Counts, filter *prefilter, mayHide bool, sink Sink[R]) (err error) {
+	defer catchFault(&err)
+	base := sp.from
+	if !state.discard {
+		base = state.begin
+	}
+	sp.Begins, sp.Ends = sp.Begins[:0], sp.Ends[:0]
+	state.run(data, sp.from, sp.to, counts, sp.collector(base))
+	sp.finish(data, filter, mayHide, sink)
+	return nil
+}
+
+// collector records each value's bounds relative to base, where the
+// span's Data will begin: its start, or the start of a value open there.
+func (sp *jsonSpan[R]) collector(base int) func(begin, end int) {
+	sp.base = base
+	return func(begin, end int) {
+		sp.Begins = append(sp.Begins, begin-base)
+		sp.Ends = append(sp.Ends, end-base)
+	}
+}
+
+// finish points Data at the span in the mapping, marks the span's values
+// and runs sink.Work.
+func (sp *jsonSpan[R]) finish(data []byte, filter *prefilter, mayHide bool, sink Sink[R]) {
+	sp.Data = data[sp.base:sp.to]
+	sp.Marked = markJSON(filter, &sp.Chunk, mayHide)
+	sp.r = sink.Work(&sp.Chunk)
+}

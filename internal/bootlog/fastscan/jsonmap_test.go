@@ -1,0 +1,73 @@
+package fastscan
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// FuzzSplitJSONSpans holds the parallel splitter of mapped JSON to the
+// byte-by-byte definition of SplitJSONValues: for any input and any span
+// size, whether the guessed cuts hold or not, the same values and counts;
+// and every value whose bytes hold a keyword is marked.
+func FuzzSplitJSONSpans(f *testing.F) {
+	f.Add("{\n    \"message\": \"a\\\"}\"\n}\n{\"data\":[{\"attributes\":{\"message\":\"b\"}}]}", uint16(3), uint8(0))
+	f.Add(`{"a":[1,{"b":"]}"}]} junk {"c":"\\"} [{"d":1},{"e":2}] {"f":`, uint16(1), uint8(0))
+	f.Add("{\"m\":\"\n{\"}\n{\"n\":\"integrity_check\"}\nx\n{\ny\n", uint16(2), uint8(0))
+	f.Add("x\ny\n{\"a\":1}\nz\n{\"b\":\"ok\"}\nu\nv", uint16(1), uint8(0))
+	f.Add("{\"m\":\"LONG\"}\n{\"n\":1}\n{\"o\":\"LONG", uint16(5), uint8(2))
+	f.Add("{\n\"a\":\"LONG\"\n}\n{\"n\":1}", uint16(4), uint8(4))
+	filter := runbookFilter()
+	keys := &prefilter{scan: filter.jsonKeys()}
+	f.Fuzz(func(t *testing.T, text string, size uint16, longLen uint8) {
+		if longLen > 0 { // runs of MaxLine-2 to MaxLine+2 bytes
+			text = strings.ReplaceAll(text, "LONG", strings.Repeat("y", MaxLine-3+int(longLen%5)))
+		}
+		want, wantSt := splitValuesByteByByte(strings.NewReader(text))
+		var rec recorder
+		got, err := scanJSONSpans([]byte(text), 0, int(size)+1, filter, &rec, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(rec.values, want) || got != wantSt {
+			t.Fatalf("spans of %d: got %d values %+v, want %d values %+v\n got %.200q\nwant %.200q", size+1, len(rec.values), got, len(want), wantSt, rec.values, want)
+		}
+		for k, v := range rec.values {
+			if lines, _ := keys.lines([]byte(v), nil); len(lines) > 0 && !rec.marked[k] {
+				t.Fatalf("value %d %.200q holds a keyword and is not marked", k, v)
+			}
+		}
+	})
+}
+
+// Spans of every size on a log with garbage, arrays and values across
+// lines agree with the definition; a sample of sizes, quickly.
+func TestSplitJSONSpansSizes(t *testing.T) {
+	var b strings.Builder
+	for i := range 300 {
+		switch i % 7 {
+		case 0:
+			fmt.Fprintf(&b, "{\n    \"message\": \"running integrity_check %d\",\n    \"meta\": {\"a\": [1, {\"b\": \"}\\\"{\"}]}\n}\n", i)
+		case 1:
+			fmt.Fprintf(&b, "garbage %d\n  more garbage, {\"x\": 1}\n", i)
+		case 2:
+			fmt.Fprintf(&b, "[{\"n\":%d},\n{\"n\":\"x\"}]\n", i)
+		default:
+			fmt.Fprintf(&b, "{\"message\":\"GET / %d\",\"timestamp\":\"2026-05-11T11:00:00Z\"}\n", i)
+		}
+	}
+	b.WriteString("{\"open\": \"never closed\n{\"x\":1}\n")
+	text := b.String()
+	want, wantSt := splitValuesByteByByte(strings.NewReader(text))
+	for size := 1; size < len(text); size += 1 + size/8 {
+		var rec recorder
+		got, err := scanJSONSpans([]byte(text), 0, size, runbookFilter(), &rec, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(rec.values, want) || got != wantSt {
+			t.Fatalf("spans of %d: got %d values %+v, want %d values %+v", size, len(rec.values), got, len(want), wantSt)
+		}
+	}
+}
