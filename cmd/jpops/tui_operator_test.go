@@ -13,6 +13,8 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -124,6 +126,7 @@ func TestTUIEndScreens(t *testing.T) {
 
 				t.Run("marks", func(t *testing.T) { checkMarks(t, end, evs) })
 				t.Run("copy key", func(t *testing.T) { checkCopy(t, term, end) })
+				t.Run("nothing cut", func(t *testing.T) { checkNothingCut(t, term, evs) })
 			})
 		})
 	}
@@ -175,6 +178,124 @@ func checkCopy(t *testing.T, term *tmuxSession, end string) {
 	}
 	if !onScreen(end, copied) && !onScreen(term.screen(), "copied: "+copied) {
 		t.Errorf("the copy key copied %q, which the screen never shows whole:\n%s", copied, term.screen())
+	}
+}
+
+// mustRead is what the journal says the operator needs from an end screen:
+// each phase's title and outcome, every verdict's reason and advice, the
+// walk's end, flyctl's error, and every smoke check that failed.
+func mustRead(evs []journal.Event) []string {
+	var out []string
+	add := func(s string) {
+		if strings.TrimSpace(s) != "" {
+			out = append(out, s)
+		}
+	}
+	for _, ev := range evs {
+		switch d := ev.Data.(type) {
+		case journal.PhaseStart:
+			add(d.Title)
+		case journal.PhaseEnd:
+			add(d.Reason)
+		case journal.Verdict:
+			add(d.Reason)
+			add(d.Next)
+		case journal.CommandExit:
+			add(d.Error)
+		case journal.SmokeResult:
+			if !d.OK {
+				add(d.Detail)
+			}
+		case journal.IncidentEnd:
+			add(d.Reason)
+			add(d.Next)
+		}
+	}
+	return out
+}
+
+// detailHeader is the detail view's first line: where the window is.
+var detailHeader = regexp.MustCompile(`(?m)^ details · (?:all of it|lines (\d+)–(\d+) of (\d+))`)
+
+// readEverything returns what the operator can read from the end screen:
+// the screen itself, and the detail view (d) paged through to its end and
+// put back together by its line numbers, so text wrapped over a page
+// break is still one text.
+func readEverything(t *testing.T, term *tmuxSession) []string {
+	t.Helper()
+	end := term.screen()
+	term.keys("d")
+	term.waitScreen(" details · ", 10*time.Second)
+	doc := map[int]string{}
+	total, top := 0, 0
+	for {
+		var m []string
+		var lines []string
+		waitFor(t, fmt.Sprintf("the detail view from line %d", top+1), 10*time.Second, func() bool {
+			sc := term.screen()
+			m = detailHeader.FindStringSubmatch(sc)
+			if m == nil {
+				return false
+			}
+			lines = strings.Split(sc, "\n")
+			return m[1] == "" || m[1] != fmt.Sprint(top) // moved on from the last window
+		})
+		at := slices.IndexFunc(lines, func(l string) bool { return detailHeader.MatchString(l) })
+		first, last := 1, len(lines)-at-1
+		if m[1] != "" {
+			first, last = atoi(t, m[1]), atoi(t, m[2])
+			total = atoi(t, m[3])
+		}
+		for n := first; n <= last && at+1+n-first < len(lines); n++ {
+			doc[n] = lines[at+1+n-first]
+		}
+		if m[1] == "" || last >= total {
+			break
+		}
+		top = first
+		term.keys("PageDown")
+	}
+	whole := make([]string, 0, len(doc))
+	for n := 1; n <= len(doc); n++ {
+		l, ok := doc[n]
+		if !ok {
+			t.Fatalf("paging through the detail view skipped line %d", n)
+		}
+		whole = append(whole, l)
+	}
+	t.Logf("the detail view: %d lines", len(whole))
+	return []string{end, strings.Join(whole, "\n")}
+}
+
+func atoi(t *testing.T, s string) int {
+	t.Helper()
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// checkNothingCut reads everything reachable from the end screen and wants
+// each thing the operator needs whole on one screen.
+func checkNothingCut(t *testing.T, term *tmuxSession, evs []journal.Event) {
+	t.Helper()
+	screens := readEverything(t, term)
+	var missing []string
+	for _, want := range mustRead(evs) {
+		whole := false
+		for _, sc := range screens {
+			if onScreen(sc, want) {
+				whole = true
+				break
+			}
+		}
+		if !whole {
+			missing = append(missing, want)
+		}
+	}
+	if len(missing) > 0 {
+		t.Errorf("no screen reachable from the end (scrolled, or in the detail view d) shows these whole:\n  %s\nthe end screen:\n%s", strings.Join(missing, "\n  "), screens[0])
 	}
 }
 
