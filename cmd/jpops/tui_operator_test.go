@@ -9,6 +9,8 @@ package main
 // wrong deploy directory in deploydir_test.go; the rest is here.
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -16,10 +18,12 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/jpops-dev/jpops/internal/journal"
+	"github.com/jpops-dev/jpops/internal/lock"
 )
 
 // eachWidth runs f at every width of the suite, in parallel.
@@ -409,6 +413,124 @@ func TestTUIExitCodes(t *testing.T) {
 					if v := finalVerdict(t, evs); v != "ABORTED" {
 						t.Errorf("a refused gate ended %s, want ABORTED", v)
 					}
+				}
+			})
+		})
+	}
+}
+
+// holderPID is the pid of the jpops holding an incident in e's state dir,
+// as its lock file names it.
+func holderPID(t *testing.T, e *tenv) int {
+	t.Helper()
+	paths, err := filepath.Glob(filepath.Join(e.state, lock.Dir, "*.lock"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			continue
+		}
+		var h lock.Holder
+		if json.Unmarshal(bytes.TrimSpace(b), &h) == nil && h.PID > 0 {
+			return h.PID
+		}
+	}
+	return 0
+}
+
+// kill -9 of jpops on a terminal at each point of the deploy, then resume
+// on a terminal: it works out from the journal and the Machines API what
+// is true, offers only the step that can work (the deploy again behind
+// the gate, or straight on to the smoke walk), never asks for --image,
+// and recovers.
+func TestTUIResumeAfterKill9(t *testing.T) {
+	tests := []struct {
+		name    string
+		blocked bool   // flyctl waits before deploying: killed before any machine changed
+		body    string // flyctl's body, when not blocked
+		hold    string
+		ready   func(e *tenv, pidfile string) bool
+		gate    bool   // resume must offer the deploy again, behind the gate
+		deploys int    // command_start events in the journal at the end
+		says    string // what resume tells the operator it found
+	}{
+		{"before the deploy reached a machine", true, "", "2s", func(e *tenv, pidfile string) bool {
+			return readPid(pidfile) > 0 && e.journalHas(journal.KindCommandStart, "")
+		}, true, 2, "no machine runs a new image"},
+		{"deploy finished, flyctl not yet exited", false, `"$JPOPS_BIN" sim flyctl "$@"; sleep 60`, "2s", func(e *tenv, _ string) bool {
+			return e.journalHas(journal.KindCommandOutput, "Visit your newly deployed app")
+		}, false, 1, "nothing is deployed"},
+		{"in the hold", false, "", "60s", func(e *tenv, _ string) bool {
+			return e.journalHas(journal.KindHold, "")
+		}, false, 1, "nothing is deployed"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			eachWidth(t, func(t *testing.T, cols int) {
+				e := newEnv(t)
+				s := e.startSim("db-boot-hang")
+				var flyctl, pidfile string
+				release := func() {}
+				if tt.blocked {
+					flyctl, pidfile, release = blockedFlyctl(t)
+				} else {
+					flyctl, pidfile = flyctlWrapper(t, "", tt.body)
+				}
+				args := append([]string{"run"}, deployArgs(s, deployDir(t, "entrypoint-guarded.sh"), flyctl)...)
+				first := startTerm(t, e, termOpts{cols: cols, rows: 30}, append(args, "--hold", tt.hold)...)
+				first.waitScreen(atGate, 30*time.Second)
+				first.confirmGate()
+				waitFor(t, tt.name, 30*time.Second, func() bool { return tt.ready(e, pidfile) })
+				pid := holderPID(t, e)
+				if pid <= 0 {
+					t.Fatal("no jpops holds the incident")
+				}
+				if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+					t.Fatal(err)
+				}
+				if code := first.exitCode(15 * time.Second); code != 128+int(syscall.SIGKILL) {
+					t.Fatalf("jpops was not killed: exit %d", code)
+				}
+				if tt.blocked {
+					// The flyctl that never started deploying goes too (as with
+					// the machine it ran on); the resume's own flyctl deploys.
+					_ = syscall.Kill(readPid(pidfile), syscall.SIGKILL)
+					release()
+				}
+
+				resume := startTerm(t, e, termOpts{cols: cols, rows: 30}, "resume", "--hold", "1s")
+				seen := ""
+				if got := resume.waitEither(atGate, atEnd, 60*time.Second); got == atGate {
+					if !tt.gate {
+						t.Fatalf("resume offers the deploy again though every machine runs the new image:\n%s", resume.screen())
+					}
+					seen += resume.screen()
+					resume.confirmGate()
+				} else if tt.gate {
+					t.Fatalf("resume went on without the deploy no machine got:\n%s", resume.screen())
+				}
+				seen += resume.waitScreen(atEnd, 60*time.Second)
+				if !onScreen(seen, "RECOVERED") {
+					t.Errorf("the resumed walk did not end RECOVERED:\n%s", resume.screen())
+				}
+				if strings.Contains(seen, "--image") {
+					t.Errorf("resume asks for --image though the Machines API has the answer:\n%s", resume.screen())
+				}
+				resume.keys("q")
+				if code := resume.exitCode(15 * time.Second); code != 0 {
+					t.Errorf("the resume exited %d, want 0", code)
+				}
+				if sc := resume.screen(); !onScreen(seen+sc, tt.says) {
+					t.Errorf("resume never said %q:\n%s", tt.says, sc)
+				}
+				_, evs := e.onlyJournal()
+				if n := kinds(evs)[journal.KindCommandStart]; n != tt.deploys {
+					t.Errorf("%d command_start events after the resume, want %d", n, tt.deploys)
+				}
+				if v := finalVerdict(t, evs); v != "RECOVERED" {
+					t.Errorf("the resumed incident ended %s", v)
 				}
 			})
 		})
