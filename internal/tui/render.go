@@ -377,10 +377,7 @@ func exitSummary(errMsg string) string {
 	if len(lines) <= 3 {
 		return errMsg
 	}
-	keep := []string{lines[0]}
-	for _, l := range errorLines(lines[1:]) {
-		keep = append(keep, l)
-	}
+	keep := append([]string{lines[0]}, errorLines(lines[1:])...)
 	if hidden := len(lines) - len(keep); hidden > 0 {
 		keep = append(keep, fmt.Sprintf("(%d more lines: d shows them)", hidden))
 	}
