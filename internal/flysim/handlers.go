@@ -252,18 +252,12 @@ func (s *Server) getLogs(w http.ResponseWriter, r *http.Request) {
 	}
 	instance, region := q.Get("instance"), q.Get("region")
 	s.mu.Lock()
-	all := s.logsBetween(from, now, instance)
+	page := s.logsPage(from, now, instance, region, logsPage)
 	s.mu.Unlock()
 	resp := wireLogs{Data: []wireLogEntry{}}
-	for _, e := range all {
-		if (instance != "" && e.instance != instance) || (region != "" && e.region != region) {
-			continue
-		}
+	for _, e := range page {
 		resp.Data = append(resp.Data, e.toWire())
 		resp.Meta.NextToken = strconv.FormatInt(e.ts.UnixNano(), 10)
-		if len(resp.Data) == logsPage {
-			break
-		}
 	}
 	if len(resp.Data) == 0 && s.q.NullLogPages {
 		resp.Data = nil // marshals as "data": null

@@ -72,6 +72,7 @@ type Server struct {
 	logsSeen int
 	inFlight int // Fly API requests being answered, for Faults.MaxInFlight
 	rr       int // round robin over healthy machines
+	logs     logCache
 
 	handler  http.Handler
 	srv      *http.Server
