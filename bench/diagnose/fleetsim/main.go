@@ -11,12 +11,10 @@
 // With -trace FILE each request appends a line: its start and end in
 // milliseconds since the last reset, its status, path and instance.
 //
-// The simulator builds its logs for each logs request, which with 200
-// machines makes the server, not the client, the bottleneck. So fleetsim
-// reads each machine's logs from the simulator once at start and
-// answers the logs API from that copy, paged as the simulator pages
-// (100 entries, next_token in nanoseconds). The Machines API is the
-// simulator's own.
+// Logs, machines and the app are the simulator's own: it builds each boot's
+// log lines once, so a 1,000-machine fleet is served without the server
+// becoming the bottleneck, app-wide (what `jpops watch` reads) or by machine
+// (what `jpops diagnose` reads).
 //
 //	go run ./bench/diagnose/fleetsim -machines 200 -delay 50ms
 package main
@@ -31,9 +29,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/signal"
-	"sort"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -42,22 +37,7 @@ import (
 	"github.com/jpops-dev/jpops/internal/flysim"
 )
 
-const (
-	token    = "fleetsim-token"
-	logsPage = 100
-)
-
-type entry struct {
-	ts  int64
-	raw json.RawMessage
-}
-
-type page struct {
-	Data []json.RawMessage `json:"data"`
-	Meta struct {
-		NextToken string `json:"next_token"`
-	} `json:"meta"`
-}
+const token = "fleetsim-token"
 
 func main() {
 	machines := flag.Int("machines", 200, "machines in the app")
@@ -73,11 +53,6 @@ func main() {
 	}
 	s.Grow(*machines)
 	sim := s.Handler()
-	logs, err := snapshotLogs(sim, s.App(), s.MachineIDs())
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "fleetsim: reading the simulator's logs:", err)
-		os.Exit(1)
-	}
 	st := stats{epoch: time.Now()}
 	if *tracePath != "" {
 		f, err := os.OpenFile(*tracePath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
@@ -116,10 +91,6 @@ func main() {
 		for m := st.maxInFlight.Load(); n > m && !st.maxInFlight.CompareAndSwap(m, n); m = st.maxInFlight.Load() {
 		}
 		time.Sleep(*delay)
-		if strings.HasPrefix(r.URL.Path, "/api/") && strings.HasSuffix(r.URL.Path, "/logs") {
-			serveLogs(w, r, logs)
-			return
-		}
 		sim.ServeHTTP(w, r)
 	})
 	srv := httptest.NewUnstartedServer(h)
@@ -173,79 +144,4 @@ func (st *stats) serve(w http.ResponseWriter, reset bool) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(out)
-}
-
-// snapshotLogs pages through each machine's logs once (one machine at a
-// time: the simulator builds only that machine's logs), oldest first.
-func snapshotLogs(sim http.Handler, app string, ids []string) (map[string][]entry, error) {
-	out := map[string][]entry{}
-	for _, id := range ids {
-		if err := snapshotMachine(sim, app, id, out); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
-}
-
-func snapshotMachine(sim http.Handler, app, id string, out map[string][]entry) error {
-	next := ""
-	for {
-		req := httptest.NewRequest("GET", "/api/v1/apps/"+app+"/logs?instance="+id+"&next_token="+next, nil)
-		req.Header.Set("Authorization", "Bearer "+token)
-		rec := httptest.NewRecorder()
-		sim.ServeHTTP(rec, req)
-		if rec.Code != 200 {
-			return fmt.Errorf("status %d: %s", rec.Code, rec.Body)
-		}
-		var p page
-		if err := json.Unmarshal(rec.Body.Bytes(), &p); err != nil {
-			return err
-		}
-		for _, raw := range p.Data {
-			var e struct {
-				Attributes struct{ Timestamp, Instance string }
-			}
-			if err := json.Unmarshal(raw, &e); err != nil {
-				return err
-			}
-			t, err := time.Parse(time.RFC3339Nano, e.Attributes.Timestamp)
-			if err != nil {
-				return err
-			}
-			out[e.Attributes.Instance] = append(out[e.Attributes.Instance], entry{t.UnixNano(), raw})
-		}
-		if len(p.Data) < logsPage {
-			return nil
-		}
-		next = p.Meta.NextToken
-	}
-}
-
-func serveLogs(w http.ResponseWriter, r *http.Request, logs map[string][]entry) {
-	if r.Header.Get("Authorization") != "Bearer "+token {
-		w.WriteHeader(http.StatusUnauthorized)
-		io.WriteString(w, `{"error":"Authenticate: token validation error"}`)
-		return
-	}
-	q := r.URL.Query()
-	from := time.Now().Add(-24 * time.Hour).UnixNano()
-	if t := q.Get("next_token"); t != "" {
-		n, err := strconv.ParseInt(t, 10, 64)
-		if err != nil {
-			w.WriteHeader(http.StatusBadRequest)
-			io.WriteString(w, `{"error":"invalid next_token"}`)
-			return
-		}
-		from = n
-	}
-	es := logs[q.Get("instance")]
-	i := sort.Search(len(es), func(i int) bool { return es[i].ts > from })
-	p := page{Data: []json.RawMessage{}}
-	p.Meta.NextToken = strconv.FormatInt(from, 10)
-	for ; i < len(es) && len(p.Data) < logsPage; i++ {
-		p.Data = append(p.Data, es[i].raw)
-		p.Meta.NextToken = strconv.FormatInt(es[i].ts, 10)
-	}
-	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(p)
 }
