@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"path/filepath"
 	"sync"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/jpops-dev/jpops/internal/flyapi"
 	"github.com/jpops-dev/jpops/internal/journal"
 	"github.com/jpops-dev/jpops/internal/lock"
 	"github.com/jpops-dev/jpops/internal/phases"
@@ -122,6 +124,17 @@ type walkState struct {
 	headless  bool // the terminal is gone: nothing is shown any more
 	phase     string
 	face      func(journal.Event)
+	retried   func(phase string, r flyapi.Retry) // nil: retries are not shown
+}
+
+// showRetry shows a retry of a Fly API call on the face, if there is one.
+func (s *walkState) showRetry(phase string, r flyapi.Retry) {
+	s.mu.Lock()
+	show := s.retried
+	s.mu.Unlock()
+	if show != nil {
+		show(phase, r)
+	}
 }
 
 func (s *walkState) track(ev journal.Event) {
@@ -191,7 +204,7 @@ func (w *walk) run(ctx context.Context, env walkEnv) (walkOutcome, error) {
 			st.mu.Unlock()
 			return
 		}
-		st.headless, st.face = true, func(journal.Event) {}
+		st.headless, st.face, st.retried = true, func(journal.Event) {}, nil
 		committed, phase := st.committed, st.phase
 		st.mu.Unlock()
 		text := fmt.Sprintf("the terminal hung up during phase %s, after the gate: jpops goes on without a screen and journals to the end", orDash(phase))
@@ -217,6 +230,7 @@ func (w *walk) run(ctx context.Context, env walkEnv) (walkOutcome, error) {
 	o.Mode = w.journal.Mode()
 	o.Interrupts = interrupts
 	o.Report = st.track
+	o.Retried = st.showRetry
 	out := walkOutcome{incident: w.journal.ID(), path: w.journal.Path()}
 	engine := func() (phases.Result, error) {
 		if w.resume {
@@ -231,6 +245,11 @@ func (w *walk) run(ctx context.Context, env walkEnv) (walkOutcome, error) {
 			prefix = "DRILL\t" // a rehearsal must never be mistaken for the real thing
 		}
 		st.setFace(plainFace(env, w.jsonOut, prefix))
+		if !w.jsonOut { // NDJSON carries the journal's events only
+			st.mu.Lock()
+			st.retried = plainRetries(env, prefix, o.Now)
+			st.mu.Unlock()
+		}
 		releaseHangups := env.takeHangups(hangUp)
 		defer releaseHangups()
 		res, err := engine()
@@ -248,6 +267,11 @@ func (w *walk) run(ctx context.Context, env walkEnv) (walkOutcome, error) {
 	releaseHangups := env.takeHangups(hangUp)
 	defer releaseHangups()
 	st.setFace(func(ev journal.Event) { p.Send(tui.EventMsg{Event: ev}) })
+	st.mu.Lock()
+	st.retried = func(phase string, r flyapi.Retry) {
+		p.Send(tui.RetryMsg{Phase: phase, Call: r.Call, Attempt: r.Attempt, Max: r.Max, Wait: r.Wait, Reason: redact.String(r.Reason), Done: r.Done, Failed: r.Err != nil})
+	}
+	st.mu.Unlock()
 	if !o.Yes {
 		o.Confirm = func(ctx context.Context, g phases.Gate) (bool, error) {
 			reply := make(chan bool, 1)
@@ -331,6 +355,25 @@ func finishWalk(env walkEnv, w *walk, out walkOutcome, err error) error {
 		}
 	}
 	return verdictExit(out.result.Verdict)
+}
+
+// plainRetries prints, off the TUI, one line per call the Fly API client
+// retries (at its first retry), not one per attempt: a flaky API must not
+// bury the walk's own lines.
+func plainRetries(env walkEnv, prefix string, now func() time.Time) func(string, flyapi.Retry) {
+	if now == nil {
+		now = time.Now
+	}
+	var mu sync.Mutex
+	return func(phase string, r flyapi.Retry) {
+		if r.Done || r.Attempt != 1 {
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		fmt.Fprintf(env.IO.Out, "%s%s	%s	retry	%s: %s; asking again, up to %d attempts (next in %s)\n",
+			prefix, now().UTC().Format("15:04:05"), phase, r.Call, redact.String(r.Reason), r.Max, r.Wait.Round(time.Millisecond))
+	}
 }
 
 // plainFace prints engine events off the TUI: NDJSON with --json, else one

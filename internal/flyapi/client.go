@@ -253,7 +253,15 @@ func (c *HTTPClient) withOp(o op, err error, attempts int) error {
 // other statuses are answers. A body that does not decode is retried like a 502:
 // jpops only reads, so asking again is safe, and a cut or replaced answer
 // is usually a passing fault of a proxy on the way.
-func (c *HTTPClient) get(ctx context.Context, o op, u string, timeout time.Duration, decode func([]byte) error) error {
+func (c *HTTPClient) get(ctx context.Context, o op, u string, timeout time.Duration, decode func([]byte) error) (err error) {
+	observe, retries := retryObserver(ctx), 0
+	if observe != nil {
+		defer func() {
+			if retries > 0 {
+				observe(Retry{Call: o.String(), API: o.api, Attempt: retries + 1, Max: c.maxRetries + 1, Done: true, Err: err})
+			}
+		}()
+	}
 	host := u
 	if pu, err := url.Parse(u); err == nil {
 		host = pu.Host
@@ -321,6 +329,10 @@ func (c *HTTPClient) get(ctx context.Context, o op, u string, timeout time.Durat
 		}
 		if wait <= 0 {
 			wait = c.backoff(attempt - 1)
+		}
+		if observe != nil {
+			retries++
+			observe(Retry{Call: o.String(), API: o.api, Attempt: attempt, Max: c.maxRetries + 1, Wait: wait, Reason: retryReason(failure)})
 		}
 		if err := c.clock.Sleep(ctx, wait); err != nil {
 			return fmt.Errorf("%s: %w", o, err)

@@ -73,7 +73,7 @@ func Diagnose(ctx context.Context, o Options) (Diagnosis, error) {
 	if err != nil {
 		return Diagnosis{}, err
 	}
-	return e.diagnose(ctx)
+	return e.diagnose(e.observeRetries(ctx))
 }
 
 func (e *engine) diagnose(ctx context.Context) (Diagnosis, error) {

@@ -49,6 +49,10 @@ type Options struct {
 	Fly     Fly
 	Journal *journal.Journal    // nil: events are reported but not journaled
 	Report  func(journal.Event) // every event, after it is journaled
+	// Retried hears each retry of a Fly API call as it happens, with the
+	// phase under way (see flyapi.Retry); it is not journaled per attempt:
+	// each phase's retries are journaled as one note. nil: not shown.
+	Retried func(phase string, r flyapi.Retry)
 	// Now and Sleep are the engine's clock: the platform's time (simulated in
 	// drills) and a wait on it. The settle and the hold run on them, so Hold,
 	// Interval and Settle are durations of this clock. Default: the wall clock.
@@ -107,6 +111,8 @@ type engine struct {
 	// before is each machine's state as phase 1 saw it, before the deploy:
 	// it decides which machines the deploy starts (see smokeRule).
 	before map[string]string
+
+	retries retryLog
 }
 
 func newEngine(o Options) (*engine, error) {
@@ -173,10 +179,14 @@ func (e *engine) emit(phase string, p journal.Payload) error {
 }
 
 func (e *engine) phaseStart(id string) error {
+	e.retriesDuring(id, "")
 	return e.emit(id, journal.PhaseStart{Title: e.o.Runbook.Phase(id).Title})
 }
 
 func (e *engine) phaseEnd(id, status, reason string) error {
+	if err := e.noteRetries(id); err != nil {
+		return err
+	}
 	return e.emit(id, journal.PhaseEnd{Status: status, Reason: reason})
 }
 

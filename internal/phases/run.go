@@ -19,6 +19,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
+	ctx = e.observeRetries(ctx)
 	if err := e.emit(journal.PhaseIncident, e.startData()); err != nil {
 		return Result{}, err
 	}
@@ -94,6 +95,11 @@ func (e *engine) skipRest(from, reason string) error {
 // finish writes the incident's end. An interrupted run is journaled as such
 // with a fresh context, so resume knows where it stopped.
 func (e *engine) finish(ctx context.Context, res Result, err error) (Result, error) {
+	// Retries of a phase that ended early (stopped, interrupted) are still
+	// on record.
+	if noteErr := e.noteRetries(e.retries.current()); noteErr != nil && err == nil {
+		return res, noteErr
+	}
 	switch {
 	case errors.Is(err, ErrNoConfirmer):
 		_ = e.emit(journal.PhaseIncident, journal.Note{Text: err.Error()})
@@ -123,6 +129,7 @@ func Continue(ctx context.Context, o Options) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
+	ctx = e.observeRetries(ctx)
 	text := "resumed"
 	if o.ResumeReason != "" {
 		text += ": " + o.ResumeReason

@@ -42,7 +42,7 @@ func Smoke(ctx context.Context, o Options, image string) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	return e.smoke(ctx, image)
+	return e.smoke(e.observeRetries(ctx), image)
 }
 
 // smokeURL is where the app answers: --smoke-url, the runbook, or APP.fly.dev.
@@ -96,6 +96,7 @@ func (e *engine) smoke(ctx context.Context, image string) (Result, error) {
 		return res, err
 	}
 
+	e.retriesDuring(id, "the settle")
 	// Settle: the deploy has returned, but checks may lag a poll or two.
 	deadline := e.o.Now().Add(e.o.Settle)
 	var fail *SmokeFailure
@@ -119,6 +120,10 @@ func (e *engine) smoke(ctx context.Context, image string) (Result, error) {
 	if fail != nil {
 		return e.smokeFailed(res, fail)
 	}
+	if err := e.noteRetries(id); err != nil {
+		return res, err
+	}
+	e.retriesDuring(id, "the stability hold")
 
 	// The stability hold. Progress is journaled at every tenth of the hold
 	// (and its end), not at every poll: a fast poll must not flood the journal.

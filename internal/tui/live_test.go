@@ -31,6 +31,10 @@ func drive(t *testing.T, opts Options, w, h int, msgs ...tea.Msg) Model {
 	tm := teatest.NewTestModel(t, newTest(opts),
 		teatest.WithInitialTermSize(w, h),
 		teatest.WithProgramOptions(tea.WithColorProfile(colorprofile.Ascii)))
+	// The program reports the profile and the size itself, but not in
+	// order with what the test sends: sent first here, they are.
+	tm.Send(tea.ColorProfileMsg{Profile: colorprofile.Ascii})
+	tm.Send(tea.WindowSizeMsg{Width: w, Height: h})
 	for _, msg := range msgs {
 		tm.Send(msg)
 	}
@@ -342,5 +346,36 @@ func TestEndScreenSaysWhatIsBelow(t *testing.T) {
 	m := drive(t, Options{}, 60, 24, append(msgs(s.events), DoneMsg{Verdict: verdict.EscapeFailed, ExitCode: 20, Incident: s.events[0].Incident})...)
 	if screen := plain(m); !regexp.MustCompile(`… \d+ more lines: d shows everything`).MatchString(screen) {
 		t.Errorf("the cut end screen does not say so:\n%s", screen)
+	}
+}
+
+// TestRetriesShow: while the Fly API is retried, the screen says which
+// call, which attempt failed and why, and when the next goes, counting down
+// with the clock; the line goes when the call ends.
+func TestRetriesShow(t *testing.T) {
+	after := newScript("live").afterGate()
+	upToHold := append(newScript("live").beforeGate(), after[:upTo(after, isKind(journal.KindHold))]...)
+	call := "list machines of app " + testApp
+	retry := func(attempt int, wait time.Duration) RetryMsg {
+		return RetryMsg{Phase: runbook.PhaseSmoke, Call: call, Attempt: attempt, Max: 6, Wait: wait, Reason: "503 Service Unavailable"}
+	}
+	for _, size := range sizes {
+		t.Run(sizeName(size.w, size.h), func(t *testing.T) {
+			start := lastTS(upToHold)
+			clk := clock.NewManual(start)
+			msgs := append(append([]tea.Msg{}, upToHold...), retry(1, time.Second), retry(2, 4*time.Second))
+			m := drive(t, Options{Now: clk.Now}, size.w, size.h, msgs...)
+			screen := m.Render()
+			golden.RequireEqual(t, []byte(screen))
+			wantFits(t, screen, size.w, size.h)
+			wantWhole(t, screen, call+": 503 Service Unavailable; attempt 2 of 6 failed, next in 4s", "stability hold")
+			clk.Advance(2 * time.Second)
+			m, _ = feed(t, m, tickMsg(time.Now()))
+			wantWhole(t, plain(m), "attempt 2 of 6 failed, next in 2s")
+			m, _ = feed(t, m, RetryMsg{Phase: runbook.PhaseSmoke, Call: call, Attempt: 3, Max: 6, Done: true})
+			if strings.Contains(plain(m), "↻") {
+				t.Errorf("the retry line stayed after the call ended:\n%s", plain(m))
+			}
+		})
 	}
 }

@@ -43,6 +43,25 @@ type DoneMsg struct {
 	Err         error
 }
 
+// RetryMsg says a Fly API call is being retried (one per attempt), or,
+// with Done, that a retried call ended. It is shown while it lasts.
+type RetryMsg struct {
+	Phase   string
+	Call    string        // "list machines of app web"
+	Attempt int           // the attempt that failed, from 1
+	Max     int           // the most attempts the call makes
+	Wait    time.Duration // before the next attempt, on the engine's clock
+	Reason  string        // "503 Service Unavailable", ...
+	Done    bool
+	Failed  bool // with Done: the call gave up
+}
+
+// retrying is a call the API client is retrying, as shown.
+type retrying struct {
+	RetryMsg
+	at time.Time // the engine's clock when the attempt failed
+}
+
 // Options configure the UI.
 type Options struct {
 	App      string
@@ -103,6 +122,8 @@ type Model struct {
 	confirmQuit bool // asking "quit and send Ctrl-C to flyctl?"
 	interrupts  int
 	status      string
+
+	retries []retrying // calls being retried now, oldest first
 
 	done     bool
 	result   DoneMsg
@@ -184,8 +205,11 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.clampScroll()
 	case GateMsg:
 		return m.openGate(msg)
+	case RetryMsg:
+		m.retried(msg)
 	case DoneMsg:
 		m.done, m.result = true, msg
+		m.retries = nil
 		m.confirmQuit = false
 		m.status = "" // "waiting for flyctl…" is over; the end screen says what to do
 		var cmd tea.Cmd
@@ -207,6 +231,25 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m.onKey(msg)
 	}
 	return m, nil
+}
+
+// retried keeps the calls being retried: a new attempt replaces the
+// call's last, the end of the call removes it.
+func (m *Model) retried(msg RetryMsg) {
+	msg.Call, msg.Reason = clean(msg.Call), clean(msg.Reason)
+	kept := m.retries[:0:0]
+	for _, r := range m.retries {
+		if r.Call != msg.Call {
+			kept = append(kept, r)
+		}
+	}
+	if !msg.Done {
+		if m.opts.Now != nil {
+			m.now = m.opts.Now()
+		}
+		kept = append(kept, retrying{RetryMsg: msg, at: m.clock()})
+	}
+	m.retries = kept
 }
 
 func (m Model) openGate(msg GateMsg) (tea.Model, tea.Cmd) {

@@ -213,11 +213,37 @@ func (m Model) panelLines(w, h int) []string {
 		}
 		return lines
 	}
+	retries := m.retryLines(w)
 	if m.run.current < 0 {
-		return []string{" " + m.spin.View() + " waiting for the engine to start the runbook…"}
+		return append(retries, " "+m.spin.View()+" waiting for the engine to start the runbook…")
 	}
 	p := m.run.phases[m.run.current]
-	return panelOf(p.id)(m, p, w, h, false)
+	return append(retries, panelOf(p.id)(m, p, w, h-len(retries), false)...)
+}
+
+// retryLines: the Fly API calls being retried now, which attempt failed
+// and why, and when the next one goes; the newest two, and how many more.
+func (m Model) retryLines(w int) []string {
+	if len(m.retries) == 0 {
+		return nil
+	}
+	s := m.styles
+	var lines []string
+	shown := m.retries[max(0, len(m.retries)-2):]
+	for _, r := range shown {
+		next := r.Wait - m.clock().Sub(r.at)
+		text := fmt.Sprintf("%s: %s; attempt %d of %d failed, next in %s", r.Call, r.Reason, r.Attempt, r.Max, dur(max(next, 0).Seconds()))
+		if next < time.Second {
+			text = fmt.Sprintf("%s: %s; attempt %d of %d failed, asking again", r.Call, r.Reason, r.Attempt, r.Max)
+		}
+		for _, l := range hang(" ↻ ", text, w) {
+			lines = append(lines, s.Warn.Render(l))
+		}
+	}
+	if more := len(m.retries) - len(shown); more > 0 {
+		lines = append(lines, s.Warn.Render(fmt.Sprintf("   and %d more calls being retried", more)))
+	}
+	return lines
 }
 
 // detailLines: the first of the runbook's don'ts for the phase, the one
