@@ -398,8 +398,8 @@ func TestTUIExitCodes(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			eachWidth(t, func(t *testing.T, cols int) {
 				e := newEnv(t)
-				// The hold is simulated time: 30 minutes pass in 30 s.
-				term := startTerm(t, e, termOpts{cols: cols, rows: 30}, "drill", "--hold", "30m")
+				// A hold long enough to interrupt; the test ends it.
+				term := startTerm(t, e, termOpts{cols: cols, rows: 30}, "drill", "--hold", "60s")
 				term.waitScreen(atGate, 30*time.Second)
 				tt.leave(t, e, term)
 				if code := term.exitCode(20 * time.Second); code != tt.code {
@@ -535,4 +535,71 @@ func TestTUIResumeAfterKill9(t *testing.T) {
 			})
 		})
 	}
+}
+
+// ticks polls the pane until re's first group has shown n different
+// values, and returns them in the order seen.
+func (s *tmuxSession) ticks(what string, re *regexp.Regexp, n int, d time.Duration) []string {
+	s.t.Helper()
+	var seen []string
+	waitFor(s.t, fmt.Sprintf("%s to show %d different times", what, n), d, func() bool {
+		if m := re.FindStringSubmatch(s.screen()); m != nil && !slices.Contains(seen, m[1]) {
+			seen = append(seen, m[1])
+		}
+		return len(seen) >= n
+	})
+	return seen
+}
+
+var (
+	phase3Timer = regexp.MustCompile(`(?m)3\. Escape path.*running (\S+)\s*$`)
+	quietTimer  = regexp.MustCompile(`flyctl quiet for (\S+)`)
+	holdTimer   = regexp.MustCompile(`stability hold\D*?(\d\S*) of `)
+)
+
+// Timers tick every second whatever happens between events: phase 3's
+// while the gate waits and while a quiet build says nothing, the quiet
+// build's own, and the hold's; the hold shows each machine's state.
+func TestTUITimersTick(t *testing.T) {
+	eachWidth(t, func(t *testing.T, cols int) {
+		e := newEnv(t)
+		s := e.startSim("db-boot-hang")
+		flyctl, pidfile, release := blockedFlyctl(t)
+		args := append([]string{"run"}, deployArgs(s, deployDir(t, "entrypoint-guarded.sh"), flyctl)...)
+		term := startTerm(t, e, termOpts{cols: cols, rows: 30}, append(args, "--hold", "5s")...)
+		term.waitScreen(atGate, 30*time.Second)
+		term.ticks("phase 3's timer at the gate", phase3Timer, 3, 10*time.Second)
+		term.confirmGate()
+		waitFor(t, "flyctl to start", 15*time.Second, func() bool { return readPid(pidfile) > 0 })
+		term.ticks("the quiet build's timer", quietTimer, 3, 10*time.Second)
+		term.ticks("phase 3's timer during a quiet build", phase3Timer, 3, 10*time.Second)
+		if e.journalHas(journal.KindCommandOutput, "") {
+			t.Fatal("flyctl wrote output: the build was not quiet, the test proves nothing")
+		}
+		release()
+
+		waitFor(t, "the stability hold", 30*time.Second, func() bool { return e.journalHas(journal.KindHold, "") })
+		term.ticks("the hold's timer", holdTimer, 3, 10*time.Second)
+		_, evs := e.onlyJournal()
+		var machines []string
+		for _, ev := range evs {
+			if m, ok := ev.Data.(journal.Machine); ok && !slices.Contains(machines, m.ID) {
+				machines = append(machines, m.ID)
+			}
+		}
+		if len(machines) == 0 {
+			t.Fatal("the journal names no machine")
+		}
+		sc := term.screen()
+		for _, id := range machines {
+			if !regexp.MustCompile(`(?m)^ \S  ?` + id + `\s+\S+ (image|state)`).MatchString(sc) {
+				t.Errorf("the hold does not show machine %s's state at %d columns:\n%s", id, cols, sc)
+			}
+		}
+		term.waitScreen(atEnd, 30*time.Second)
+		term.keys("q")
+		if code := term.exitCode(15 * time.Second); code != 0 {
+			t.Errorf("the run exited %d, want 0", code)
+		}
+	})
 }
