@@ -38,6 +38,20 @@ func TestOneJpopsPerApp(t *testing.T) {
 			resume := e.run("resume", incident, "--yes")
 			wantCode(t, resume, 20)
 			wantIn(t, "the resume's refusal", resume.stderr, "held by jpops pid", incident)
+			// On a terminal too: the refusal is on the screen, no TUI hides it.
+			for _, second := range [][]string{args, {"resume", incident}} {
+				other := startTerm(t, e, termOpts{cols: cols, rows: 30}, second...)
+				if code := other.exitCode(30 * time.Second); code != 20 {
+					t.Errorf("jpops %s on a terminal while the incident is held exited %d, want 20", second[0], code)
+				}
+				other.waitScreen("held by jpops pid", 10*time.Second)
+				if sc := other.screen(); !onScreen(sc, incident) {
+					t.Errorf("jpops %s's refusal at %d columns does not name the holder's incident %s:\n%s", second[0], cols, incident, sc)
+				}
+			}
+			if n := len(e.journals()); n != 1 {
+				t.Errorf("the refused runs left a journal behind: %d journals", n)
+			}
 
 			term.keys("Escape")
 			term.waitScreen("press enter or q to exit", 15*time.Second)

@@ -603,3 +603,52 @@ func TestTUITimersTick(t *testing.T) {
 		}
 	})
 }
+
+// The interrupted scenario on a terminal: the drill stops jpops partway
+// through the rollout (exit 130, the exit line naming jpops resume), and
+// jpops resume on a terminal picks the simulated platform up where it was,
+// says what it found, offers the deploy again behind the gate, and scores
+// the drill.
+func TestTUIDrillInterruptedScenario(t *testing.T) {
+	eachWidth(t, func(t *testing.T, cols int) {
+		e := newEnv(t)
+		term := startTerm(t, e, termOpts{cols: cols, rows: 30}, "drill", "--scenario", "interrupted", "--hold", "1s")
+		term.waitScreen(atGate, 30*time.Second)
+		term.confirmGate()
+		end := term.waitScreen(atEnd, 60*time.Second)
+		path, _ := e.onlyJournal()
+		incident := strings.TrimSuffix(filepath.Base(path), journal.Ext)
+		if !onScreen(end, "jpops resume "+incident) {
+			t.Errorf("the end screen does not name jpops resume %s:\n%s", incident, term.screen())
+		}
+		term.keys("q")
+		if code := term.exitCode(15 * time.Second); code != 130 {
+			t.Fatalf("the interrupted scenario exited %d, want 130; screen:\n%s", code, term.screen())
+		}
+		term.waitScreen("jpops resume "+incident, 10*time.Second)
+
+		resume := startTerm(t, e, termOpts{cols: cols, rows: 30}, "resume", incident, "--hold", "1s")
+		seen := resume.waitScreen(atGate, 60*time.Second)
+		resume.confirmGate()
+		seen += resume.waitScreen(atEnd, 60*time.Second)
+		for _, want := range []string{"DRILL", "RECOVERED"} {
+			if !onScreen(seen, want) {
+				t.Errorf("the resumed drill's screens never showed %q", want)
+			}
+		}
+		resume.keys("q")
+		if code := resume.exitCode(15 * time.Second); code != 0 {
+			t.Errorf("the resumed drill exited %d, want 0", code)
+		}
+		sc := resume.screen()
+		for _, want := range []string{"1 of 2 machine(s) run the new image", "deploy again", "DRILL scorecard · scenario interrupted · RECOVERED (as expected)"} {
+			if !onScreen(seen+sc, want) {
+				t.Errorf("the resume never said %q:\n%s", want, sc)
+			}
+		}
+		_, evs := e.onlyJournal()
+		if n := kinds(evs)[journal.KindCommandStart]; n != 2 {
+			t.Errorf("the drill deployed %d times in all, want 2 (the interrupted one and the redeploy)", n)
+		}
+	})
+}
