@@ -93,6 +93,8 @@ var rules = []rule{
 	{"runbook", true, []string{module + "/internal/", "net/http", "charm.land/", "github.com/spf13/cobra"}, "runbook is pure data and imports nothing internal"},
 	{"cmd/jpops", true, []string{"github.com/spf13/cobra/doc", "github.com/russross/blackfriday", "github.com/cpuguy83/go-md2man", module + "/internal/gendocs"}, "the docs renderers stay out of the shipped binary (cmd/gen-docs runs them)"},
 	{"cmd/jpops", true, []string{module + "/internal/flyapi/flyapitest"}, "the Fly API fake is for tests only"},
+	{"cmd/jpops", true, []string{"github.com/alecthomas/chroma", "charm.land/glamour", "github.com/yuin/goldmark/extension"}, "their package initialisation (a syntax highlighter's registries, link-detection regexps) costs every command at start-up (docs/performance.md, section 3)"},
+	{"internal/mdterm", true, []string{module + "/"}, "laying Markdown out for a terminal knows nothing of jpops"},
 	{"internal/clock", true, []string{module + "/"}, "the clock is a leaf every layer may use"},
 	{"internal/boundedfile", true, []string{module + "/"}, "bounded file reads are a leaf every reader of a file may use"},
 	{"internal/redact", true, append(ui[2:], module+"/"), "the redactor is a leaf every output path uses: it may parse escape codes, never draw"},

@@ -161,6 +161,7 @@ func journalListRun(opts *JournalListOptions) error {
 // JournalShowOptions are journal show's.
 type JournalShowOptions struct {
 	IO       *iostreams.IOStreams
+	Getenv   func(string) string
 	StateDir func() (string, error)
 	Incident string // ID, a prefix of one, "latest" or a journal's path; "": latest
 	JSON     bool
@@ -168,14 +169,15 @@ type JournalShowOptions struct {
 
 // NewCmdJournalShow shows one journal.
 func NewCmdJournalShow(f *Factory, runF func(*JournalShowOptions) error) *cobra.Command {
-	opts := &JournalShowOptions{IO: f.IO, StateDir: f.StateDir}
+	opts := &JournalShowOptions{IO: f.IO, Getenv: f.Getenv, StateDir: f.StateDir}
 	cmd := &cobra.Command{
 		Use:   "show [ID|latest]",
 		Short: "Show one incident's events (plain lines, or the raw NDJSON with --json)",
 		Long: `Shows one incident's events, one line each, in the order they happened. The
 incident is named by its ID, the start of its ID, "latest" (the default) or
 the path of its journal. A last line torn by a crash mid-write is skipped,
-with a note.` + journalExits,
+with a note. On a terminal the lines are laid out as a Markdown list
+(without colour under NO_COLOR); piped, they are plain lines.` + journalExits,
 		Example: `  jpops journal show
   jpops journal show 20260511T114000Z-autonomath-api --json`,
 		Args: cobra.MaximumNArgs(1),
@@ -202,10 +204,22 @@ func journalShowRun(opts *JournalShowOptions) error {
 	if err != nil {
 		return err
 	}
-	for _, ev := range log.Events {
-		if opts.JSON {
+	switch {
+	case opts.JSON:
+		for _, ev := range log.Events {
 			_ = report.NDJSON(opts.IO.Out, ev)
-		} else {
+		}
+	case markdownFaceOf(opts.IO, opts.Getenv) != markdownPlain:
+		lines := make([]string, 0, len(log.Events))
+		for _, ev := range log.Events {
+			lines = append(lines, report.EventLine(ev))
+		}
+		title := strings.TrimSuffix(filepath.Base(path), ".ndjson")
+		if err := writeMarkdown(opts.IO, opts.Getenv, eventsMarkdown(title, lines)); err != nil {
+			return err
+		}
+	default:
+		for _, ev := range log.Events {
 			fmt.Fprintln(opts.IO.Out, report.EventLine(ev))
 		}
 	}
@@ -218,6 +232,7 @@ func journalShowRun(opts *JournalShowOptions) error {
 // PostmortemOptions are the postmortem command's.
 type PostmortemOptions struct {
 	IO       *iostreams.IOStreams
+	Getenv   func(string) string
 	StateDir func() (string, error)
 	Incident string
 	Output   string // "" or "-": standard output
@@ -225,13 +240,15 @@ type PostmortemOptions struct {
 
 // NewCmdPostmortem renders the post-mortem draft.
 func NewCmdPostmortem(f *Factory, runF func(*PostmortemOptions) error) *cobra.Command {
-	opts := &PostmortemOptions{IO: f.IO, StateDir: f.StateDir}
+	opts := &PostmortemOptions{IO: f.IO, Getenv: f.Getenv, StateDir: f.StateDir}
 	cmd := &cobra.Command{
 		Use:   "postmortem [ID|latest]",
 		Short: "Render the post-mortem draft (Markdown) of an incident from its journal",
 		Long: `Renders a post-mortem draft in Markdown from an incident's journal alone: the
 timeline, the evidence, the commands run and the times to diagnose, mitigate
-and verify. The incident is named as for jpops journal show.` + journalExits,
+and verify. The incident is named as for jpops journal show. On a terminal
+the draft is laid out (headings, lists, tables, wrapped to the width; no
+colour under NO_COLOR); piped or written with -o it is the Markdown as is.` + journalExits,
 		Args: cobra.MaximumNArgs(1),
 		Example: `  jpops postmortem latest -o postmortem.md
   jpops postmortem 20260511T114000Z-autonomath-api`,
@@ -260,8 +277,7 @@ func postmortemRun(opts *PostmortemOptions) error {
 	}
 	md := postmortem.Render(events, postmortem.Options{})
 	if opts.Output == "" || opts.Output == "-" {
-		_, err := fmt.Fprint(opts.IO.Out, md)
-		return err
+		return writeMarkdown(opts.IO, opts.Getenv, md)
 	}
 	if err := writeFileAtomic(opts.Output, []byte(md)); err != nil {
 		return err
