@@ -31,7 +31,7 @@ func Main(ctx context.Context, f *Factory, args []string) int {
 	giveUp, ended := make(chan struct{}), make(chan struct{})
 	defer close(ended)
 	go f.watchSignals(ctx, cancel, giveUp, ended)
-	root := NewRoot(f)
+	root := newRootFor(f, args)
 	root.SetArgs(args)
 	root.SetIn(f.IO.In)
 	root.SetOut(f.IO.Out)
@@ -82,8 +82,79 @@ func reportError(w io.Writer, cmd *cobra.Command, err error) int {
 	return code
 }
 
-// NewRoot builds the command tree.
+// subcommands are jpops's commands, in the order help lists them.
+var subcommands = []struct {
+	name  string
+	build func(*Factory) *cobra.Command
+}{
+	{"doctor", func(f *Factory) *cobra.Command { return NewCmdDoctor(f, nil) }},
+	{"diagnose", func(f *Factory) *cobra.Command { return NewCmdDiagnose(f, nil) }},
+	{"scan", func(f *Factory) *cobra.Command { return NewCmdScan(f, nil) }},
+	{"run", func(f *Factory) *cobra.Command { return NewCmdRun(f, nil) }},
+	{"resume", func(f *Factory) *cobra.Command { return NewCmdResume(f, nil) }},
+	{"smoke", func(f *Factory) *cobra.Command { return NewCmdSmoke(f, nil) }},
+	{"drill", func(f *Factory) *cobra.Command { return NewCmdDrill(f, nil) }},
+	{"watch", func(f *Factory) *cobra.Command { return NewCmdWatch(f, nil) }},
+	{"audit", func(f *Factory) *cobra.Command { return NewCmdAudit(f, nil) }},
+	{"journal", NewCmdJournal},
+	{"postmortem", func(f *Factory) *cobra.Command { return NewCmdPostmortem(f, nil) }},
+	{"version", func(f *Factory) *cobra.Command { return NewCmdVersion(f, nil) }},
+	{"sim", newCmdSim},
+}
+
+// NewRoot builds the whole command tree.
 func NewRoot(f *Factory) *cobra.Command {
+	root := newRootCmd(f)
+	for _, c := range subcommands {
+		root.AddCommand(c.build(f))
+	}
+	// Made here rather than when the command runs, so its help and pages
+	// carry examples and exit codes like every other command's.
+	root.InitDefaultCompletionCmd()
+	documentCompletion(root)
+	return root
+}
+
+// newRootFor builds the tree that args need: when they name one of
+// jpops's commands, the root and that command alone, since building every
+// command's flags and help costs each start more than most commands'
+// own work before their first request; otherwise (help, completion, a
+// mistyped command, no command) the whole tree.
+func newRootFor(f *Factory, args []string) *cobra.Command {
+	name := commandName(args)
+	for _, c := range subcommands {
+		if c.name == name {
+			root := newRootCmd(f)
+			root.AddCommand(c.build(f))
+			return root
+		}
+	}
+	return NewRoot(f)
+}
+
+// commandName is the first argument that is not a flag of the root (nor a
+// root flag's value): the command args run, or "".
+func commandName(args []string) string {
+	for i := 0; i < len(args); i++ {
+		switch a := args[i]; {
+		case a == "--":
+			return ""
+		case a == "-t" || a == "--access-token" || a == "--runbook":
+			i++ // the flag's value
+		case strings.HasPrefix(a, "-"):
+			// Another flag: the root has no other flag that takes a value,
+			// and a subcommand's flag before its name is a usage error
+			// either tree reports.
+		default:
+			return a
+		}
+	}
+	return ""
+}
+
+// newRootCmd is the root command with its persistent flags, and no
+// subcommands.
+func newRootCmd(f *Factory) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "jpops",
 		Short: "Walk a Fly.io outage where machines hang at boot, and rehearse it",
@@ -114,26 +185,6 @@ typed confirmation, and verifies recovery with a mandatory smoke walk.` + exitCo
 	})
 	root.PersistentFlags().StringVarP(&f.Token, "access-token", "t", "", "Fly API token (default: FLY_ACCESS_TOKEN, FLY_API_TOKEN, then ~/.fly/config.yml)")
 	root.PersistentFlags().StringVar(&f.RunbookPath, "runbook", "", "load this runbook file instead of the embedded db-boot-hang runbook")
-
-	root.AddCommand(
-		NewCmdDoctor(f, nil),
-		NewCmdDiagnose(f, nil),
-		NewCmdScan(f, nil),
-		NewCmdRun(f, nil),
-		NewCmdResume(f, nil),
-		NewCmdSmoke(f, nil),
-		NewCmdDrill(f, nil),
-		NewCmdWatch(f, nil),
-		NewCmdAudit(f, nil),
-		NewCmdJournal(f),
-		NewCmdPostmortem(f, nil),
-		NewCmdVersion(f, nil),
-		newCmdSim(f),
-	)
-	// Made here rather than when the command runs, so its help and pages
-	// carry examples and exit codes like every other command's.
-	root.InitDefaultCompletionCmd()
-	documentCompletion(root)
 	return root
 }
 
