@@ -222,14 +222,20 @@ func mustRead(evs []journal.Event) []string {
 var detailHeader = regexp.MustCompile(`(?m)^ details · (?:all of it|lines (\d+)–(\d+) of (\d+))`)
 
 // readEverything returns what the operator can read from the end screen:
-// the screen itself, and the detail view (d) paged through to its end and
-// put back together by its line numbers, so text wrapped over a page
-// break is still one text.
+// the screen itself, and the detail view (d) read whole.
 func readEverything(t *testing.T, term *tmuxSession) []string {
 	t.Helper()
 	end := term.screen()
 	term.keys("d")
 	term.waitScreen(" details · ", 10*time.Second)
+	return []string{end, readDetails(t, term)}
+}
+
+// readDetails pages through the open detail view to its end and puts it
+// back together by its line numbers, so text wrapped over a page break is
+// still one text.
+func readDetails(t *testing.T, term *tmuxSession) string {
+	t.Helper()
 	doc := map[int]string{}
 	total, top := 0, 0
 	for {
@@ -268,7 +274,7 @@ func readEverything(t *testing.T, term *tmuxSession) []string {
 		whole = append(whole, l)
 	}
 	t.Logf("the detail view: %d lines", len(whole))
-	return []string{end, strings.Join(whole, "\n")}
+	return strings.Join(whole, "\n")
 }
 
 func atoi(t *testing.T, s string) int {
@@ -649,6 +655,65 @@ func TestTUIDrillInterruptedScenario(t *testing.T) {
 		_, evs := e.onlyJournal()
 		if n := kinds(evs)[journal.KindCommandStart]; n != 2 {
 			t.Errorf("the drill deployed %d times in all, want 2 (the interrupted one and the redeploy)", n)
+		}
+	})
+}
+
+// retryShown is the TUI's line for a Fly API call being retried.
+var retryShown = regexp.MustCompile(`↻ (list machines|get logs|get machine)[^:]*: .+; attempt \d+ of \d+ failed, (next in \S+|asking again)`)
+
+// Retries of a flaky API show while they last, at both widths: which call,
+// why, which attempt, and when the next goes. The run waits its backoff in
+// real time, so each retry stays on the screen long enough to be read.
+func TestTUIRetriesShow(t *testing.T) {
+	eachWidth(t, func(t *testing.T, cols int) {
+		e := newEnv(t)
+		s := e.startSim("flaky-api")
+		flyctl, _ := flyctlWrapper(t, "", "")
+		args := append([]string{"run"}, deployArgs(s, deployDir(t, "entrypoint-guarded.sh"), flyctl)...)
+		term := startTerm(t, e, termOpts{cols: cols, rows: 30}, args...)
+		var shown string
+		waitFor(t, "a retry on the screen", 60*time.Second, func() bool {
+			sc := term.screen()
+			// A wrapped line reads as one: join the rows of the pane.
+			shown = retryShown.FindString(strings.Join(strings.Fields(strings.ReplaceAll(sc, "\n", " ")), " "))
+			return shown != ""
+		})
+		t.Logf("at %d columns: %s", cols, shown)
+		if term.waitEither(atGate, atEnd, 60*time.Second) == atGate {
+			term.confirmGate()
+			term.waitScreen(atEnd, 60*time.Second)
+		}
+		term.keys("q")
+		if code := term.exitCode(15 * time.Second); code != 0 {
+			t.Errorf("a run against a flaky API exited %d, want 0; screen:\n%s", code, term.screen())
+		}
+	})
+}
+
+// At the gate, where letters are typed into the answer, tab opens the
+// detail view: the evidence and the command whole; tab closes it and the
+// gate still takes the answer.
+func TestTUIGateDetails(t *testing.T) {
+	eachWidth(t, func(t *testing.T, cols int) {
+		e := newEnv(t)
+		term := startTerm(t, e, termOpts{cols: cols, rows: 30}, "drill", "--hold", "1s")
+		term.waitScreen(atGate, 30*time.Second)
+		term.keys("Tab")
+		term.waitScreen(" details · ", 10*time.Second)
+		doc := readDetails(t, term)
+		for _, want := range []string{"flyctl deploy --remote-only --strategy rolling -a autonomath-api", "[entrypoint] running integrity_check on /data/autonomath.db", "HANG_CONFIRMED"} {
+			if !onScreen(doc, want) {
+				t.Errorf("the detail view at the gate at %d columns lacks %q:\n%s", cols, want, doc)
+			}
+		}
+		term.keys("Tab")
+		term.waitScreen(atGate, 10*time.Second)
+		term.confirmGate()
+		term.waitScreen(atEnd, 60*time.Second)
+		term.keys("q")
+		if code := term.exitCode(15 * time.Second); code != 0 {
+			t.Errorf("the drill confirmed after reading the details exited %d, want 0", code)
 		}
 	})
 }
