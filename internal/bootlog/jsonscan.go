@@ -59,15 +59,25 @@ func (q *quickJSON) entry(obj []byte) (isEntry bool, ts []byte, ok bool) {
 	return q.hasEntry, q.ts, true
 }
 
-func (q *quickJSON) space() {
-	for q.i < len(q.b) {
-		switch q.b[q.i] {
-		case ' ', '\t', '\r', '\n':
-			q.i++
-		default:
-			return
-		}
+// jsonSpace marks JSON's whitespace; strStop the bytes that end a run of
+// plain string contents: the quote, the backslash and control bytes.
+var jsonSpace, strStop = func() (sp, stop [256]bool) {
+	for _, c := range " \t\r\n" {
+		sp[c] = true
 	}
+	for c := range 0x20 {
+		stop[c] = true
+	}
+	stop['"'], stop['\\'] = true, true
+	return
+}()
+
+func (q *quickJSON) space() {
+	b, i := q.b, q.i
+	for i < len(b) && jsonSpace[b[i]] {
+		i++
+	}
+	q.i = i
 }
 
 // str reads a string without control bytes or \u escapes and returns its
@@ -76,8 +86,15 @@ func (q *quickJSON) str() (s []byte, esc, ok bool) {
 	if q.i >= len(q.b) || q.b[q.i] != '"' {
 		return nil, false, false
 	}
-	for j := q.i + 1; j < len(q.b); j++ {
-		switch c := q.b[j]; {
+	b := q.b
+	for j := q.i + 1; j < len(b); j++ {
+		for j < len(b) && !strStop[b[j]] {
+			j++
+		}
+		if j == len(b) {
+			break
+		}
+		switch c := b[j]; {
 		case c == '"':
 			s := q.b[q.i+1 : j]
 			q.i = j + 1

@@ -245,3 +245,45 @@ func BenchmarkScanJSON(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkQuickJSON is the strict reader alone on the values of a
+// `flyctl logs --json` log, pretty-printed and compacted.
+func BenchmarkQuickJSON(b *testing.B) {
+	var pretty bytes.Buffer
+	genJSONLog(&pretty, 20_000)
+	var values [][]byte
+	dec := json.NewDecoder(bytes.NewReader(pretty.Bytes()))
+	for {
+		var raw json.RawMessage
+		if dec.Decode(&raw) != nil {
+			break
+		}
+		values = append(values, raw)
+	}
+	for _, form := range []string{"pretty", "compact"} {
+		b.Run(form, func(b *testing.B) {
+			vs := values // as flyctl writes them
+			if form == "compact" {
+				vs = nil
+				for _, v := range values {
+					var out bytes.Buffer
+					json.Compact(&out, v)
+					vs = append(vs, out.Bytes())
+				}
+			}
+			n := 0
+			for _, v := range vs {
+				n += len(v)
+			}
+			b.SetBytes(int64(n))
+			var q quickJSON
+			for b.Loop() {
+				for _, v := range vs {
+					if _, _, ok := q.entry(v); !ok {
+						b.Fatalf("not read: %s", v)
+					}
+				}
+			}
+		})
+	}
+}
