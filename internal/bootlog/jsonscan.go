@@ -47,16 +47,59 @@ const (
 // entry reports whether obj is one log entry (isEntry) and its raw
 // timestamp; ok is false when obj is outside the subset quickJSON knows.
 func (q *quickJSON) entry(obj []byte) (isEntry bool, ts []byte, ok bool) {
-	*q = quickJSON{b: obj}
-	if !q.object(inTop) || q.i != len(obj) {
+	n, isEntry, ts, ok := q.prefix(obj)
+	if !ok || n != len(obj) {
 		return false, nil, false
+	}
+	return isEntry, ts, true
+}
+
+// prefix is entry on the object b begins with, whatever follows it; n is
+// the object's length. The reader never looks past the object's last '}'.
+func (q *quickJSON) prefix(b []byte) (n int, isEntry bool, ts []byte, ok bool) {
+	*q = quickJSON{b: b}
+	if !q.object(inTop) {
+		return 0, false, nil, false
 	}
 	for _, c := range q.ts {
 		if c >= 0x80 { // replaced by U+FFFD when decoded: leave it to json
-			return false, nil, false
+			return 0, false, nil, false
 		}
 	}
-	return q.hasEntry, q.ts, true
+	return q.i, q.hasEntry, q.ts, true
+}
+
+// A note (see fastscan.ObjectReader) packs what prefix read: a flag that
+// it was read, whether it is an entry, and where its timestamp is.
+const (
+	noteRead  = 1 << 63
+	noteEntry = 1 << 62
+	noteBits  = 31 // for the timestamp's offset and for its length
+)
+
+// readObject is prefix as a note.
+func readObject(b []byte) (int, uint64) {
+	var q quickJSON
+	n, isEntry, ts, ok := q.prefix(b)
+	if !ok || n > 1<<noteBits-1 {
+		return 0, 0
+	}
+	note := uint64(noteRead)
+	if isEntry {
+		note |= noteEntry
+	}
+	if len(ts) > 0 {
+		off := cap(b) - cap(ts) // ts is a slice of b
+		note |= uint64(off)<<noteBits | uint64(len(ts))
+	}
+	return n, note
+}
+
+// fromNote is what readObject read of obj.
+func fromNote(obj []byte, note uint64) (isEntry bool, ts []byte) {
+	const mask = 1<<noteBits - 1
+	off, n := int(note>>noteBits&mask), int(note&mask)
+	return note&noteEntry != 0, obj[off : off+n]
 }
 
 // jsonSpace marks JSON's whitespace; strStop the bytes that end a run of

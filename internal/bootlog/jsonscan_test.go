@@ -186,6 +186,35 @@ func checkQuick(t *testing.T, obj []byte) {
 	}
 }
 
+// checkReadObject holds what the splitter of a mapped file takes from the
+// strict reader (see fastscan.ObjectReader) to the splitter's own end of
+// the value and to entry on it.
+func checkReadObject(t *testing.T, b []byte) {
+	t.Helper()
+	n, note := readObject(b)
+	if n == 0 {
+		return
+	}
+	var st fastscan.Counts
+	var buf []byte
+	var first []byte
+	fastscan.SplitJSONValues(fastscan.NewChunker(bytes.NewReader(b), &st), &st, &buf, func() error {
+		if first == nil {
+			first = bytes.Clone(buf)
+		}
+		return nil
+	})
+	if !bytes.Equal(first, b[:n]) {
+		t.Fatalf("readObject read %d bytes of %q; the splitter's first value is %q", n, b, first)
+	}
+	var q quickJSON
+	isEntry, ts, ok := q.entry(b[:n])
+	noteEntry, noteTS := fromNote(b[:n], note)
+	if !ok || isEntry != noteEntry || !bytes.Equal(ts, noteTS) {
+		t.Fatalf("readObject on %q: entry %v, timestamp %q; entry: %v %v %q", b, noteEntry, noteTS, ok, isEntry, ts)
+	}
+}
+
 // FuzzScanJSONAgreesWithFeed holds Scan's JSON fast path to Read with Feed.
 // When long&3 is 1, "LONG" in the log becomes a run of bytes near MaxLine,
 // for values and lines around the overlong limits.
@@ -208,6 +237,7 @@ func FuzzScanJSONAgreesWithFeed(f *testing.F) {
 		}
 		if len(data) < 4096 {
 			checkQuick(t, data)
+			checkReadObject(t, data)
 		}
 		agreeJSON(t, func() io.Reader { return strings.NewReader(log) })
 	})

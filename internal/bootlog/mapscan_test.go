@@ -103,6 +103,23 @@ func TestMappedScanAgrees(t *testing.T) {
 	half += strings.IndexByte(log[half:], '\n') + 1
 	long := func(n int) string { return strings.Repeat("x", n) }
 	cut := func(n int) []byte { return big.Bytes()[:n] }
+	var js bytes.Buffer
+	genJSONLog(&js, 12_000) // pretty-printed, about 9 MiB
+	bigJSON := js.Bytes()
+	var bad bytes.Buffer // values of two lines, not one
+	for i, line := range strings.Split(strings.ReplaceAll(js.String(), "\n    ", ""), "\n") {
+		bad.WriteString(line + "\n")
+		switch {
+		case i%500 == 7:
+			bad.WriteString("garbage\n")
+		case i%500 == 8:
+			bad.WriteString(`{"message": "x", "timestamp": 5}` + "\n")
+		case i%5000 == 9:
+			bad.WriteString(`{"message": "` + long(900<<10) + `"}` + "\n")
+		}
+	}
+	bad.WriteString(`{"message": "running integrity_check on /d.db"`)
+	badJSON := bad.Bytes()
 
 	tests := []struct {
 		name     string
@@ -130,6 +147,9 @@ func TestMappedScanAgrees(t *testing.T) {
 		{name: "at the threshold", data: cut(mapMin)},
 		{name: "just above the threshold", data: cut(mapMin + 1)},
 		{name: "JSON", data: []byte(`{"timestamp":"2026-05-11T11:00:00Z","message":"running integrity_check on /d.db","instance":"m1"}` + "\n")},
+		{name: "JSON, many spans", data: bigJSON},
+		{name: "JSON, many spans, read from the middle", data: bigJSON, off: int64(len(bigJSON)/3 + bytes.Index(bigJSON[len(bigJSON)/3:], []byte("\n{")) + 1)},
+		{name: "JSON with garbage, bad and long values and a truncated value", data: badJSON},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

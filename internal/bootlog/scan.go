@@ -59,6 +59,10 @@ func (s *scanSink) Work(c *fastscan.Chunk) chunkResult {
 	return r
 }
 
+// ReadObject lets the splitter of a mapped JSON file skip the objects
+// the strict reader reads whole (see fastscan.ObjectReader).
+func (s *scanSink) ReadObject(b []byte) (int, uint64) { return readObject(b) }
+
 func (s *scanSink) Feed(c *fastscan.Chunk, r chunkResult) error {
 	e := s.e
 	if r.last.After(e.last) {
@@ -103,7 +107,14 @@ func (e *Engine) decodeValues(c *fastscan.Chunk) chunkResult {
 	for k, end := range c.Ends {
 		obj := c.Data[c.Begins[k]:end]
 		if !c.Marked[k] {
-			if isEntry, ts, ok := q.entry(obj); ok {
+			isEntry, ts, ok := false, []byte(nil), false
+			if c.Notes != nil && c.Notes[k] != 0 {
+				isEntry, ts = fromNote(obj, c.Notes[k])
+				ok = true
+			} else {
+				isEntry, ts, ok = q.entry(obj)
+			}
+			if ok {
 				if isEntry {
 					r.entries++
 					if t, ok := parseTime(ts); ok && t.After(r.last) {

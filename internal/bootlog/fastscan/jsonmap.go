@@ -29,11 +29,12 @@ type spanSplitter struct {
 
 // run splits data[from:to] as splitValues splits the same bytes when it
 // reaches from in state s: from and to are line starts (or to is
-// len(data)). It calls emit with each whole value's bounds in data and
+// len(data)). It calls emit with each whole value's bounds in data (and
+// what read said of it: see ObjectReader; read may be nil) and
 // adds the lines, overlong values and lines, and malformed bytes it sees to
 // st; a value still open at to stays in s. Lines are cut as mapSource cuts
 // them, so a line of MaxLine bytes or more is skipped wherever it is.
-func (s *spanSplitter) run(data []byte, from, to int, st *Counts, emit func(begin, end int)) {
+func (s *spanSplitter) run(data []byte, from, to int, st *Counts, read func([]byte) (int, uint64), emit func(begin, end int, note uint64)) {
 	s.started, s.lead = false, false
 	src := mapSource{data: data[:to], pos: from, st: st}
 	for {
@@ -58,7 +59,17 @@ func (s *spanSplitter) run(data []byte, from, to int, st *Counts, emit func(begi
 				case ' ', '\t', '\r', '\n', ',', '[', ']':
 					continue
 				case '{':
-					s.depth, s.inStr, s.esc, s.inGarbage, s.begin, s.started = 1, false, false, false, base+i, true
+					s.inGarbage, s.started = false, true
+					if read != nil {
+						// An object the sink reads whole ends where the
+						// brackets would end it: skip it.
+						if n, note := read(chunk[i:]); n > 0 && n <= MaxLine {
+							emit(base+i, base+i+n, note)
+							i += n - 1
+							continue
+						}
+					}
+					s.depth, s.inStr, s.esc, s.begin = 1, false, false, base+i
 				default:
 					if !s.inGarbage {
 						st.Malformed++
@@ -112,7 +123,7 @@ func (s *spanSplitter) run(data []byte, from, to int, st *Counts, emit func(begi
 					st.Overlong++
 					s.discard = false
 				} else {
-					emit(s.begin, end)
+					emit(s.begin, end, 0)
 				}
 			}
 		}
@@ -139,6 +150,19 @@ func cutJSON(data []byte, at, reach int) int {
 		return at + i + 1
 	}
 	return len(data)
+}
+
+// ObjectReader is a Sink that reads JSON objects whole anyway: on a mapped
+// file the JSON scan offers it each value before splitting it, as the rest
+// of the input from the value's '{' (up to a line end at most MaxLine
+// bytes on). When the sink reads an object there, n is its length and the
+// splitter skips it, so most bytes are read once: the sink must read only valid JSON, whose end is where the
+// splitter's bracket and string tracking would end it. note is any
+// nonzero summary of the object, handed back in Chunk.Notes. n is 0 when
+// the sink cannot read it; the splitter then finds its end itself.
+// ReadObject runs on the scan's workers, on several objects at once.
+type ObjectReader interface {
+	ReadObject(b []byte) (n int, note uint64)
 }
 
 // jsonSpan is a span of a mapped JSON file, split on a worker under the
@@ -180,6 +204,10 @@ func scanJSONSpans[R any](data []byte, off, size int, f *Filter, sink Sink[R], d
 	mayHide := slices.ContainsFunc(f.keys, func(k Literal) bool {
 		return strings.ContainsFunc(k.s, func(r rune) bool { return r >= utf8.RuneSelf })
 	})
+	var read func([]byte) (int, uint64)
+	if r, ok := any(sink).(ObjectReader); ok {
+		read = r.ReadObject
+	}
 	go func() {
 		defer close(work)
 		defer close(ordered)
@@ -198,7 +226,7 @@ func scanJSONSpans[R any](data []byte, off, size int, f *Filter, sink Sink[R], d
 		go func() {
 			debug.SetPanicOnFault(true)
 			for sp := range work {
-				sp.splitGuessed(data, filter, mayHide, sink)
+				sp.splitGuessed(data, filter, mayHide, sink, read)
 			}
 		}()
 	}
@@ -227,7 +255,7 @@ func scanJSONSpans[R any](data []byte, off, size int, f *Filter, sink Sink[R], d
 				state = sp.split
 				state.inGarbage = state.inGarbage || inGarbage && !sp.split.started
 			} else {
-				err = resplit(data, sp, &state, &counts, filter, mayHide, sink)
+				err = resplit(data, sp, &state, &counts, filter, mayHide, sink, read)
 			}
 		}
 		if err == nil {
@@ -257,34 +285,35 @@ func scanJSONSpans[R any](data []byte, off, size int, f *Filter, sink Sink[R], d
 
 // splitGuessed splits the span as if no value were open at its start,
 // marks its values and runs sink.Work, on a worker.
-func (sp *jsonSpan[R]) splitGuessed(data []byte, filter *prefilter, mayHide bool, sink Sink[R]) {
+func (sp *jsonSpan[R]) splitGuessed(data []byte, filter *prefilter, mayHide bool, sink Sink[R], read func([]byte) (int, uint64)) {
 	defer close(sp.done)
 	defer catchFault(&sp.err)
-	sp.split.run(data, sp.from, sp.to, &sp.counts, sp.collector(sp.from))
+	sp.split.run(data, sp.from, sp.to, &sp.counts, read, sp.collector(sp.from))
 	sp.finish(data, filter, mayHide, sink)
 }
 
 // resplit splits the span again from the true state at its start, which
 // had a value open, and redoes the worker's part.
-func resplit[R any](data []byte, sp *jsonSpan[R], state *spanSplitter, counts *Counts, filter *prefilter, mayHide bool, sink Sink[R]) (err error) {
+func resplit[R any](data []byte, sp *jsonSpan[R], state *spanSplitter, counts *Counts, filter *prefilter, mayHide bool, sink Sink[R], read func([]byte) (int, uint64)) (err error) {
 	defer catchFault(&err)
 	base := sp.from
 	if !state.discard {
 		base = state.begin
 	}
-	sp.Begins, sp.Ends = sp.Begins[:0], sp.Ends[:0]
-	state.run(data, sp.from, sp.to, counts, sp.collector(base))
+	sp.Begins, sp.Ends, sp.Notes = sp.Begins[:0], sp.Ends[:0], sp.Notes[:0]
+	state.run(data, sp.from, sp.to, counts, read, sp.collector(base))
 	sp.finish(data, filter, mayHide, sink)
 	return nil
 }
 
 // collector records each value's bounds relative to base, where the
 // span's Data will begin: its start, or the start of a value open there.
-func (sp *jsonSpan[R]) collector(base int) func(begin, end int) {
+func (sp *jsonSpan[R]) collector(base int) func(begin, end int, note uint64) {
 	sp.base = base
-	return func(begin, end int) {
+	return func(begin, end int, note uint64) {
 		sp.Begins = append(sp.Begins, begin-base)
 		sp.Ends = append(sp.Ends, end-base)
+		sp.Notes = append(sp.Notes, note)
 	}
 }
 

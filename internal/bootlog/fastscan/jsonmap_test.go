@@ -1,6 +1,8 @@
 package fastscan
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -25,17 +27,21 @@ func FuzzSplitJSONSpans(f *testing.F) {
 			text = strings.ReplaceAll(text, "LONG", strings.Repeat("y", MaxLine-3+int(longLen%5)))
 		}
 		want, wantSt := splitValuesByteByByte(strings.NewReader(text))
-		var rec recorder
-		got, err := scanJSONSpans([]byte(text), 0, int(size)+1, filter, &rec, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !slices.Equal(rec.values, want) || got != wantSt {
-			t.Fatalf("spans of %d: got %d values %+v, want %d values %+v\n got %.200q\nwant %.200q", size+1, len(rec.values), got, len(want), wantSt, rec.values, want)
-		}
-		for k, v := range rec.values {
-			if lines, _ := keys.lines([]byte(v), nil); len(lines) > 0 && !rec.marked[k] {
-				t.Fatalf("value %d %.200q holds a keyword and is not marked", k, v)
+		// With a sink that reads objects itself too: the splitter then skips
+		// what it reads.
+		for _, rec := range []jsonRecorder{&recorder{}, &objectRecorder{}} {
+			got, err := scanJSONSpans([]byte(text), 0, int(size)+1, filter, rec, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := rec.recorded()
+			if !slices.Equal(r.values, want) || got != wantSt {
+				t.Fatalf("%T, spans of %d: got %d values %+v, want %d values %+v\n got %.200q\nwant %.200q", rec, size+1, len(r.values), got, len(want), wantSt, r.values, want)
+			}
+			for k, v := range r.values {
+				if lines, _ := keys.lines([]byte(v), nil); len(lines) > 0 && !r.marked[k] {
+					t.Fatalf("value %d %.200q holds a keyword and is not marked", k, v)
+				}
 			}
 		}
 	})
@@ -53,6 +59,8 @@ func TestSplitJSONSpansSizes(t *testing.T) {
 			fmt.Fprintf(&b, "garbage %d\n  more garbage, {\"x\": 1}\n", i)
 		case 2:
 			fmt.Fprintf(&b, "[{\"n\":%d},\n{\"n\":\"x\"}]\n", i)
+		case 3:
+			fmt.Fprintf(&b, "{\"not json\": %d-}\n", i)
 		default:
 			fmt.Fprintf(&b, "{\"message\":\"GET / %d\",\"timestamp\":\"2026-05-11T11:00:00Z\"}\n", i)
 		}
@@ -61,13 +69,55 @@ func TestSplitJSONSpansSizes(t *testing.T) {
 	text := b.String()
 	want, wantSt := splitValuesByteByByte(strings.NewReader(text))
 	for size := 1; size < len(text); size += 1 + size/8 {
-		var rec recorder
-		got, err := scanJSONSpans([]byte(text), 0, size, runbookFilter(), &rec, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !slices.Equal(rec.values, want) || got != wantSt {
-			t.Fatalf("spans of %d: got %d values %+v, want %d values %+v", size, len(rec.values), got, len(want), wantSt)
+		for _, rec := range []jsonRecorder{&recorder{}, &objectRecorder{}} {
+			got, err := scanJSONSpans([]byte(text), 0, size, runbookFilter(), rec, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r := rec.recorded(); !slices.Equal(r.values, want) || got != wantSt {
+				t.Fatalf("%T, spans of %d: got %d values %+v, want %d values %+v", rec, size, len(r.values), got, len(want), wantSt)
+			}
 		}
 	}
+	var rec objectRecorder
+	scanJSONSpans([]byte(text), 0, 100, runbookFilter(), &rec, nil)
+	if rec.read == 0 || rec.read == len(rec.values) {
+		t.Errorf("the sink read %d of %d values itself, want some and not all", rec.read, len(rec.values))
+	}
+}
+
+type jsonRecorder interface {
+	Sink[int]
+	recorded() *recorder
+}
+
+func (r *recorder) recorded() *recorder { return r }
+
+// objectRecorder is a recorder that reads JSON objects with encoding/json
+// (see ObjectReader), and checks the notes it gets back.
+type objectRecorder struct {
+	recorder
+	read int
+}
+
+func (r *objectRecorder) ReadObject(b []byte) (int, uint64) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	var v json.RawMessage
+	if dec.Decode(&v) != nil {
+		return 0, 0
+	}
+	n := int(dec.InputOffset())
+	return n, uint64(n)
+}
+
+func (r *objectRecorder) Feed(c *Chunk, n int) error {
+	for k, note := range c.Notes {
+		if note != 0 {
+			r.read++
+			if int(note) != c.Ends[k]-c.Begins[k] {
+				return fmt.Errorf("value %q has the note of a read of %d bytes", c.Data[c.Begins[k]:c.Ends[k]], note)
+			}
+		}
+	}
+	return r.recorder.Feed(c, n)
 }

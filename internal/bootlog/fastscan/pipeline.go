@@ -45,6 +45,9 @@ type Chunk struct {
 	Begins []int
 	Ends   []int
 	Marked []bool
+	// Notes are what an ObjectReader sink said of each value (0: it did
+	// not read it); nil where values were not offered to it.
+	Notes []uint64
 
 	lines int           // newlines in Data, and its last line if unterminated
 	buf   []byte        // the buffer Data lives in, recycled once fed
