@@ -96,6 +96,7 @@ var rules = []rule{
 	{"cmd/jpops", true, []string{"github.com/alecthomas/chroma", "charm.land/glamour", "github.com/yuin/goldmark/extension"}, "their package initialisation (a syntax highlighter's registries, link-detection regexps) costs every command at start-up (docs/performance.md, section 3)"},
 	{"internal/mdterm", true, []string{module + "/"}, "laying Markdown out for a terminal knows nothing of jpops"},
 	{"internal/clock", true, []string{module + "/"}, "the clock is a leaf every layer may use"},
+	{"internal/advice", true, append(ui, module+"/"), "advice (a command, apart from a note) is a leaf the engine, the journal and every face share"},
 	{"internal/boundedfile", true, []string{module + "/"}, "bounded file reads are a leaf every reader of a file may use"},
 	{"internal/redact", true, append(ui[2:], module+"/"), "the redactor is a leaf every output path uses: it may parse escape codes, never draw"},
 }

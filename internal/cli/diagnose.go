@@ -74,7 +74,8 @@ func diagnoseRun(opts *DiagnoseOptions) error {
 	if err != nil {
 		return err
 	}
-	out := report.Diagnosis{Verdict: d.Verdict, App: opts.App, Reason: d.Reason, Next: d.Next, Machines: d.Machines, Evidence: d.Evidence, Unread: d.Unread}
+	out := report.Diagnosis{Verdict: d.Verdict, App: opts.App, Reason: d.Reason, Machines: d.Machines, Evidence: d.Evidence, Unread: d.Unread}
+	out.SetAdvice(d.Next)
 	writeDiagnosis(opts.IO, out, opts.JSON)
 	return verdictExit(d.Verdict)
 }
@@ -100,7 +101,8 @@ func writeDiagnosis(io *iostreams.IOStreams, d report.Diagnosis, jsonOut bool) {
 }
 
 func redactDiagnosis(d report.Diagnosis) report.Diagnosis {
-	d.Reason, d.Next, d.Source = redact.String(d.Reason), redact.String(d.Next), redact.String(d.Source)
+	d.Reason, d.Source = redact.String(d.Reason), redact.String(d.Source)
+	d.SetAdvice(d.Advice().Map(redact.String))
 	ev := make([]phases.Evidence, len(d.Evidence))
 	for i, e := range d.Evidence {
 		e.Line, e.Completion, e.DB = redact.String(e.Line), redact.String(e.Completion), redact.String(e.DB)

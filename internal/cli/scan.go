@@ -7,6 +7,8 @@ import (
 	"os"
 	"time"
 
+	"github.com/jpops-dev/jpops/internal/advice"
+
 	"github.com/spf13/cobra"
 
 	"github.com/jpops-dev/jpops/internal/bootlog"
@@ -122,9 +124,10 @@ func scanRun(opts *ScanOptions) error {
 	d.Verdict = bootlog.Verdict(findings)
 	d.Reason = scanReason(d.Verdict, findings, stats)
 	if d.Verdict == verdict.HangConfirmed && opts.App != "" {
-		d.Next = "jpops run -a " + opts.App
+		d.SetAdvice(advice.Cmd("it reads the machines and asks at a typed gate before it deploys", "jpops", "run", "-a", opts.App))
 	} else if d.Verdict == verdict.HangConfirmed {
-		d.Next = "jpops run -a APP"
+		// No app was named: a command with a placeholder is not one to paste.
+		d.SetAdvice(advice.Noted("name the app with -a to get the command; jpops run -a APP reads the machines and asks at a typed gate before it deploys"))
 	}
 	writeDiagnosis(opts.IO, d, opts.JSON)
 	return verdictExit(d.Verdict)

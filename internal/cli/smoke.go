@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/jpops-dev/jpops/internal/report"
+
 	"github.com/spf13/cobra"
 
 	"github.com/jpops-dev/jpops/internal/phases"
@@ -80,9 +82,7 @@ func smokeRun(opts *SmokeOptions) error {
 	}
 	if !opts.JSON {
 		fmt.Fprintf(opts.IO.ErrOut, "smoke %s: %s\n", res.Verdict, redact.String(res.Reason))
-		if res.Next != "" {
-			fmt.Fprintln(opts.IO.ErrOut, "next: "+redact.String(res.Next))
-		}
+		report.WriteAdvice(opts.IO.ErrOut, "next: ", "note: ", res.Next.Map(redact.String))
 	}
 	return verdictExit(res.Verdict)
 }

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jpops-dev/jpops/internal/advice"
+
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/jpops-dev/jpops/internal/flyapi"
@@ -295,7 +297,7 @@ func (w *walk) run(ctx context.Context, env walkEnv) (walkOutcome, error) {
 		}
 		if errors.Is(runErr, context.Canceled) {
 			// Whatever the last verdict advised, what works now is resume.
-			msg.Next = "jpops resume " + out.incident
+			msg.Next = advice.Cmd("it picks up where this run stopped, from the journal and what the machines run now", "jpops", "resume", out.incident)
 		}
 		p.Send(msg)
 	}()
@@ -350,9 +352,7 @@ func finishWalk(env walkEnv, w *walk, out walkOutcome, err error) error {
 	}
 	if !w.tui && !w.jsonOut {
 		fmt.Fprintf(env.IO.ErrOut, "verdict %s (exit %d); incident %s; journal %s\n", out.result.Verdict, out.result.ExitCode(), out.incident, out.path)
-		if out.result.Next != "" {
-			fmt.Fprintf(env.IO.ErrOut, "next: %s\n", redact.String(out.result.Next))
-		}
+		report.WriteAdvice(env.IO.ErrOut, "next: ", "note: ", out.result.Next.Map(redact.String))
 	}
 	return verdictExit(out.result.Verdict)
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/jpops-dev/jpops/internal/advice"
 	"github.com/jpops-dev/jpops/internal/verdict"
 )
 
@@ -142,11 +143,30 @@ const EvidenceCompleted = "completed"
 // Completed reports whether the op logged its end: recovery, not outage.
 func (e Evidence) Completed() bool { return e.Status == EvidenceCompleted || e.Completion != "" }
 
-// Verdict is a phase's verdict.
+// Verdict is a phase's verdict. Next is one shell command (or ""), NextNote
+// the prose that goes with it: see Advice.
 type Verdict struct {
-	Next    string          `json:"next"`
-	Reason  string          `json:"reason"`
-	Verdict verdict.Verdict `json:"verdict"`
+	Next     string          `json:"next"`
+	NextNote string          `json:"next_note"`
+	Reason   string          `json:"reason"`
+	Verdict  verdict.Verdict `json:"verdict"`
+}
+
+// Advice is the verdict's next step.
+func (v Verdict) Advice() advice.Advice { return advice.Advice{Command: v.Next, Note: v.NextNote} }
+
+// UnmarshalJSON reads a verdict; one written before next_note existed has
+// its advice split (see legacyNext).
+func (v *Verdict) UnmarshalJSON(b []byte) error {
+	type wire Verdict
+	var w struct {
+		wire
+		NextNote *string `json:"next_note"`
+	}
+	err := json.Unmarshal(b, &w)
+	*v = Verdict(w.wire)
+	v.Next, v.NextNote = legacyNext(v.Next, w.NextNote)
+	return err
 }
 
 // Precondition is one check before the escape deploy.
@@ -240,14 +260,45 @@ type Page struct {
 	Text     string   `json:"text"`     // the page as its receiver read it
 }
 
-// IncidentEnd closes the incident with its verdict and exit code.
+// IncidentEnd closes the incident with its verdict and exit code, and the
+// next step (Next the command, NextNote the prose: see Advice).
 type IncidentEnd struct {
 	Digest   string          `json:"digest"`
 	ExitCode int             `json:"exit_code"`
 	Image    string          `json:"image"`
 	Next     string          `json:"next"`
+	NextNote string          `json:"next_note"`
 	Reason   string          `json:"reason"`
 	Verdict  verdict.Verdict `json:"verdict"`
+}
+
+// Advice is the incident's last next step.
+func (e IncidentEnd) Advice() advice.Advice { return advice.Advice{Command: e.Next, Note: e.NextNote} }
+
+// UnmarshalJSON reads an incident's end; one written before next_note
+// existed has its advice split (see legacyNext).
+func (e *IncidentEnd) UnmarshalJSON(b []byte) error {
+	type wire IncidentEnd
+	var w struct {
+		wire
+		NextNote *string `json:"next_note"`
+	}
+	err := json.Unmarshal(b, &w)
+	*e = IncidentEnd(w.wire)
+	e.Next, e.NextNote = legacyNext(e.Next, w.NextNote)
+	return err
+}
+
+// legacyNext is the command and the note of next. Journals written before
+// next_note held both in next ("COMMAND   # note", or prose naming
+// commands in backticks): with no next_note key, next is split on read, so
+// no reader ever takes prose for a command.
+func legacyNext(next string, note *string) (command, noteText string) {
+	if note != nil {
+		return next, *note
+	}
+	a := advice.Legacy(next)
+	return a.Command, a.Note
 }
 
 // Unknown is the data of a kind this version does not know (a newer jpops

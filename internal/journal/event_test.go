@@ -8,6 +8,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/jpops-dev/jpops/internal/advice"
 )
 
 // testdata/v0 holds journals as jpops wrote them before event data was
@@ -68,6 +70,11 @@ func wantSameData(t *testing.T, n int, line string, e Event) {
 	if err := json.Unmarshal([]byte(line), &before); err != nil {
 		t.Fatal(err)
 	}
+	if next, ok := before.Data["next"].(string); ok && before.Data["next_note"] == nil {
+		// Advice from before next_note is split on read (TestOldAdviceIsSplitOnRead).
+		a := advice.Legacy(next)
+		before.Data["next"], before.Data["next_note"] = a.Command, a.Note
+	}
 	written, err := json.Marshal(e)
 	if err != nil {
 		t.Fatalf("line %d: %v", n, err)
@@ -110,6 +117,84 @@ func isZero(v any) bool {
 		return len(v) == 0
 	}
 	return false
+}
+
+// TestOldAdviceIsSplitOnRead reads the advice of the frozen journals, which
+// held a command and its note in one string, or prose naming commands in
+// backticks: each reads as a command alone and a note, never prose as a
+// command.
+func TestOldAdviceIsSplitOnRead(t *testing.T) {
+	tests := []struct {
+		file, phase string
+		next, note  string
+		notePrefix  bool // note is the start of the note
+		atEnd       bool // incident_end holds the same advice
+	}{
+		{"db-boot-hang.ndjson", "bootlogs", "jpops run -a autonomath-api", "", false, false},
+		{"other-failure.ndjson", "diagnose", "flyctl logs -a autonomath-api --no-tail", "", false, true},
+		{"fix-missing.ndjson", "smoke", "flyctl logs -a autonomath-api -m 85e273f4b1c638 --no-tail",
+			"then jpops smoke -a autonomath-api --image sha256:9b054e6feccce482c698af2bd06bb5f490372e6837495381613bc3240e8c4768", false, true},
+		{"deploy-fails.ndjson", "escape", "", "rerun `flyctl deploy --remote-only --strategy rolling -a autonomath-api` by hand", true, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			raw, err := os.ReadFile(filepath.Join("testdata", "v0", tt.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			log, err := ReadFrom(bytes.NewReader(raw))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var verdicts []Verdict
+			var end IncidentEnd
+			for _, e := range log.Events {
+				switch d := e.Data.(type) {
+				case Verdict:
+					if e.Phase == tt.phase {
+						verdicts = append(verdicts, d)
+					}
+				case IncidentEnd:
+					end = d
+				}
+			}
+			if len(verdicts) == 0 {
+				t.Fatalf("no verdict in phase %s", tt.phase)
+			}
+			read := []advice.Advice{verdicts[len(verdicts)-1].Advice()}
+			if tt.atEnd {
+				read = append(read, end.Advice())
+			}
+			for _, got := range read {
+				noteOK := got.Note == tt.note || (tt.notePrefix && strings.HasPrefix(got.Note, tt.note))
+				if got.Command != tt.next || !noteOK {
+					t.Errorf("read as command %q, note %q; want command %q, note %q", got.Command, got.Note, tt.next, tt.note)
+				}
+			}
+		})
+	}
+}
+
+// TestNewAdviceIsReadAsWritten checks that a journal with next_note is not
+// split again: the command and the note come back as they were written.
+func TestNewAdviceIsReadAsWritten(t *testing.T) {
+	for _, p := range []Payload{
+		Verdict{Next: "jpops run -a x", NextNote: "when ready # no command here", Reason: "r", Verdict: "ABORTED"},
+		Verdict{Next: "", NextNote: "rerun from the deploy directory; nothing was deployed"},
+		IncidentEnd{Next: "flyctl logs -a x --no-tail", NextNote: "then jpops smoke -a x --image IMG", ExitCode: 4},
+	} {
+		b, err := json.Marshal(New("p", p))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back Event
+		if err := json.Unmarshal(b, &back); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(back.Data, p) {
+			t.Errorf("%s read back as %+v", b, back.Data)
+		}
+	}
 }
 
 func TestDecodeData(t *testing.T) {

@@ -65,7 +65,7 @@ func TestDeployDirPreconditions(t *testing.T) {
 			if deployed || res.Verdict != verdict.EscapeFailed || !strings.Contains(res.Reason, tt.refused) {
 				t.Fatalf("verdict %s (%s), deployed %v; want ESCAPE_FAILED, nothing deployed, saying %q", res.Verdict, res.Reason, deployed, tt.refused)
 			}
-			if !strings.Contains(res.Reason+" "+res.Next, tt.fix) {
+			if !strings.Contains(res.Reason+" "+res.Next.Note, tt.fix) {
 				t.Errorf("the refusal does not say how to fix it (%q): %s / %s", tt.fix, res.Reason, res.Next)
 			}
 		})

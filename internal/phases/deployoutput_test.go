@@ -121,11 +121,14 @@ func TestFailedRollingDeploySaysWhichRunsWhat(t *testing.T) {
 		t.Fatalf("verdict %s, want ESCAPE_FAILED", res.Verdict)
 	}
 	for _, want := range []string{"a now runs registry.fly.io/autonomath-api:" + newTag + "@" + newDigest, "still on the recorded image: b", "no rollback"} {
-		if !strings.Contains(res.Next, want) {
-			t.Errorf("next %q does not say %q", res.Next, want)
+		if !strings.Contains(res.Next.Note, want) {
+			t.Errorf("next note %q does not say %q", res.Next.Note, want)
 		}
 	}
-	if strings.Contains(res.Next, "the machines still run their recorded images") {
-		t.Errorf("next %q claims every machine still runs its recorded image", res.Next)
+	if strings.Contains(res.Next.Note, "the machines still run their recorded images") {
+		t.Errorf("next note %q claims every machine still runs its recorded image", res.Next.Note)
+	}
+	if res.Next.Command != "flyctl releases -a autonomath-api" {
+		t.Errorf("next command %q, want the read-only releases list", res.Next.Command)
 	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/jpops-dev/jpops/internal/advice"
 	"github.com/jpops-dev/jpops/internal/bootlog"
 	"github.com/jpops-dev/jpops/internal/flyapi"
 	"github.com/jpops-dev/jpops/internal/health"
@@ -53,7 +54,7 @@ type Evidence struct {
 type Diagnosis struct {
 	Verdict  verdict.Verdict
 	Reason   string
-	Next     string
+	Next     advice.Advice
 	Machines []MachineView
 	Evidence []Evidence
 	Unread   []Unread // signature machines whose logs could not be read
@@ -131,18 +132,19 @@ func (e *engine) phase1(ctx context.Context) (Diagnosis, error) {
 	return d, e.verdict(id, d.Verdict, d.Reason, d.Next)
 }
 
-// judgement is a health judgement with the next command an operator runs.
-func (e *engine) judgement(j health.Judgement) (verdict.Verdict, string, string) {
-	var next string
+// judgement is a health judgement with the next step an operator takes.
+func (e *engine) judgement(j health.Judgement) (verdict.Verdict, string, advice.Advice) {
+	var next advice.Advice
+	app := e.o.App
 	switch {
 	case j.Again:
-		next = fmt.Sprintf("jpops diagnose -a %s   # again in a minute", e.o.App)
+		next = advice.Cmd("again in a minute: the machines are still starting", "jpops", "diagnose", "-a", app)
 	case j.Verdict == verdict.NotThisIncident:
-		next = fmt.Sprintf("flyctl logs -a %s --no-tail", e.o.App)
+		next = advice.Cmd("read why the machines are down: this is not the boot hang the runbook escapes", "flyctl", "logs", "-a", app, "--no-tail")
 	case j.Verdict == verdict.HangConfirmed:
-		next = fmt.Sprintf("jpops run -a %s", e.o.App)
+		next = advice.Cmd("it reads the machines again and asks at a typed gate before it deploys", "jpops", "run", "-a", app)
 	case j.Verdict == verdict.Inconclusive:
-		next = fmt.Sprintf("flyctl logs -a %s --no-tail   # read the boot by eye; jpops run --force if you are sure", e.o.App)
+		next = advice.Cmd(fmt.Sprintf("read the boot by eye; if you are sure it is the hang, jpops run -a %s --force walks the runbook anyway", app), "flyctl", "logs", "-a", app, "--no-tail")
 	}
 	return j.Verdict, j.Reason, next
 }

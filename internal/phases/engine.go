@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jpops-dev/jpops/internal/advice"
 	"github.com/jpops-dev/jpops/internal/clock"
 	"github.com/jpops-dev/jpops/internal/flyapi"
 	"github.com/jpops-dev/jpops/internal/journal"
@@ -92,7 +93,7 @@ type Options struct {
 type Result struct {
 	Verdict  verdict.Verdict
 	Reason   string
-	Next     string // the next command to run, for the operator
+	Next     advice.Advice // the next step: one command, and a note apart
 	Image    string // the deployed image, when phase 3 ran
 	Digest   string
 	Machines []MachineView
@@ -190,8 +191,8 @@ func (e *engine) phaseEnd(id, status, reason string) error {
 	return e.emit(id, journal.PhaseEnd{Status: status, Reason: reason})
 }
 
-func (e *engine) verdict(phase string, v verdict.Verdict, reason, next string) error {
-	return e.emit(phase, journal.Verdict{Verdict: v, Reason: reason, Next: next})
+func (e *engine) verdict(phase string, v verdict.Verdict, reason string, next advice.Advice) error {
+	return e.emit(phase, journal.Verdict{Verdict: v, Reason: reason, Next: next.Command, NextNote: next.Note})
 }
 
 func seconds(d time.Duration) float64 { return float64(d.Round(time.Second)) / float64(time.Second) }

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/jpops-dev/jpops/internal/advice"
 	"github.com/jpops-dev/jpops/internal/audit"
 	"github.com/jpops-dev/jpops/internal/flyctl"
 	"github.com/jpops-dev/jpops/internal/flytoml"
@@ -27,7 +28,7 @@ var ErrNoConfirmer = errors.New("the escape deploy needs a typed confirmation, b
 type escapeOutcome struct {
 	verdict verdict.Verdict // "" when the deploy succeeded (phase 4 decides)
 	reason  string
-	next    string
+	next    advice.Advice
 	image   string
 	digest  string
 	dryRun  bool
@@ -41,7 +42,7 @@ func (e *engine) escape(ctx context.Context, d Diagnosis) (escapeOutcome, error)
 	if err := e.phaseStart(id); err != nil {
 		return escapeOutcome{}, err
 	}
-	fail := func(reason, next string) (escapeOutcome, error) {
+	fail := func(reason string, next advice.Advice) (escapeOutcome, error) {
 		out := escapeOutcome{verdict: verdict.EscapeFailed, reason: reason, next: next}
 		if err := e.phaseEnd(id, "failed", reason); err != nil {
 			return out, err
@@ -61,7 +62,7 @@ func (e *engine) escape(ctx context.Context, d Diagnosis) (escapeOutcome, error)
 			if err := pre("verdict", false, detail, none); err != nil {
 				return escapeOutcome{}, err
 			}
-			return fail("refused: "+detail, fmt.Sprintf("jpops diagnose -a %s   # or jpops run -a %s --force if you are sure", e.o.App, e.o.App))
+			return fail("refused: "+detail, advice.Cmd(fmt.Sprintf("nothing was deployed; if you are sure it is the hang, jpops run -a %s --force walks the runbook anyway", e.o.App), "jpops", "diagnose", "-a", e.o.App))
 		}
 		if err := pre("verdict", true, detail+"; overridden by --force", journal.Precondition{Forced: true, ConfirmedBy: journal.ByForce}); err != nil {
 			return escapeOutcome{}, err
@@ -75,7 +76,7 @@ func (e *engine) escape(ctx context.Context, d Diagnosis) (escapeOutcome, error)
 		if err := pre("flyctl", false, "flyctl not found", none); err != nil {
 			return escapeOutcome{}, err
 		}
-		return fail("flyctl not found: install it (https://fly.io/docs/flyctl/install/), or pass --flyctl PATH / set JPOPS_FLYCTL", "")
+		return fail("flyctl not found: install it (https://fly.io/docs/flyctl/install/), or pass --flyctl PATH / set JPOPS_FLYCTL", advice.Advice{})
 	}
 	if err := pre("flyctl", true, e.o.Flyctl[0], none); err != nil {
 		return escapeOutcome{}, err
@@ -96,7 +97,7 @@ func (e *engine) escape(ctx context.Context, d Diagnosis) (escapeOutcome, error)
 		if err := pre("deploy_dir", false, detail, journal.Precondition{}); err != nil {
 			return escapeOutcome{}, err
 		}
-		return fail("refused: "+detail, fix)
+		return fail("refused: "+detail, advice.Noted(fix))
 	} else if err := pre("deploy_dir", true, detail, journal.Precondition{}); err != nil {
 		return escapeOutcome{}, err
 	}
@@ -107,7 +108,11 @@ func (e *engine) escape(ctx context.Context, d Diagnosis) (escapeOutcome, error)
 		if err := pre("boot_script", false, detail, journal.Precondition{Findings: findings}); err != nil {
 			return escapeOutcome{}, err
 		}
-		return fail("refused: "+detail+": deploying it re-arms the trap", fmt.Sprintf("jpops audit %s   # guard the op with a size check, then rerun", filepath.Join(e.o.Dir, e.o.Runbook.Escape.BootScripts[0])))
+		if len(findings) == 0 {
+			// No script was found or it could not be read: nothing to audit.
+			return fail("refused: "+detail, advice.Noted(fmt.Sprintf("nothing was deployed; once fixed, run jpops run -a %s again", e.o.App)))
+		}
+		return fail("refused: "+detail+": deploying it re-arms the trap", advice.Cmd(fmt.Sprintf("guard the op with a size check, then run jpops run -a %s again", e.o.App), "jpops", "audit", filepath.Join(e.o.Dir, e.o.Runbook.Escape.BootScripts[0])))
 	}
 	if !ok {
 		detail += "; overridden by --force"
@@ -149,7 +154,7 @@ func (e *engine) escape(ctx context.Context, d Diagnosis) (escapeOutcome, error)
 			if err := e.emit(id, journal.Abort{Reason: reason}); err != nil {
 				return escapeOutcome{}, err
 			}
-			return escapeOutcome{verdict: verdict.Aborted, reason: reason, next: fmt.Sprintf("jpops run -a %s   # when ready", e.o.App)}, nil
+			return escapeOutcome{verdict: verdict.Aborted, reason: reason, next: advice.Cmd("when you are ready: nothing was deployed", "jpops", "run", "-a", e.o.App)}, nil
 		}
 	}
 	if err := e.emit(id, journal.Gate{Command: command, Expect: e.o.App, OK: true, ConfirmedBy: by}); err != nil {
@@ -208,7 +213,7 @@ func (e *engine) escape(ctx context.Context, d Diagnosis) (escapeOutcome, error)
 		var fe *flyctl.Error
 		if errors.As(runErr, &fe) && fe.Reason == flyctl.ReasonStart {
 			// flyctl could not be started at all: nothing was deployed.
-			return fail(firstLine(runErr.Error()), "install flyctl (https://fly.io/docs/flyctl/install/), or pass --flyctl PATH / set JPOPS_FLYCTL; nothing was deployed")
+			return fail(firstLine(runErr.Error()), advice.Noted("install flyctl (https://fly.io/docs/flyctl/install/), or pass --flyctl PATH / set JPOPS_FLYCTL; nothing was deployed"))
 		}
 		// The headline is the verdict; flyctl's last lines and advice go on record too.
 		if err := e.emit(id, journal.Note{Text: runErr.Error()}); err != nil {
@@ -220,14 +225,14 @@ func (e *engine) escape(ctx context.Context, d Diagnosis) (escapeOutcome, error)
 		if err := e.emit(id, journal.Note{Text: now}); err != nil {
 			return escapeOutcome{}, err
 		}
-		return fail(firstLine(runErr.Error()), fmt.Sprintf("rerun `%s` by hand to see the full output, or check `flyctl releases -a %s`; %s", command, e.o.App, now))
+		return fail(firstLine(runErr.Error()), advice.Cmd(fmt.Sprintf("see whether a release went out; %s. flyctl's last lines are in the journal; jpops run -a %s deploys again after its typed gate", now, e.o.App), "flyctl", "releases", "-a", e.o.App))
 	}
 	if res.Image == "" && res.Digest == "" {
 		// A pre-built image prints no `image:` line; the deploy happened,
 		// so the machines' config names the image it deployed.
 		image, err := e.deployedImage(ctx)
 		if err != nil {
-			return fail("flyctl exited 0 but printed no image line, and the machines cannot be read to tell which image it deployed: "+err.Error(), fmt.Sprintf("jpops smoke -a %s --image REF   # with the image from `flyctl releases -a %s --image`", e.o.App, e.o.App))
+			return fail("flyctl exited 0 but printed no image line, and the machines cannot be read to tell which image it deployed: "+err.Error(), advice.Cmd(fmt.Sprintf("it names the image the deploy released; then jpops smoke -a %s --image REF verifies it", e.o.App), "flyctl", "releases", "-a", e.o.App, "--image"))
 		}
 		if err := e.emit(id, journal.Note{Text: "flyctl printed no image line (a pre-built image is deployed without one); the machines' config names " + image + ": verifying that"}); err != nil {
 			return escapeOutcome{}, err
@@ -306,7 +311,7 @@ func (e *engine) auditBootScripts() (ok bool, detail string, findings []string) 
 func (e *engine) runningNow(ctx context.Context, d Diagnosis) string {
 	machines, err := e.o.Fly.ListMachines(ctx, e.o.App)
 	if err != nil {
-		return fmt.Sprintf("could not read which image each machine runs now (%v): a rolling deploy has no rollback, so some may already run the new one; check `flyctl machine list -a %s`", err, e.o.App)
+		return fmt.Sprintf("could not read which image each machine runs now (%v): a rolling deploy has no rollback, so some may already run the new one; flyctl machine list -a %s shows them", err, e.o.App)
 	}
 	recorded := map[string]string{}
 	for _, m := range d.Machines {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/jpops-dev/jpops/internal/advice"
 	"github.com/jpops-dev/jpops/internal/build"
 	"github.com/jpops-dev/jpops/internal/journal"
 	"github.com/jpops-dev/jpops/internal/verdict"
@@ -56,7 +57,7 @@ func (e *engine) run(ctx context.Context) (Result, error) {
 	if out.dryRun {
 		res.Verdict = d.Verdict
 		res.Reason = out.reason
-		res.Next = fmt.Sprintf("jpops run -a %s", e.o.App)
+		res.Next = advice.Cmd("without --dry-run it deploys, after a typed gate", "jpops", "run", "-a", e.o.App)
 		return res, e.emit(runbook.PhaseSmoke, journal.PhaseEnd{Status: journal.StatusSkipped, Reason: "dry run: after a real deploy, phase 4 verifies every machine runs the new image, is started with all checks passing and answers the smoke requests directly, then holds " + e.o.Hold.String()})
 	}
 	if out.verdict != "" {
@@ -115,7 +116,7 @@ func (e *engine) finish(ctx context.Context, res Result, err error) (Result, err
 		res.Verdict = verdict.Inconclusive
 	}
 	endErr := e.emit(journal.PhaseIncident, journal.IncidentEnd{
-		Verdict: res.Verdict, ExitCode: res.ExitCode(), Reason: res.Reason, Next: res.Next,
+		Verdict: res.Verdict, ExitCode: res.ExitCode(), Reason: res.Reason, Next: res.Next.Command, NextNote: res.Next.Note,
 		Image: res.Image, Digest: res.Digest,
 	})
 	return res, endErr

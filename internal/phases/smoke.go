@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jpops-dev/jpops/internal/advice"
 	"github.com/jpops-dev/jpops/internal/flyapi"
 	"github.com/jpops-dev/jpops/internal/health"
 	"github.com/jpops-dev/jpops/internal/journal"
@@ -163,7 +164,7 @@ func (e *engine) smoke(ctx context.Context, image string) (Result, error) {
 	if err := e.phaseEnd(id, "passed", res.Reason); err != nil {
 		return res, err
 	}
-	return res, e.verdict(id, res.Verdict, res.Reason, "")
+	return res, e.verdict(id, res.Verdict, res.Reason, advice.Advice{})
 }
 
 func (e *engine) smokeFailed(res Result, f *SmokeFailure) (Result, error) {
@@ -173,9 +174,10 @@ func (e *engine) smokeFailed(res Result, f *SmokeFailure) (Result, error) {
 		return res, err
 	}
 	res.Reason = "deployed, not verified: " + f.String()
-	res.Next = fmt.Sprintf("flyctl logs -a %s -m %s --no-tail   # then jpops smoke -a %s --image %s", e.o.App, f.Machine, e.o.App, res.Image)
+	again := fmt.Sprintf("jpops smoke -a %s --image %s verifies again", e.o.App, res.Image)
+	res.Next = advice.Cmd("read why it failed; once it is fixed, "+again, "flyctl", "logs", "-a", e.o.App, "-m", f.Machine, "--no-tail")
 	if f.Machine == "" {
-		res.Next = fmt.Sprintf("flyctl machine list -a %s", e.o.App)
+		res.Next = advice.Cmd("see which machines there are; "+again, "flyctl", "machine", "list", "-a", e.o.App)
 	}
 	if err := e.phaseEnd(id, "failed", res.Reason); err != nil {
 		return res, err

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jpops-dev/jpops/internal/advice"
 	"github.com/jpops-dev/jpops/internal/incident"
 	"github.com/jpops-dev/jpops/internal/journal"
 	"github.com/jpops-dev/jpops/internal/redact"
@@ -455,8 +456,8 @@ func (p *pm) actions() []string {
 	if p.m.WrongTurns > 0 {
 		items = append(items, "Review the wrong turns ("+strings.Join(p.m.WrongTurnReasons, "; ")+") and fix the runbook or the gates.")
 	}
-	if next := p.v.End.Next; next != "" && p.v.Final != verdict.Recovered {
-		items = append(items, fmt.Sprintf("Take the next step jpops named: `%s`.", next))
+	if next := p.v.End.Advice(); !next.IsZero() && p.v.Final != verdict.Recovered {
+		items = append(items, "Take the next step jpops named: "+nextStep(next)+".")
 	}
 	return items
 }
@@ -622,4 +623,16 @@ func cell(s string) string {
 		s = string(r[:199]) + "…"
 	}
 	return s
+}
+
+// nextStep is the command in code and its note after it in prose, so the
+// two read apart; a note alone is prose.
+func nextStep(a advice.Advice) string {
+	switch {
+	case a.Command == "":
+		return a.Note
+	case a.Note == "":
+		return "`" + a.Command + "`"
+	}
+	return "`" + a.Command + "` (" + a.Note + ")"
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jpops-dev/jpops/internal/advice"
 	"github.com/jpops-dev/jpops/internal/journal"
 	"github.com/jpops-dev/jpops/internal/phases"
 	"github.com/jpops-dev/jpops/internal/verdict"
@@ -39,6 +40,9 @@ func EventLine(ev journal.Event) string {
 		what = fmt.Sprintf("verdict %s: %s", d.Verdict, d.Reason)
 		if d.Next != "" {
 			what += " | next: " + d.Next
+		}
+		if d.NextNote != "" {
+			what += " | note: " + d.NextNote
 		}
 	case journal.Precondition:
 		ok := "ok"
@@ -94,7 +98,8 @@ type Diagnosis struct {
 	Verdict  verdict.Verdict      `json:"verdict"`
 	App      string               `json:"app"`
 	Reason   string               `json:"reason"`
-	Next     string               `json:"next,omitempty"`
+	Next     string               `json:"next,omitempty"`      // one command, safe to paste (see advice.Check)
+	NextNote string               `json:"next_note,omitempty"` // prose to read with it
 	Machines []phases.MachineView `json:"machines"`
 	Evidence []phases.Evidence    `json:"evidence"`
 	Unread   []phases.Unread      `json:"unread,omitempty"` // machines whose logs could not be read
@@ -135,6 +140,9 @@ func PlainDiagnosis(w io.Writer, d Diagnosis) {
 	fmt.Fprintf(w, "verdict\t%s\t%s\n", d.Verdict, oneLine(d.Reason))
 	if d.Next != "" {
 		fmt.Fprintf(w, "next\t%s\n", d.Next)
+	}
+	if d.NextNote != "" {
+		fmt.Fprintf(w, "note\t%s\n", oneLine(d.NextNote))
 	}
 }
 
@@ -206,8 +214,24 @@ func HumanDiagnosis(w io.Writer, d Diagnosis, st Styler) {
 	if d.Reason != "" {
 		fmt.Fprintln(w, "  "+d.Reason)
 	}
-	if d.Next != "" {
-		fmt.Fprintln(w, "Next: "+d.Next)
+	WriteAdvice(w, "Next: ", "Note: ", d.Advice())
+}
+
+// Advice is the diagnosis's next step.
+func (d Diagnosis) Advice() advice.Advice { return advice.Advice{Command: d.Next, Note: d.NextNote} }
+
+// SetAdvice sets the diagnosis's next step.
+func (d *Diagnosis) SetAdvice(a advice.Advice) { d.Next, d.NextNote = a.Command, a.Note }
+
+// WriteAdvice writes the next step as two labelled lines, the command and
+// the note apart, so a reader never takes one for the other. Either is left
+// out when empty.
+func WriteAdvice(w io.Writer, commandLabel, noteLabel string, a advice.Advice) {
+	if a.Command != "" {
+		fmt.Fprintln(w, commandLabel+oneLine(a.Command))
+	}
+	if a.Note != "" {
+		fmt.Fprintln(w, noteLabel+oneLine(a.Note))
 	}
 }
 

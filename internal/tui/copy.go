@@ -1,74 +1,52 @@
 package tui
 
 import (
-	"regexp"
-	"strings"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/jpops-dev/jpops/internal/advice"
 )
 
-// Advice ("next") is data: a command, then a note. The engine writes it as
-// "COMMAND   # note", or as prose naming commands in backticks.
+// Advice ("next") is data: a command, and apart from it a note. `c` copies
+// the command, and only when advice.Check finds it safe to paste (read-only,
+// or a jpops command with its own gate; never a deploy, never --yes). The
+// note is shown, never copied.
 
-// splitNext separates advice into its command and its note.
-func splitNext(next string) (command, note string) {
-	next = strings.TrimSpace(next)
-	if i := strings.Index(next, "#"); i >= 0 && !strings.Contains(next[:i], "`") {
-		return strings.TrimSpace(next[:i]), strings.TrimSpace(next[i+1:])
+// copyNext copies the latest advice's command, or says why nothing was.
+func (m Model) copyNext() (Model, tea.Cmd) {
+	command, err := m.latestAdvice().Paste()
+	if err != nil {
+		m.status = "nothing copied: " + err.Error()
+		return m, nil
 	}
-	if strings.Contains(next, "`") {
-		return "", next // prose: its commands are in backticks
-	}
-	return next, ""
+	m.status = "copied: " + command
+	return m, tea.SetClipboard(command)
 }
 
-var backticked = regexp.MustCompile("`([^`]+)`")
-
-// safeToCopy picks from advice the one command that is safe to paste into
-// a shell: read-only, or a jpops command with its own gate. Never a deploy,
-// never prose, never two commands. "" when there is none.
-func safeToCopy(next string) string {
-	cmd, _ := splitNext(next)
-	candidates := []string{cmd}
-	for _, m := range backticked.FindAllStringSubmatch(next, -1) {
-		candidates = append(candidates, strings.TrimSpace(m[1]))
+// latestAdvice is the run's last word on what to do next: the end's once
+// the run is done, else the latest verdict's. An earlier verdict's advice
+// no longer holds once a later one is in ("jpops run" after the deploy).
+func (m Model) latestAdvice() advice.Advice {
+	if m.done {
+		return m.result.Next.Map(clean)
 	}
-	for _, c := range candidates {
-		if safeCommand(c) {
-			return c
+	for i := len(m.run.phases) - 1; i >= 0; i-- {
+		if vs := m.run.phases[i].data.verdicts; len(vs) > 0 {
+			return vs[len(vs)-1].next
 		}
 	}
-	return ""
+	return advice.Advice{}
 }
 
-// jpopsSafe are the jpops commands that read only, or stop at their own gate.
-var jpopsSafe = map[string]bool{
-	"run": true, "resume": true, "diagnose": true, "smoke": true, "journal": true,
-	"postmortem": true, "audit": true, "doctor": true, "scan": true, "drill": true,
-}
-
-// flyctlReadOnly are the flyctl commands that change nothing.
-var flyctlReadOnly = map[string]bool{"status": true, "releases": true, "logs": true, "image": true, "machine": true, "checks": true}
-
-func safeCommand(c string) bool {
-	if c == "" || strings.ContainsAny(c, "`;&|<>$()\n\\") {
-		return false
+// adviceLines are the two lines of a next step, each wrapped under its
+// label: the command ("next") and the note ("note"), either left out when
+// empty, so the screen never runs one into the other.
+func (m Model) adviceLines(indent string, a advice.Advice, w int) []string {
+	var lines []string
+	if a.Command != "" {
+		lines = append(lines, wrapCommand(m.styles.Muted.Render(indent+"next: "), a.Command, w)...)
 	}
-	f := strings.Fields(c)
-	if len(f) < 2 {
-		return false
+	if a.Note != "" {
+		lines = append(lines, hang(m.styles.Muted.Render(indent+"note: "), a.Note, w)...)
 	}
-	for _, a := range f {
-		if a == "--yes" || a == "-y" || a == "--redeploy" || a == "--force" {
-			return false // would pass a gate the operator should stand at
-		}
-	}
-	switch f[0] {
-	case "jpops":
-		return jpopsSafe[f[1]]
-	case "flyctl", "fly":
-		if f[1] == "machine" || f[1] == "image" {
-			return len(f) > 2 && (f[2] == "list" || f[2] == "status" || f[2] == "show")
-		}
-		return flyctlReadOnly[f[1]]
-	}
-	return false
+	return lines
 }

@@ -149,9 +149,7 @@ func (m Model) phaseDetail(p phase, w int) []string {
 	for _, v := range p.data.verdicts {
 		lines = append(lines, " → "+m.verdictStyle(v.verdict).Render(v.verdict))
 		lines = append(lines, wrapIndent(v.reason, "   ", w)...)
-		if v.next != "" {
-			lines = append(lines, hang(s.Muted.Render("   next: "), v.next, w)...)
-		}
+		lines = append(lines, m.adviceLines("   ", v.next, w)...)
 	}
 	for _, n := range p.data.notes {
 		for _, l := range hang(" · ", n, w) {

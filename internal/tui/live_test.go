@@ -12,6 +12,7 @@ import (
 	"github.com/charmbracelet/x/exp/golden"
 	"github.com/charmbracelet/x/exp/teatest/v2"
 
+	"github.com/jpops-dev/jpops/internal/advice"
 	"github.com/jpops-dev/jpops/internal/clock"
 	"github.com/jpops-dev/jpops/internal/journal"
 	"github.com/jpops-dev/jpops/internal/verdict"
@@ -247,10 +248,10 @@ func TestDetailViewOnEveryScreen(t *testing.T) {
 		end := s.events[len(s.events)-1]
 		d := DoneMsg{Incident: end.Incident, JournalPath: "state/incidents/" + end.Incident + ".ndjson"}
 		if e, ok := end.Data.(journal.IncidentEnd); ok {
-			d.Verdict, d.ExitCode, d.Next = e.Verdict, e.ExitCode, e.Next
+			d.Verdict, d.ExitCode, d.Next = e.Verdict, e.ExitCode, e.Advice()
 		}
-		if d.Next == "" {
-			d.Next = "jpops postmortem " + end.Incident
+		if d.Next.IsZero() {
+			d.Next = advice.Advice{Command: "jpops postmortem " + end.Incident}
 		}
 		return screen{name: name, msgs: msgs(s.events), key: "d", done: &d}
 	}
@@ -295,7 +296,7 @@ func TestDetailViewOnEveryScreen(t *testing.T) {
 							want = append(want, strings.TrimSpace(l))
 						}
 					case journal.Verdict:
-						want = append(want, d.Reason, d.Next)
+						want = append(want, d.Reason, d.Next, d.NextNote)
 					case journal.PhaseEnd:
 						want = append(want, d.Reason)
 					case journal.SmokeResult:
@@ -305,7 +306,7 @@ func TestDetailViewOnEveryScreen(t *testing.T) {
 					}
 				}
 				if sc.done != nil {
-					want = append(want, string(sc.done.Verdict), sc.done.Next, sc.done.Incident)
+					want = append(want, string(sc.done.Verdict), sc.done.Next.Command, sc.done.Next.Note, sc.done.Incident)
 				}
 				wantWhole(t, text, want...)
 				// Closing goes back to the screen it opened on.

@@ -15,6 +15,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/colorprofile"
 
+	"github.com/jpops-dev/jpops/internal/advice"
 	"github.com/jpops-dev/jpops/internal/journal"
 	"github.com/jpops-dev/jpops/internal/verdict"
 	"github.com/jpops-dev/jpops/runbook"
@@ -39,7 +40,7 @@ type DoneMsg struct {
 	ExitCode    int
 	Incident    string
 	JournalPath string
-	Next        string
+	Next        advice.Advice // the next step: a command, and a note apart
 	Err         error
 }
 
@@ -370,13 +371,7 @@ func (m Model) onKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		m.help.ShowAll = m.fullHelp
 		m.clampScroll()
 	case key.Matches(msg, k.Copy):
-		next := m.nextCommand()
-		if next == "" {
-			m.status = "no command safe to copy here: read the next step on screen"
-			return m, nil
-		}
-		m.status = "copied: " + next
-		return m, tea.SetClipboard(next)
+		return m.copyNext()
 	case key.Matches(msg, k.Up):
 		m.scroll(1)
 	case key.Matches(msg, k.Down):
@@ -466,23 +461,6 @@ func (m *Model) clampScroll() {
 	}
 	limit := max(0, len(m.run.output)-m.outputHeight())
 	m.scrollBack = min(max(m.scrollBack, 0), limit)
-}
-
-// nextCommand is what `c` copies: the one command in the run's latest
-// advice that is safe to paste (see safeToCopy); never the deploy.
-func (m Model) nextCommand() string {
-	if m.done && m.result.Next != "" {
-		return safeToCopy(clean(m.result.Next))
-	}
-	for i := len(m.run.phases) - 1; i >= 0; i-- {
-		vs := m.run.phases[i].data.verdicts
-		for j := len(vs) - 1; j >= 0; j-- {
-			if vs[j].next != "" {
-				return safeToCopy(vs[j].next)
-			}
-		}
-	}
-	return ""
 }
 
 // View draws the screen on the alternate screen, so the summary the CLI

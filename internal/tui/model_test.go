@@ -14,6 +14,7 @@ import (
 	"github.com/charmbracelet/colorprofile"
 	"github.com/charmbracelet/x/exp/golden"
 
+	"github.com/jpops-dev/jpops/internal/advice"
 	"github.com/jpops-dev/jpops/internal/journal"
 	"github.com/jpops-dev/jpops/internal/verdict"
 	"github.com/jpops-dev/jpops/runbook"
@@ -432,51 +433,6 @@ func TestDetailsToggle(t *testing.T) {
 	}
 }
 
-// TestCopyIsSafe: c copies one command safe to paste, never the deploy,
-// never prose with backticks, never a command that skips a gate.
-func TestCopyIsSafe(t *testing.T) {
-	for next, want := range map[string]string{
-		"jpops run -a autonomath-api":                                                                              "jpops run -a autonomath-api",
-		"jpops diagnose -a app   # or jpops run -a app --force if you are sure":                                    "jpops diagnose -a app",
-		"rerun `flyctl deploy --remote-only --strategy rolling -a app` by hand, or check `flyctl releases -a app`": "flyctl releases -a app",
-		"flyctl deploy --remote-only --strategy rolling -a app":                                                    "",
-		"jpops resume X --yes": "",
-		"jpops smoke -a app --image REF   # with the image from `flyctl releases -a app --image`": "jpops smoke -a app --image REF",
-		"jpops run -a app; flyctl deploy": "",
-		"flyctl machine destroy 123":      "",
-		"flyctl machine list -a app":      "flyctl machine list -a app",
-		"wait, then look again":           "",
-	} {
-		if got := safeToCopy(next); got != want {
-			t.Errorf("safeToCopy(%q) = %q, want %q", next, got, want)
-		}
-	}
-	// In the healthy case the screen has no advice to run: nothing is copied,
-	// and above all not the escape command.
-	m, _ := feed(t, newTest(Options{}), GateMsg{Command: escapeCL, Expect: testApp, Reply: make(chan bool, 1)})
-	m, _ = feed(t, m, keyPress("esc"))
-	m, _ = feed(t, m, keyPress("c"))
-	if strings.Contains(m.status, "deploy") && strings.Contains(m.status, "copied") {
-		t.Errorf("c copied the deploy: %q", m.status)
-	}
-}
-
-func TestCopyNextCommand(t *testing.T) {
-	m, _ := feed(t, newTest(Options{}), newScript("live").beforeGate()...)
-	m, cmd := feed(t, m, keyPress("c"))
-	if cmd == nil || m.status != "copied: jpops run -a "+testApp {
-		t.Errorf("status %q, cmd %v", m.status, cmd != nil)
-	}
-	if !strings.Contains(plain(m), "copied: jpops run -a "+testApp) {
-		t.Error("the copied command is not on screen")
-	}
-	m, _ = feed(t, newTest(Options{}), DoneMsg{Verdict: verdict.SmokeFailed, Next: "jpops smoke --image x"})
-	m, _ = feed(t, m, keyPress("c"))
-	if m.status != "copied: jpops smoke --image x" {
-		t.Errorf("after done, c copies DoneMsg.Next; status %q", m.status)
-	}
-}
-
 var sgr = regexp.MustCompile(`\x1b\[([0-9;:]*)m`)
 
 // colourEscapes returns the SGR sequences in s that set a colour.
@@ -536,7 +492,7 @@ func TestSummary(t *testing.T) {
 	m, _ := feed(t, newTest(Options{Drill: true}), newScript("drill").beforeGate()...)
 	m, _ = feed(t, m, newScript("drill").afterGate()...)
 	m, _ = feed(t, m, DoneMsg{Verdict: verdict.Recovered, ExitCode: 0, Incident: "inc-20260511-031200",
-		JournalPath: "state/journals/inc-20260511-031200.ndjson", Next: "jpops postmortem inc-20260511-031200",
+		JournalPath: "state/journals/inc-20260511-031200.ndjson", Next: advice.Advice{Command: "jpops postmortem inc-20260511-031200"},
 		Err: errors.New("token FlyV1 fm2_abcdefghijklmnop leaked")})
 	got := Summary(m)
 	golden.RequireEqual(t, []byte(got))

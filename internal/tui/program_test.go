@@ -12,6 +12,7 @@ import (
 	"github.com/charmbracelet/x/exp/golden"
 	"github.com/charmbracelet/x/exp/teatest/v2"
 
+	"github.com/jpops-dev/jpops/internal/advice"
 	"github.com/jpops-dev/jpops/internal/journal"
 	"github.com/jpops-dev/jpops/internal/verdict"
 )
@@ -49,7 +50,7 @@ func playRun(t *testing.T, opts Options, w, h int) (Model, []byte) {
 		tm.Send(msg)
 	}
 	tm.Send(DoneMsg{Verdict: verdict.Recovered, ExitCode: 0, Incident: "inc-20260511-031200",
-		JournalPath: "state/journals/inc-20260511-031200.ndjson", Next: "jpops postmortem inc-20260511-031200"})
+		JournalPath: "state/journals/inc-20260511-031200.ndjson", Next: advice.Advice{Command: "jpops postmortem inc-20260511-031200"}})
 	tm.Send(tea.KeyPressMsg{Code: 'q', Text: "q"})
 	final := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(Model)
 	out, err := io.ReadAll(tm.FinalOutput(t))
@@ -143,7 +144,7 @@ func TestEscapeFailedDoneView(t *testing.T) {
 	s := readScript("deploy-fails", "live")
 	m, _ := feed(t, newTest(Options{}), tea.ColorProfileMsg{Profile: colorprofile.Ascii}, tea.WindowSizeMsg{Width: 80, Height: 24})
 	m, _ = feed(t, m, msgs(s.events)...)
-	m, _ = feed(t, m, DoneMsg{Verdict: verdict.EscapeFailed, ExitCode: 20, Incident: s.events[0].Incident, Next: "jpops resume " + s.events[0].Incident})
+	m, _ = feed(t, m, DoneMsg{Verdict: verdict.EscapeFailed, ExitCode: 20, Incident: s.events[0].Incident, Next: advice.Advice{Command: "jpops resume " + s.events[0].Incident}})
 	view := m.Render()
 	golden.RequireEqual(t, []byte(view))
 	for _, want := range []string{"✗ ESCAPE_FAILED  exit 20", "failed to fetch an image or build from source", "flyctl exited 1", "skipped: phase 3 did not deploy"} {

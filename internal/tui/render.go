@@ -593,9 +593,7 @@ func (m Model) commonLines(p phase) []string {
 	for _, v := range p.data.verdicts {
 		lines = append(lines, " → "+m.verdictStyle(v.verdict).Render(v.verdict))
 		lines = append(lines, wrapIndent(v.reason, "   ", w)...)
-		if v.next != "" {
-			lines = append(lines, hang(s.Muted.Render("   next: "), v.next, w)...)
-		}
+		lines = append(lines, m.adviceLines("   ", v.next, w)...)
 	}
 	for _, n := range p.data.notes {
 		for _, l := range hang(" · ", n, w) {
@@ -650,8 +648,11 @@ func (m Model) resultLines(w int) []string {
 	}
 	field("incident", clean(firstNonEmpty(r.Incident, m.run.incident)))
 	field("journal", clean(r.JournalPath))
-	if next := clean(r.Next); next != "" {
+	if next := clean(r.Next.Command); next != "" {
 		lines = append(lines, wrapWords(s.Muted.Render("   next     "), next, w)...)
+	}
+	if note := clean(r.Next.Note); note != "" {
+		lines = append(lines, wrapWords(s.Muted.Render("   note     "), note, w)...)
 	}
 	if r.Err != nil {
 		lines = append(lines, hang(s.Fail.Render("   error    "), clean(r.Err.Error()), w)...)

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jpops-dev/jpops/internal/advice"
 	"github.com/jpops-dev/jpops/internal/incident"
 	"github.com/jpops-dev/jpops/internal/journal"
 	"github.com/jpops-dev/jpops/internal/redact"
@@ -55,7 +56,10 @@ type evidence struct {
 	completed             bool
 }
 
-type verdictRow struct{ verdict, reason, next string }
+type verdictRow struct {
+	verdict, reason string
+	next            advice.Advice
+}
 
 type check struct {
 	name, detail string
@@ -198,7 +202,7 @@ func (r *run) copyPhases() {
 			})
 		}
 		for _, x := range p.Verdicts {
-			pd.verdicts = append(pd.verdicts, verdictRow{verdict: string(x.Verdict), reason: clean(x.Reason), next: clean(x.Next)})
+			pd.verdicts = append(pd.verdicts, verdictRow{verdict: string(x.Verdict), reason: clean(x.Reason), next: x.Advice().Map(clean)})
 		}
 		for _, c := range p.Checks {
 			pd.checks = append(pd.checks, check{name: c.Name, ok: c.OK, detail: clean(c.Detail)})

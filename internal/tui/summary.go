@@ -29,7 +29,8 @@ func Summary(m Model) string {
 		line("reason", m.finalReason(v))
 		line("incident", clean(firstNonEmpty(r.Incident, m.run.incident)))
 		line("journal", clean(r.JournalPath))
-		line("next", clean(r.Next))
+		line("next", clean(r.Next.Command))
+		line("note", clean(r.Next.Note))
 		if r.Err != nil {
 			line("error", clean(r.Err.Error()))
 		}
