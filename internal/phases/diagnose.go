@@ -142,7 +142,7 @@ func (e *engine) judgement(j health.Judgement) (verdict.Verdict, string, advice.
 	case j.Verdict == verdict.NotThisIncident:
 		next = advice.Cmd("read why the machines are down: this is not the boot hang the runbook escapes", "flyctl", "logs", "-a", app, "--no-tail")
 	case j.Verdict == verdict.HangConfirmed:
-		next = advice.Cmd("it reads the machines again and asks at a typed gate before it deploys", "jpops", "run", "-a", app)
+		next = advice.Cmd("", "jpops", "run", "-a", app) // it stops at a typed gate before it deploys
 	case j.Verdict == verdict.Inconclusive:
 		next = advice.Cmd(fmt.Sprintf("read the boot by eye; if you are sure it is the hang, jpops run -a %s --force walks the runbook anyway", app), "flyctl", "logs", "-a", app, "--no-tail")
 	}

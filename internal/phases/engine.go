@@ -94,7 +94,7 @@ type Result struct {
 	Verdict  verdict.Verdict
 	Reason   string
 	Next     advice.Advice // the next step: one command, and a note apart
-	Image    string // the deployed image, when phase 3 ran
+	Image    string        // the deployed image, when phase 3 ran
 	Digest   string
 	Machines []MachineView
 	Evidence []Evidence

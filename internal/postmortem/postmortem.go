@@ -179,6 +179,10 @@ func RenderView(v *incident.View, opts Options) string {
 	for i, item := range p.actions() {
 		w("| AI-%d | %s | | OPEN |\n", i+1, cell(item))
 	}
+	if next := p.nextStep(); next.Command != "" && next.Note != "" {
+		// Whole, out of the table, whose cells are cut at 200 characters.
+		w("\nWith the next step, jpops noted: %s\n", next.Note)
+	}
 	w("\n_Drafted by jpops from journal %s (%d events). Edit before sharing._\n", orDash(v.Incident), v.Events)
 
 	return r.String(b.String())
@@ -456,8 +460,13 @@ func (p *pm) actions() []string {
 	if p.m.WrongTurns > 0 {
 		items = append(items, "Review the wrong turns ("+strings.Join(p.m.WrongTurnReasons, "; ")+") and fix the runbook or the gates.")
 	}
-	if next := p.v.End.Advice(); !next.IsZero() && p.v.Final != verdict.Recovered {
-		items = append(items, "Take the next step jpops named: "+nextStep(next)+".")
+	switch next := p.nextStep(); {
+	case next.Command != "" && next.Note != "":
+		items = append(items, "Take the next step jpops named: `"+next.Command+"` (its note is under this table).")
+	case next.Command != "":
+		items = append(items, "Take the next step jpops named: `"+next.Command+"`.")
+	case next.Note != "":
+		items = append(items, "Take the next step jpops named: "+next.Note+".")
 	}
 	return items
 }
@@ -625,14 +634,10 @@ func cell(s string) string {
 	return s
 }
 
-// nextStep is the command in code and its note after it in prose, so the
-// two read apart; a note alone is prose.
-func nextStep(a advice.Advice) string {
-	switch {
-	case a.Command == "":
-		return a.Note
-	case a.Note == "":
-		return "`" + a.Command + "`"
+// nextStep is the incident's last advice, while it is still to be taken.
+func (p *pm) nextStep() advice.Advice {
+	if p.v.Final == verdict.Recovered {
+		return advice.Advice{}
 	}
-	return "`" + a.Command + "` (" + a.Note + ")"
+	return p.v.End.Advice()
 }
