@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -155,6 +156,11 @@ func recordDrill(t *testing.T, d drill) []byte {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(filepath.Join(dir, "entrypoint.sh"), script, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// The deploy directory is the app's: phase 3 refuses one whose fly.toml
+	// names no app, or another.
+	if err := os.WriteFile(filepath.Join(dir, "fly.toml"), []byte(fmt.Sprintf("app = %q\n", sim.App())), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	id := "20260511T121800Z-" + sim.App() + "-" + d.name
