@@ -172,7 +172,7 @@ func checkMarks(t *testing.T, end string, evs []journal.Event) {
 func checkCopy(t *testing.T, term *tmuxSession, end string) {
 	t.Helper()
 	term.keys("c")
-	said := term.waitEither("copied:", "no command safe to copy", 10*time.Second)
+	said := term.waitEither("copied:", "nothing to copy:", 10*time.Second)
 	if said != "copied:" {
 		return // nothing safe to copy: the screen says so, and the clipboard stays empty
 	}
@@ -204,6 +204,7 @@ func mustRead(evs []journal.Event) []string {
 		case journal.Verdict:
 			add(d.Reason)
 			add(d.Next)
+			add(d.NextNote)
 		case journal.CommandExit:
 			add(d.Error)
 		case journal.SmokeResult:
@@ -213,6 +214,7 @@ func mustRead(evs []journal.Event) []string {
 		case journal.IncidentEnd:
 			add(d.Reason)
 			add(d.Next)
+			add(d.NextNote)
 		}
 	}
 	return out

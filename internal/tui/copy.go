@@ -15,7 +15,7 @@ import (
 func (m Model) copyNext() (Model, tea.Cmd) {
 	command, err := m.latestAdvice().Paste()
 	if err != nil {
-		m.status = "nothing copied: " + err.Error()
+		m.status = "nothing to copy: " + err.Error()
 		return m, nil
 	}
 	m.status = "copied: " + command

@@ -99,7 +99,7 @@ func checkCopy(t *testing.T, m Model, where string, want advice.Advice, copies *
 	if copied != "" {
 		t.Errorf("%s: copied %q from advice with no command (%q)", where, copied, want.Note)
 	}
-	if !strings.HasPrefix(status, "nothing copied: ") || len(status) < len("nothing copied: ")+10 {
+	if !strings.HasPrefix(status, "nothing to copy: ") || len(status) < len("nothing to copy: ")+10 {
 		t.Errorf("%s: status %q does not say why nothing was copied", where, status)
 	}
 }
@@ -138,7 +138,7 @@ func TestCopyRefusesUnsafeAdvice(t *testing.T) {
 				}
 				return
 			}
-			if !strings.HasPrefix(status, "nothing copied: ") || !strings.Contains(status, tt.why) {
+			if !strings.HasPrefix(status, "nothing to copy: ") || !strings.Contains(status, tt.why) {
 				t.Errorf("status %q, want it to say nothing was copied because %q", status, tt.why)
 			}
 		})
