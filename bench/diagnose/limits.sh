@@ -12,11 +12,17 @@
 #                earliest on its first log read, and that request comes back
 #                RA later: at least DELAY + RA + DELAY, or the ideal if longer
 #   oracle       jpops told the limit (--concurrency LIMIT): never turned away
+#   no delay     jpops, default settings, on the same fleet with no added
+#                latency and no limit: its own time (start, decoding, the
+#                simulator's), which the load on the machine inflates
 #   no 429       jpops, default settings, on the same server without a limit
 #   429          jpops, default settings, 429 past LIMIT, no Retry-After
 #   429 + RA     the same with Retry-After: RA seconds
 #
 #   bench/diagnose/limits.sh [RUNS] [LIMIT] [DELAY] [RA] [SIZES...]
+#
+# With BASELINE=REV (a commit) the 429 and 429 + RA runs are also made by
+# jpops built from REV, interleaved with the current build's, as "… (REV)".
 #
 # RUNS defaults to 1, LIMIT to 8, DELAY to 50ms, RA to 1, SIZES to 20 200 1000.
 set -euo pipefail
@@ -41,6 +47,12 @@ stop_sim() {
 trap 'stop_sim; rm -rf "$dir"' EXIT
 
 build_jpops "$dir"
+base=${BASELINE:-}
+if [ -n "$base" ]; then
+	mkdir "$dir/base"
+	git archive "$base" | tar -x -C "$dir/base"
+	(cd "$dir/base" && go build -o "$dir/jpops-base" ./cmd/jpops)
+fi
 go build -o "$dir/fleetsim" ./bench/diagnose/fleetsim
 delay_ms=$(echo "$delay" | sed 's/ms$//')
 
@@ -59,11 +71,12 @@ start_sim() {
 
 # once NAME ARGS...: one diagnose; appends "ms exit machines hung unread requests 429s max_in_flight conns" to NAME.
 once() {
-	local name=$1 start ms rc=0
+	local name=$1 start ms rc=0 bin=$dir/jpops
 	shift
+	case $name in *-base) bin=$dir/jpops-base ;; esac
 	curl -fsS "$url/_bench/stats?reset=1" >/dev/null
 	start=$(now_ms)
-	"$dir/jpops" diagnose -a autonomath-api --json "$@" >"$dir/out.json" || rc=$?
+	"$bin" diagnose -a autonomath-api --json "$@" >"$dir/out.json" || rc=$?
 	ms=$(($(now_ms) - start))
 	local s
 	s=$(curl -fsS "$url/_bench/stats")
@@ -88,15 +101,21 @@ echo "load: $(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min) at start; $(nproc) c
 echo "server: ${delay} a request; 429 past ${limit} in flight; Retry-After: ${ra} s when sent; ${runs} run(s) each, median"
 for n in "${sizes[@]}"; do
 	rm -f "$dir"/r-*
+	start_sim "$n" -delay 0ms
+	for _ in $(seq "$runs"); do once r-floor; done
 	start_sim "$n"
 	for _ in $(seq "$runs"); do once r-free; done
 	start_sim "$n" -limit "$limit"
 	for _ in $(seq "$runs"); do
 		once r-oracle --concurrency "$limit"
 		once r-429
+		[ -z "$base" ] || once r-429-base
 	done
 	start_sim "$n" -limit "$limit" -retry-after "$ra"
-	for _ in $(seq "$runs"); do once r-429ra; done
+	for _ in $(seq "$runs"); do
+		once r-429ra
+		[ -z "$base" ] || once r-429ra-base
+	done
 	stop_sim
 	requests=$(head -1 "$dir/r-oracle" | cut -d' ' -f6)
 	ideal=$((delay_ms + (requests - 1 + limit - 1) / limit * delay_ms))
@@ -109,8 +128,13 @@ for n in "${sizes[@]}"; do
 	echo "|---|---|---|---|---|---|---|---|---|---|---|"
 	row "oracle" "$dir/r-oracle" "$ideal"
 	row "no 429" "$dir/r-free" "$ideal"
+	row "no delay" "$dir/r-floor" "$ideal"
 	row "429" "$dir/r-429" "$ideal"
 	row "429 + RA" "$dir/r-429ra" "$ideal_ra"
+	if [ -n "$base" ]; then
+		row "429 ($base)" "$dir/r-429-base" "$ideal"
+		row "429 + RA ($base)" "$dir/r-429ra-base" "$ideal_ra"
+	fi
 done
 echo
 echo "load: $(cut -d' ' -f1-3 /proc/loadavg) at end"
