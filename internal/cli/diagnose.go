@@ -57,7 +57,7 @@ start (phase 2) and names the full-scan boot op that never finished.` + exitCode
 		},
 	}
 	af.add(cmd)
-	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print one JSON object (verdict, machines, evidence)")
+	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print one JSON object (verdict, machines, evidence, next, next_note)")
 	cmd.Flags().StringVar(&opts.Machine, "machine", "", "look at this machine only")
 	// Hidden: for measuring the parallel log fetches against serial ones.
 	cmd.Flags().IntVar(&opts.Concurrency, "concurrency", 0, "parallel log fetches (default 16)")

@@ -76,7 +76,7 @@ time; pass --now now (or an RFC3339 time) to measure against another moment.` + 
 			return scanRun(opts)
 		},
 	}
-	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print one JSON object (verdict, evidence)")
+	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print one JSON object (verdict, evidence, next, next_note)")
 	cmd.Flags().StringVar(&now, "now", "", `measure running time up to this RFC3339 time, or "now" (default: the log's newest timestamp)`)
 	cmd.Flags().StringVarP(&opts.App, "app", "a", "", "app name, for the report and the next command")
 	cmd.Flags().DurationVar(&opts.HangAfter, "hang-after", 0, "call an unfinished op hung after this long (default: each op's hang_after)")
