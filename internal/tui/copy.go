@@ -13,7 +13,12 @@ import (
 
 // copyNext copies the latest advice's command, or says why nothing was.
 func (m Model) copyNext() (Model, tea.Cmd) {
-	command, err := m.latestAdvice().Paste()
+	next, current := m.latestAdvice()
+	if !current {
+		m.status = "nothing to copy: the run went on past its last advice; the next step comes when it ends"
+		return m, nil
+	}
+	command, err := next.Paste()
 	if err != nil {
 		m.status = "nothing to copy: " + err.Error()
 		return m, nil
@@ -24,17 +29,19 @@ func (m Model) copyNext() (Model, tea.Cmd) {
 
 // latestAdvice is the run's last word on what to do next: the end's once
 // the run is done, else the latest verdict's. An earlier verdict's advice
-// no longer holds once a later one is in ("jpops run" after the deploy).
-func (m Model) latestAdvice() advice.Advice {
+// no longer holds once a later one is in, nor once the run has gone on to
+// a later phase (phase 2's "jpops run" while this run deploys): current
+// is false then.
+func (m Model) latestAdvice() (next advice.Advice, current bool) {
 	if m.done {
-		return m.result.Next.Map(clean)
+		return m.result.Next.Map(clean), true
 	}
 	for i := len(m.run.phases) - 1; i >= 0; i-- {
 		if vs := m.run.phases[i].data.verdicts; len(vs) > 0 {
-			return vs[len(vs)-1].next
+			return vs[len(vs)-1].next, m.run.current <= i
 		}
 	}
-	return advice.Advice{}
+	return advice.Advice{}, true
 }
 
 // adviceLines are the two lines of a next step, each wrapped under its

@@ -104,6 +104,24 @@ func checkCopy(t *testing.T, m Model, where string, want advice.Advice, copies *
 	}
 }
 
+// TestCopyWhileTheRunGoesOn: a verdict's advice is copied while it is the
+// latest word; once the run has gone on to the next phase (the deploy) it
+// is not, and the status says why.
+func TestCopyWhileTheRunGoesOn(t *testing.T) {
+	s := newScript("live")
+	all := msgs(s.events)
+	verdictAt := upTo(all, isKind(journal.KindVerdict))
+	m, _ := feed(t, newTest(Options{}), all[:verdictAt]...)
+	if copied, status := pressCopy(t, m); copied != "jpops run -a "+testApp {
+		t.Errorf("at phase 2's verdict: copied %q (status %q), want its jpops run", copied, status)
+	}
+	m, _ = feed(t, m, all[verdictAt:upTo(all, isKind(journal.KindCommandOutput))]...)
+	copied, status := pressCopy(t, m)
+	if copied != "" || !strings.Contains(status, "nothing to copy: the run went on") {
+		t.Errorf("during the deploy: copied %q (status %q), want nothing: phase 2's advice no longer holds", copied, status)
+	}
+}
+
 // TestCopyRefusesUnsafeAdvice: whatever advice reaches the UI (a journal
 // from an older jpops, a hand-edited one), c copies only a command safe to
 // paste and otherwise says why not.
