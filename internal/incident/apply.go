@@ -81,6 +81,7 @@ func (v *View) Apply(e journal.Event) {
 		if i := v.PhaseIndex(e.Phase); i >= 0 {
 			p := &v.Phases[i]
 			p.Status, p.Started, p.Reason = journal.StatusRunning, e.TS, ""
+			p.Shown = nil // a resumed walk sees the machines afresh
 			if d.Title != "" {
 				p.Title = d.Title
 			}
@@ -209,6 +210,21 @@ func (v *View) Apply(e journal.Event) {
 			}
 		} else if d.Check == "request" && v.once("smoke pass "+d.Machine) {
 			moment(BySmoke, d)
+		}
+	case journal.SmokeMachine:
+		if p := v.panel(e.Phase); p != nil {
+			row := SmokeMachine{SmokeMachine: d, Changed: e.TS}
+			for _, prev := range p.Shown {
+				if prev.ID == d.ID && prev.Good {
+					row.GoodSince = prev.GoodSince
+				}
+			}
+			if !d.Good {
+				row.GoodSince = time.Time{}
+			} else if row.GoodSince.IsZero() {
+				row.GoodSince = e.TS
+			}
+			p.Shown = upsert(p.Shown, row, func(x SmokeMachine) bool { return x.ID == d.ID })
 		}
 	case journal.Hold:
 		h := &v.Hold

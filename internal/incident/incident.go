@@ -50,7 +50,16 @@ type Phase struct {
 	Verdicts []journal.Verdict
 	Checks   []journal.Precondition
 	Smoke    []journal.SmokeResult
+	Shown    []SmokeMachine // the smoke walk's machines, as they last changed
 	Notes    []string
+}
+
+// SmokeMachine is one machine in the smoke walk as it last changed, and
+// since when it has been good (zero while it is not).
+type SmokeMachine struct {
+	journal.SmokeMachine
+	Changed   time.Time
+	GoodSince time.Time
 }
 
 // Command is one command jpops ran (the escape deploy), start to exit.

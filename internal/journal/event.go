@@ -54,6 +54,7 @@ const (
 	KindCommandOutput = "command_output"
 	KindCommandExit   = "command_exit"
 	KindSmokeResult   = "smoke_result"
+	KindSmokeMachine  = "smoke_machine"
 	KindHold          = "hold"
 	KindNote          = "note"
 	KindAbort         = "abort"
@@ -229,6 +230,35 @@ type SmokeResult struct {
 	Status  int    `json:"status,omitempty"` // the HTTP status of a request check
 }
 
+// SmokeMachine is one machine as the smoke walk sees it, journaled when
+// what it shows changes (not at every poll), in the settle and in the hold:
+// the screen shows each machine's state while they run, and the journal
+// when each one came good.
+type SmokeMachine struct {
+	ChecksPassing int    `json:"checks_passing"`
+	ChecksTotal   int    `json:"checks_total"`
+	Good          bool   `json:"good"` // passes everything the walk asks of it
+	ID            string `json:"id"`
+	Image         string `json:"image"`
+	ImageOK       bool   `json:"image_ok"` // runs the deployed image
+	Region        string `json:"region"`
+	// Requests is how it answers the smoke requests sent straight to it:
+	// answered, failing, left alone (the deploy leaves it stopped, so it is
+	// not asked), or "" when not asked yet.
+	Requests string `json:"requests"`
+	Stage    string `json:"stage"` // settle | hold
+	State    string `json:"state"`
+}
+
+// Requests values of SmokeMachine, and its stages.
+const (
+	RequestsAnswered  = "answered"
+	RequestsFailing   = "failing"
+	RequestsLeftAlone = "left alone"
+	StageSettle       = "settle"
+	StageHold         = "hold"
+)
+
 // Hold is the stability hold's progress.
 type Hold struct {
 	ElapsedS   float64 `json:"elapsed_s"`
@@ -320,6 +350,7 @@ func (CommandStart) Kind() string  { return KindCommandStart }
 func (CommandOutput) Kind() string { return KindCommandOutput }
 func (CommandExit) Kind() string   { return KindCommandExit }
 func (SmokeResult) Kind() string   { return KindSmokeResult }
+func (SmokeMachine) Kind() string  { return KindSmokeMachine }
 func (Hold) Kind() string          { return KindHold }
 func (Note) Kind() string          { return KindNote }
 func (Abort) Kind() string         { return KindAbort }
@@ -340,7 +371,7 @@ func Payloads() []Payload {
 	return []Payload{
 		IncidentStart{}, PhaseStart{}, PhaseEnd{}, Machine{}, Evidence{}, Verdict{},
 		Precondition{}, Gate{}, CommandStart{}, CommandOutput{}, CommandExit{},
-		SmokeResult{}, Hold{}, Note{}, Abort{}, IncidentEnd{}, Page{},
+		SmokeResult{}, SmokeMachine{}, Hold{}, Note{}, Abort{}, IncidentEnd{}, Page{},
 	}
 }
 
@@ -377,6 +408,8 @@ func DecodeData(kind string, raw json.RawMessage) (Payload, error) {
 		return decodeAs[CommandExit](raw)
 	case KindSmokeResult:
 		return decodeAs[SmokeResult](raw)
+	case KindSmokeMachine:
+		return decodeAs[SmokeMachine](raw)
 	case KindHold:
 		return decodeAs[Hold](raw)
 	case KindNote:

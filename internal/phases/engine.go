@@ -114,6 +114,7 @@ type engine struct {
 	before map[string]string
 
 	retries retryLog
+	shown   smokeShown // each machine as the smoke walk last journaled it
 }
 
 func newEngine(o Options) (*engine, error) {

@@ -283,6 +283,31 @@ func (e *engine) smokeRound(ctx context.Context, image string, settling bool, ap
 	var leftAlone []string
 	judged := 0
 	var fail *SmokeFailure
+	var shown []journal.SmokeMachine // each machine as the screen shows it
+	show := func(m *flyapi.Machine, serve bool, checks []result) {
+		sm := journal.SmokeMachine{ID: m.ID, Region: m.Region, State: m.State, Image: m.Image(), Good: true}
+		sm.ChecksPassing, sm.ChecksTotal = m.ChecksPassing()
+		asked, answered := false, true
+		for _, c := range checks {
+			switch c.check {
+			case "image":
+				sm.ImageOK = c.ok
+			case "request":
+				asked, answered = true, answered && c.ok
+				continue
+			}
+			sm.Good = sm.Good && c.ok
+		}
+		switch {
+		case !serve:
+			sm.Requests = journal.RequestsLeftAlone
+		case asked && answered:
+			sm.Requests = journal.RequestsAnswered
+		case asked:
+			sm.Requests = journal.RequestsFailing
+		}
+		shown = append(shown, sm)
+	}
 	for i := range machines {
 		m := &machines[i]
 		if !health.Deployed(m) || (e.o.Machine != "" && m.ID != e.o.Machine) {
@@ -307,6 +332,7 @@ func (e *engine) smokeRound(ctx context.Context, image string, settling bool, ap
 				result{machine: m.ID, check: "checks", ok: checksOK, detail: detail})
 		}
 		if fail != nil && settling {
+			show(m, serve, checks)
 			continue // already failing this round; spare the app the requests
 		}
 		if serve {
@@ -315,6 +341,7 @@ func (e *engine) smokeRound(ctx context.Context, image string, settling bool, ap
 				checks = append(checks, result{machine: m.ID, check: "request", request: r.Method + " " + r.Path, status: status, ok: status == r.Status, detail: detail})
 			}
 		}
+		show(m, serve, checks)
 		for _, c := range checks {
 			results = append(results, c)
 			if !c.ok && fail == nil {
@@ -324,6 +351,9 @@ func (e *engine) smokeRound(ctx context.Context, image string, settling bool, ap
 	}
 	if judged == 0 && fail == nil {
 		fail = &SmokeFailure{Check: "machines", Detail: "no machine of the app that a deploy updates"}
+	}
+	if err := e.showMachines(shown, settling); err != nil {
+		return nil, err
 	}
 	if settling && fail != nil {
 		return fail, nil // retried until the settle deadline; the caller reports the last one

@@ -77,6 +77,17 @@ func EventLine(ev journal.Event) string {
 			ok = "FAIL"
 		}
 		what = strings.TrimSpace(fmt.Sprintf("smoke %s %s %s %s: %s", d.Machine, d.Check, d.Request, ok, d.Detail))
+	case journal.SmokeMachine:
+		good := "not yet good"
+		if d.Good {
+			good = "good"
+		}
+		image := "not the deployed image"
+		if d.ImageOK {
+			image = "deployed image"
+		}
+		what = fmt.Sprintf("machine %s %s %s checks %d/%d %s (%s), requests %s: %s (%s)",
+			d.ID, d.Region, d.State, d.ChecksPassing, d.ChecksTotal, image, d.Image, orNotAsked(d.Requests), good, d.Stage)
 	case journal.Hold:
 		what = fmt.Sprintf("hold %s of %s, %s left", dur(d.ElapsedS), dur(d.HoldS), dur(d.RemainingS))
 	case journal.Note:
@@ -281,3 +292,10 @@ func firstLine(s string) string {
 
 // NDJSON writes v as one compact JSON line.
 func NDJSON(w io.Writer, v any) error { return json.NewEncoder(w).Encode(v) }
+
+func orNotAsked(requests string) string {
+	if requests == "" {
+		return "not asked yet"
+	}
+	return requests
+}

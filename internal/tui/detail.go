@@ -121,6 +121,25 @@ func (m Model) phaseDetail(p phase, w int) []string {
 	if p.id == runbook.PhaseEscape {
 		lines = append(lines, m.deployDetail(w)...)
 	}
+	for _, sm := range p.data.shown {
+		mark, good := s.OK.Render(" ✓ "), "good"
+		if !sm.good {
+			mark, good = s.Fail.Render(" ✗ "), "not good"
+		} else if !sm.goodSince.IsZero() {
+			good += " for " + dur(m.clock().Sub(sm.goodSince).Seconds())
+		}
+		image := "runs the deployed image"
+		if !sm.imageOK {
+			image = "does not run the deployed image"
+		}
+		requests := sm.requests
+		if requests == "" {
+			requests = "not asked yet"
+		}
+		text := fmt.Sprintf("%s  %s  %s  checks %d/%d  %s %s  requests %s  %s (%s)",
+			sm.id, orDash(sm.region), orDash(sm.state), sm.passing, sm.total, image, orDash(sm.image), requests, good, orDash(sm.stage))
+		lines = append(lines, hang(mark, text, w)...)
+	}
 	for _, r := range p.data.smoke {
 		label := r.check
 		if r.request != "" {

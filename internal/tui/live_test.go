@@ -281,6 +281,7 @@ func TestDetailViewOnEveryScreen(t *testing.T) {
 				}
 				text := detailText(t, m)
 				var want []string
+				shownLast := map[string]string{}
 				for _, msg := range sc.msgs {
 					em, ok := msg.(EventMsg)
 					if !ok {
@@ -301,9 +302,14 @@ func TestDetailViewOnEveryScreen(t *testing.T) {
 						want = append(want, d.Reason)
 					case journal.SmokeResult:
 						want = append(want, d.Detail)
+					case journal.SmokeMachine: // each machine as it last was
+						shownLast[d.ID] = fmt.Sprintf("%s  %s  %s  checks %d/%d", d.ID, d.Region, d.State, d.ChecksPassing, d.ChecksTotal)
 					case journal.Note:
 						want = append(want, d.Text)
 					}
+				}
+				for _, last := range shownLast {
+					want = append(want, last)
 				}
 				if sc.done != nil {
 					want = append(want, string(sc.done.Verdict), sc.done.Next.Command, sc.done.Next.Note, sc.done.Incident)
@@ -376,6 +382,51 @@ func TestRetriesShow(t *testing.T) {
 			m, _ = feed(t, m, RetryMsg{Phase: runbook.PhaseSmoke, Call: call, Attempt: 3, Max: 6, Done: true})
 			if strings.Contains(plain(m), "↻") {
 				t.Errorf("the retry line stayed after the call ended:\n%s", plain(m))
+			}
+		})
+	}
+}
+
+// TestSettleAndHoldShowEachMachine: the smoke walk shows each machine as
+// the engine last saw it (image, state, checks, answers) and how long it
+// has been good, ticking with the clock, at 60 and 120 columns.
+func TestSettleAndHoldShowEachMachine(t *testing.T) {
+	after := newScript("live").afterGate()
+	upToHold := append(newScript("live").beforeGate(), after[:upTo(after, isKind(journal.KindHold))]...)
+	var shown []journal.SmokeMachine
+	var goodAt = map[string]time.Time{}
+	for _, msg := range upToHold {
+		if em, ok := msg.(EventMsg); ok {
+			if sm, ok := em.Event.Data.(journal.SmokeMachine); ok {
+				shown = append(shown, sm)
+				if _, seen := goodAt[sm.ID]; sm.Good && !seen {
+					goodAt[sm.ID] = em.Event.TS
+				}
+			}
+		}
+	}
+	if len(shown) == 0 {
+		t.Fatal("the recorded drill shows no machine in the smoke walk: go generate ./internal/incident")
+	}
+	for _, size := range sizes {
+		t.Run(sizeName(size.w, size.h), func(t *testing.T) {
+			start := lastTS(upToHold)
+			clk := clock.NewManual(start.Add(12 * time.Second))
+			m := drive(t, Options{Now: clk.Now}, size.w, size.h, append(upToHold, tickMsg(time.Now()))...)
+			screen := plain(m)
+			golden.RequireEqual(t, []byte(m.Render()))
+			wantFits(t, m.Render(), size.w, size.h)
+			if strings.Contains(screen, "walking every machine") {
+				t.Errorf("the machines are known, yet the screen says it is walking them:\n%s", screen)
+			}
+			for _, sm := range shown {
+				wantWhole(t, screen, fmt.Sprintf("%s ✓ image ✓ %s ✓ checks %d/%d ✓ answers good %s",
+					sm.ID, sm.State, sm.ChecksPassing, sm.ChecksTotal, dur(clk.Now().Sub(goodAt[sm.ID]).Seconds())))
+			}
+			clk.Advance(time.Second)
+			m, _ = feed(t, m, tickMsg(time.Now()))
+			for _, sm := range shown {
+				wantWhole(t, plain(m), sm.ID+" ✓ image", "good "+dur(clk.Now().Sub(goodAt[sm.ID]).Seconds()))
 			}
 		})
 	}

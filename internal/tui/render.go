@@ -501,6 +501,9 @@ func (m Model) smokeLines(p phase) []string {
 	if len(lines) > 0 {
 		lines = append(lines, "")
 	}
+	if len(p.data.shown) > 0 {
+		return append(lines, m.shownLines(p)...)
+	}
 	var order []string
 	byMachine := map[string][]smokeRow{}
 	for _, r := range p.data.smoke {
@@ -538,6 +541,118 @@ func (m Model) smokeLines(p phase) []string {
 	}
 	if len(order) == 0 && p.state == stateRunning {
 		lines = append(lines, " "+m.spin.View()+" walking every machine…")
+	}
+	return lines
+}
+
+// shownLines: every machine the smoke walk judges, as it last changed:
+// whether it runs the new image, its state, its checks, whether it
+// answers, how long it has been good; then what failed, in full.
+func (m Model) shownLines(p phase) []string {
+	s := m.styles
+	w, _ := m.size()
+	running := p.state == stateRunning && !m.done
+	cell := func(ok bool, text string) string {
+		if ok {
+			return s.OK.Render("✓ ") + text
+		}
+		if running {
+			return s.Warn.Render("… " + text)
+		}
+		return s.Fail.Render("✗ " + text)
+	}
+	var lines []string
+	for _, sm := range p.data.shown {
+		mark := s.OK.Render(" ✓ ")
+		switch {
+		case sm.good:
+		case running:
+			mark = s.Warn.Render(" … ")
+		default:
+			mark = s.Fail.Render(" ✗ ")
+		}
+		cells := []string{cell(sm.imageOK, "image")}
+		switch sm.requests {
+		case "left alone":
+			cells = append(cells, s.Muted.Render("· "+orDash(sm.state)+", left alone"))
+		default:
+			cells = append(cells,
+				cell(sm.state == "started", orDash(sm.state)),
+				cell(sm.passing == sm.total, fmt.Sprintf("checks %d/%d", sm.passing, sm.total)))
+			switch sm.requests {
+			case "answered":
+				cells = append(cells, cell(true, "answers"))
+			case "failing":
+				cells = append(cells, cell(false, "answers"))
+			default:
+				cells = append(cells, s.Muted.Render("· not asked yet"))
+			}
+		}
+		if sm.good && !sm.goodSince.IsZero() {
+			cells = append(cells, s.OK.Render("good "+dur(m.clock().Sub(sm.goodSince).Seconds())))
+		}
+		if sm.region != "" {
+			cells = append(cells, s.Muted.Render(sm.region))
+		}
+		lines = append(lines, wrapCells(mark+fmt.Sprintf("%-14s", sm.id)+"  ", cells, w)...)
+		lines = append(lines, m.smokeFailures(p, func(id string) bool { return id == sm.id })...)
+	}
+	known := map[string]bool{}
+	for _, sm := range p.data.shown {
+		known[sm.id] = true
+	}
+	return append(lines, m.smokeFailures(p, func(id string) bool { return !known[id] })...)
+}
+
+// smokeFailures: the failed smoke checks of the machines that match, each
+// with what it saw, in full.
+func (m Model) smokeFailures(p phase, of func(machine string) bool) []string {
+	s := m.styles
+	w, _ := m.size()
+	var lines []string
+	for _, r := range p.data.smoke {
+		if r.ok || r.detail == "" || !of(r.machine) {
+			continue
+		}
+		label := r.check
+		if r.check == "request" && r.request != "" {
+			label = r.request
+		}
+		if !known(p, r.machine) {
+			label = orDash(r.machine) + " " + label
+		}
+		lines = append(lines, hang(s.Fail.Render("     ✗ "), label+": "+r.detail, w)...)
+	}
+	return lines
+}
+
+func known(p phase, machine string) bool {
+	for _, sm := range p.data.shown {
+		if sm.id == machine {
+			return true
+		}
+	}
+	return false
+}
+
+// wrapCells lays cells out behind prefix, two spaces apart, starting a new
+// line (indented under the prefix) where the next cell would not fit: a
+// cell is never split.
+func wrapCells(prefix string, cells []string, w int) []string {
+	pad := strings.Repeat(" ", ansi.StringWidth(prefix))
+	lines := []string{prefix}
+	fresh := true
+	for _, c := range cells {
+		cur := lines[len(lines)-1]
+		switch {
+		case fresh:
+			lines[len(lines)-1] = cur + c
+		case ansi.StringWidth(cur)+2+ansi.StringWidth(c) <= w:
+			lines[len(lines)-1] = cur + "  " + c
+		default:
+			lines = append(lines, pad+c)
+		}
+		fresh = false
 	}
 	return lines
 }

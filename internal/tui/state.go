@@ -40,7 +40,16 @@ type phaseData struct {
 	verdicts []verdictRow
 	checks   []check // preconditions
 	smoke    []smokeRow
+	shown    []smokeMachine // the smoke walk's machines, live
 	notes    []string
+}
+
+// smokeMachine is one machine's row in the smoke walk's table.
+type smokeMachine struct {
+	id, region, state, image, requests, stage string
+	passing, total                            int
+	imageOK, good                             bool
+	goodSince                                 time.Time
 }
 
 type machine struct {
@@ -209,6 +218,13 @@ func (r *run) copyPhases() {
 		}
 		for _, s := range p.Smoke {
 			pd.smoke = append(pd.smoke, smokeRow{machine: s.Machine, check: s.Check, request: clean(s.Request), ok: s.OK, detail: clean(s.Detail)})
+		}
+		for _, sm := range p.Shown {
+			pd.shown = append(pd.shown, smokeMachine{
+				id: clean(sm.ID), region: clean(sm.Region), state: clean(sm.State), image: clean(sm.Image),
+				requests: clean(sm.Requests), stage: sm.Stage, passing: sm.ChecksPassing, total: sm.ChecksTotal,
+				imageOK: sm.ImageOK, good: sm.Good, goodSince: sm.GoodSince,
+			})
 		}
 		for _, n := range p.Notes {
 			pd.notes = append(pd.notes, clean(n))
