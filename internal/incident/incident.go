@@ -11,6 +11,8 @@ package incident
 // scenario; this records them again and rewrites the goldens made from them.
 //go:generate go test -run TestRecordJournals -record .
 //go:generate go test ../postmortem ../tui -update
+//go:generate go test ../mdterm -update
+//go:generate go test ../cli -run TestReplayScorecard -update
 
 import (
 	"fmt"
