@@ -15,6 +15,11 @@ for b in scan diagnose startup size drill watch; do
 		echo "== diagnose under a rate-limited API"
 		bench/diagnose/limits.sh || echo "bench/diagnose/limits.sh failed (exit $?)"
 	fi
+	if [ "$b" = watch ]; then
+		echo
+		echo "== watch --once against a wedged fleet"
+		bench/watch/fleet.sh || echo "bench/watch/fleet.sh failed (exit $?)"
+	fi
 	if [ "$b" = scan ]; then
 		echo
 		echo "== scan (flyctl logs --json)"

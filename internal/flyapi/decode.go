@@ -63,13 +63,22 @@ func dropCompatChecks(m *Machine) {
 }
 
 // logsDoc is the JSON:API document of GET /api/v1/apps/{app}/logs
-// (docs/fly-platform.md, "Logs API"). Data stays raw to tell a missing key
-// from `"data": null`, which is an empty page.
+// (docs/fly-platform.md, "Logs API"). Data is decoded in the same pass (a
+// fleet's diagnose decodes thousands of pages); nil data is either
+// `"data": null`, an empty page, or no data key, told apart by hasDataKey.
 type logsDoc struct {
-	Data json.RawMessage `json:"data"`
+	Data *[]logRecord `json:"data"`
 	Meta struct {
 		NextToken token `json:"next_token"`
 	} `json:"meta"`
+}
+
+// hasDataKey reports whether a logs document has a data key.
+func hasDataKey(body []byte) bool {
+	var doc struct {
+		Data json.RawMessage `json:"data"`
+	}
+	return json.Unmarshal(body, &doc) == nil && doc.Data != nil
 }
 
 // logRecord is one element of a logs page's data array.
@@ -119,16 +128,18 @@ func DecodeLogs(body []byte) (LogPage, error) {
 	}
 	var doc logsDoc
 	if err := json.Unmarshal(body, &doc); err != nil {
+		if te := (*json.UnmarshalTypeError)(nil); errors.As(err, &te) && (te.Field == "data" || strings.HasPrefix(te.Field, "data.")) {
+			err = fmt.Errorf(`"data" is not an array: %w`, err)
+		}
 		return LogPage{}, logDecodeError(body, err)
-	}
-	if doc.Data == nil {
-		return LogPage{}, logDecodeError(body, errors.New(`no "data" key`))
 	}
 	// `"data": null` is how a Go server writes an empty slice; fly-go's
 	// logs client reads it as no entries, and so do we.
 	var data []logRecord
-	if err := json.Unmarshal(doc.Data, &data); err != nil {
-		return LogPage{}, logDecodeError(body, fmt.Errorf(`"data" is not an array: %w`, err))
+	if doc.Data != nil {
+		data = *doc.Data
+	} else if !hasDataKey(body) {
+		return LogPage{}, logDecodeError(body, errors.New(`no "data" key`))
 	}
 	page := LogPage{NextToken: strings.TrimSpace(string(doc.Meta.NextToken)), Entries: make([]LogEntry, 0, len(data))}
 	for i, d := range data {
