@@ -104,8 +104,11 @@ func TestMappedScanAgrees(t *testing.T) {
 	long := func(n int) string { return strings.Repeat("x", n) }
 	cut := func(n int) []byte { return big.Bytes()[:n] }
 	var js bytes.Buffer
-	genJSONLog(&js, 12_000) // pretty-printed, about 9 MiB
+	genJSONLog(&js, 10_000) // pretty-printed, many spans
 	bigJSON := js.Bytes()
+	if len(bigJSON) < 3*mapMin/2 {
+		t.Fatalf("generated JSON log is %d bytes, want more than %d", len(bigJSON), 3*mapMin/2)
+	}
 	var bad bytes.Buffer // values of two lines, not one
 	for i, line := range strings.Split(strings.ReplaceAll(js.String(), "\n    ", ""), "\n") {
 		bad.WriteString(line + "\n")
@@ -148,7 +151,7 @@ func TestMappedScanAgrees(t *testing.T) {
 		{name: "just above the threshold", data: cut(mapMin + 1)},
 		{name: "JSON", data: []byte(`{"timestamp":"2026-05-11T11:00:00Z","message":"running integrity_check on /d.db","instance":"m1"}` + "\n")},
 		{name: "JSON, many spans", data: bigJSON},
-		{name: "JSON, many spans, read from the middle", data: bigJSON, off: int64(len(bigJSON)/3 + bytes.Index(bigJSON[len(bigJSON)/3:], []byte("\n{")) + 1)},
+		{name: "JSON, many spans, read from the middle", data: bigJSON, off: int64(len(bigJSON)/4 + bytes.Index(bigJSON[len(bigJSON)/4:], []byte("\n{")) + 1)},
 		{name: "JSON with garbage, bad and long values and a truncated value", data: badJSON},
 	}
 	for _, tt := range tests {
