@@ -191,3 +191,37 @@ func FuzzCheck(f *testing.F) {
 		}
 	})
 }
+
+// FuzzLegacy holds the reading of old advice to its promise: prose is never
+// taken for a command, and the split loses nothing but the separator.
+func FuzzLegacy(f *testing.F) {
+	for _, s := range []string{
+		"jpops run -a x", "flyctl logs -a x --no-tail   # then jpops smoke -a x --image y",
+		"rerun `flyctl deploy -a x` by hand", "jpops smoke -a x --image REF   # with `flyctl releases -a x --image`",
+		"install flyctl, or pass --flyctl PATH", "  ", "fly#x",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		a := Legacy(s)
+		trimmed := strings.TrimSpace(s)
+		if a.Command == "" {
+			if a.Note != trimmed {
+				t.Fatalf("Legacy(%q): note %q, want the whole text", s, a.Note)
+			}
+			return
+		}
+		if strings.Contains(s, "`") {
+			t.Fatalf("Legacy(%q): command %q dug out of prose with backticks", s, a.Command)
+		}
+		if strings.Contains(a.Command, " #") || a.Command != strings.TrimSpace(a.Command) {
+			t.Fatalf("Legacy(%q): command %q holds its note or stray space", s, a.Command)
+		}
+		if first, _, _ := strings.Cut(a.Command, " "); first != "jpops" && first != "flyctl" && first != "fly" {
+			t.Fatalf("Legacy(%q): command %q is not jpops or flyctl", s, a.Command)
+		}
+		if !strings.HasPrefix(trimmed, a.Command) || !strings.Contains(trimmed, a.Note) {
+			t.Fatalf("Legacy(%q) = %+v: not a split of the text", s, a)
+		}
+	})
+}
