@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jpops-dev/jpops/internal/advice"
 	"github.com/jpops-dev/jpops/internal/flysim"
 	"github.com/jpops-dev/jpops/internal/iostreams"
 	"github.com/jpops-dev/jpops/internal/notify"
@@ -93,6 +94,10 @@ func TestWatchOnceExitCodes(t *testing.T) {
 				var a notify.Alert
 				if err := json.Unmarshal(sc.Bytes(), &a); err != nil || a.Kind != notify.KindHang || a.App != sim.App() {
 					t.Errorf("stdout line %q is not a hang alert (%v)", sc.Text(), err)
+				}
+				// The page's command is one a woken operator can paste as it is.
+				if err := advice.Check(a.Command); err != nil {
+					t.Errorf("the page's command %q is not safe to paste: %v", a.Command, err)
 				}
 				for _, id := range sim.MachineIDs() {
 					if !strings.Contains(sc.Text(), id) {
