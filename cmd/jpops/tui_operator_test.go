@@ -129,7 +129,7 @@ func TestTUIEndScreens(t *testing.T) {
 				_, evs := e.onlyJournal()
 
 				t.Run("marks", func(t *testing.T) { checkMarks(t, end, evs) })
-				t.Run("copy key", func(t *testing.T) { checkCopy(t, term, end) })
+				t.Run("copy key", func(t *testing.T) { checkCopy(t, term, end, evs) })
 				t.Run("nothing cut", func(t *testing.T) { checkNothingCut(t, term, evs) })
 			})
 		})
@@ -166,22 +166,31 @@ func checkMarks(t *testing.T, end string, evs []journal.Event) {
 	}
 }
 
-// checkCopy presses the copy key on the end screen: what lands on the
-// clipboard is one command safe to paste, the status line says so, and
-// the screen showed the command before it was copied.
-func checkCopy(t *testing.T, term *tmuxSession, end string) {
+// checkCopy presses the copy key on the end screen: it copies the walk's
+// advice, the command the screen shows as next, when that is one command
+// safe to paste (by the test's own judgement), and otherwise copies
+// nothing and says so; the clipboard never holds anything else.
+func checkCopy(t *testing.T, term *tmuxSession, end string, evs []journal.Event) {
 	t.Helper()
+	last, _ := lastOf(evs, journal.KindIncidentEnd)
+	next := data[journal.IncidentEnd](last).Next
 	term.keys("c")
 	said := term.waitEither("copied:", "nothing to copy:", 10*time.Second)
 	if said != "copied:" {
-		return // nothing safe to copy: the screen says so, and the clipboard stays empty
+		if next != "" && safeToPaste(next) == "" {
+			t.Errorf("the copy key copied nothing, though the advice %q is safe to paste", next)
+		}
+		return
 	}
 	copied := term.clipboard(10 * time.Second)
 	if why := safeToPaste(copied); why != "" {
 		t.Errorf("the copy key copied %q: %s", copied, why)
 	}
-	if !onScreen(end, copied) && !onScreen(term.screen(), "copied: "+copied) {
-		t.Errorf("the copy key copied %q, which the screen never shows whole:\n%s", copied, term.screen())
+	if copied != next {
+		t.Errorf("the copy key copied %q, not the advice %q", copied, next)
+	}
+	if !onScreen(end, copied) {
+		t.Errorf("the copy key copied %q, which the end screen does not show whole:\n%s", copied, end)
 	}
 }
 
@@ -337,6 +346,13 @@ func TestTUIQuitAsksWhileRunning(t *testing.T) {
 		term.confirmGate()
 		waitFor(t, "flyctl to start", 15*time.Second, func() bool { return readPid(pidfile) > 0 })
 
+		// While flyctl deploys, the copy key never hands out the deploy.
+		term.keys("c")
+		if term.waitEither("copied:", "nothing to copy:", 10*time.Second) == "copied:" {
+			if copied := term.clipboard(10 * time.Second); safeToPaste(copied) != "" {
+				t.Errorf("during the deploy the copy key copied %q: %s", copied, safeToPaste(copied))
+			}
+		}
 		term.keys("q")
 		term.waitScreen("Quit and send Ctrl-C to flyctl?", 10*time.Second)
 		term.waitScreen("y quit and send Ctrl-C", 10*time.Second)
