@@ -246,10 +246,14 @@ func (w *walk) run(ctx context.Context, env walkEnv) (walkOutcome, error) {
 		if w.drill {
 			prefix = "DRILL\t" // a rehearsal must never be mistaken for the real thing
 		}
-		st.setFace(plainFace(env, w.jsonOut, prefix))
+		// Events and retries come from different goroutines: one lock
+		// keeps their lines whole.
+		var lines sync.Mutex
+		face := plainFace(env, w.jsonOut, prefix)
+		st.setFace(func(ev journal.Event) { lines.Lock(); defer lines.Unlock(); face(ev) })
 		if !w.jsonOut { // NDJSON carries the journal's events only
 			st.mu.Lock()
-			st.retried = plainRetries(env, prefix, o.Now)
+			st.retried = plainRetries(env, prefix, o.Now, &lines)
 			st.mu.Unlock()
 		}
 		releaseHangups := env.takeHangups(hangUp)
@@ -360,11 +364,10 @@ func finishWalk(env walkEnv, w *walk, out walkOutcome, err error) error {
 // plainRetries prints, off the TUI, one line per call the Fly API client
 // retries (at its first retry), not one per attempt: a flaky API must not
 // bury the walk's own lines.
-func plainRetries(env walkEnv, prefix string, now func() time.Time) func(string, flyapi.Retry) {
+func plainRetries(env walkEnv, prefix string, now func() time.Time, mu *sync.Mutex) func(string, flyapi.Retry) {
 	if now == nil {
 		now = time.Now
 	}
-	var mu sync.Mutex
 	return func(phase string, r flyapi.Retry) {
 		if r.Done || r.Attempt != 1 {
 			return
