@@ -48,7 +48,7 @@ func (m *Model) scrollDetails(n int) {
 
 func (m Model) detailDoc(w int) []string {
 	s := m.styles
-	var lines []string
+	lines := m.retryLines(w)
 	if m.done {
 		lines = append(m.resultLines(w), "")
 	}
