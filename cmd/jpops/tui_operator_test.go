@@ -130,6 +130,7 @@ func TestTUIEndScreens(t *testing.T) {
 
 				t.Run("marks", func(t *testing.T) { checkMarks(t, end, evs) })
 				t.Run("copy key", func(t *testing.T) { checkCopy(t, term, end, evs) })
+				t.Run("help key", func(t *testing.T) { checkHelp(t, term) })
 				t.Run("nothing cut", func(t *testing.T) { checkNothingCut(t, term, evs) })
 			})
 		})
@@ -192,6 +193,20 @@ func checkCopy(t *testing.T, term *tmuxSession, end string, evs []journal.Event)
 	if !onScreen(end, copied) {
 		t.Errorf("the copy key copied %q, which the end screen does not show whole:\n%s", copied, end)
 	}
+}
+
+// checkHelp presses h: the full help opens with every key, and h closes it.
+func checkHelp(t *testing.T, term *tmuxSession) {
+	t.Helper()
+	term.keys("h")
+	full := term.waitScreen("follow output", 10*time.Second)
+	for _, want := range []string{"details", "copy next cmd", "scroll up", "quit"} {
+		if !strings.Contains(full, want) {
+			t.Errorf("the full help lacks %q:\n%s", want, term.screen())
+		}
+	}
+	term.keys("h")
+	waitFor(t, "h to close the full help", 10*time.Second, func() bool { return !strings.Contains(term.screen(), "follow output") })
 }
 
 // mustRead is what the journal says the operator needs from an end screen:
