@@ -98,6 +98,8 @@ var rules = []rule{
 	{"internal/clock", true, []string{module + "/"}, "the clock is a leaf every layer may use"},
 	{"internal/advice", true, append(ui, module+"/"), "advice (a command, apart from a note) is a leaf the engine, the journal and every face share"},
 	{"internal/boundedfile", true, []string{module + "/"}, "bounded file reads are a leaf every reader of a file may use"},
+	{"internal/bootlog/bootlogtest", true, []string{module + "/"}, "the logs the scan's tests and bench programs read know nothing of jpops, so bootlog's and fastscan's tests can both use them"},
+	{"cmd/jpops", true, []string{module + "/internal/bootlog/bootlogtest"}, "generated boot logs are for tests and bench programs only"},
 	{"internal/redact", true, append(ui[2:], module+"/"), "the redactor is a leaf every output path uses: it may parse escape codes, never draw"},
 }
 

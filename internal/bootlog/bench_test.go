@@ -2,49 +2,17 @@ package bootlog
 
 import (
 	"bytes"
-	"fmt"
 	"io"
-	"math/rand/v2"
 	"os"
 	"testing"
 	"time"
 
+	"github.com/jpops-dev/jpops/internal/bootlog/bootlogtest"
 	"github.com/jpops-dev/jpops/runbook"
 )
 
-// genLog writes n flyctl text lines with colours: request, proxy and health
-// noise over 12 machines, each booting twice; machine 3 hangs in its second
-// boot's integrity_check, the others complete it.
-func genLog(w io.Writer, n int) {
-	r := rand.New(rand.NewPCG(1, 2))
-	t := time.Date(2026, 5, 11, 11, 0, 0, 0, time.UTC)
-	ids := make([]string, 12)
-	for i := range ids {
-		ids[i] = fmt.Sprintf("%014x", r.Uint64()>>8)
-	}
-	line := func(id, prov, lvl, msg string) {
-		fmt.Fprintf(w, "\x1b[2m%s\x1b[0m %s[%s] \x1b[32mnrt\x1b[0m [\x1b[34m%s\x1b[0m]%s\n", t.Format(time.RFC3339), prov, id, lvl, msg)
-	}
-	for i := 0; i < n; i++ {
-		t = t.Add(4 * time.Millisecond)
-		m := i % len(ids)
-		// Twice in the log every machine boots and starts integrity_check;
-		// the "ok" follows except for machine 3's second boot.
-		k := i % (n/2 + 1)
-		switch {
-		case k < 10*len(ids) && k%10 == 0:
-			line(ids[k/10], "app", "info", " INFO Starting init (commit: 350f2667)...")
-		case k < 10*len(ids) && k%10 == 1:
-			line(ids[k/10], "app", "info", "running integrity_check on /data/autonomath.db")
-		case k >= 200 && k < 200+10*len(ids) && k%10 == 0 && !((k-200)/10 == 3 && i > n/2):
-			line(ids[(k-200)/10], "app", "info", "ok")
-		case i%3 == 0:
-			line(ids[m], "proxy", "error", "[PR04] could not find a good candidate within 40 attempts at load balancing")
-		default:
-			line(ids[m], "app", "info", fmt.Sprintf(`INFO:     172.16.0.%d:4431 - "GET /v1/programs?limit=20 HTTP/1.1" 200 OK`, r.IntN(256)))
-		}
-	}
-}
+// genLog is the text log every bootlog test and benchmark reads.
+var genLog = bootlogtest.GenLog
 
 func benchLog(b *testing.B, n int) []byte {
 	var buf bytes.Buffer

@@ -9,38 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jpops-dev/jpops/internal/bootlog/bootlogtest"
 	"github.com/jpops-dev/jpops/internal/bootlog/fastscan"
 	"github.com/jpops-dev/jpops/runbook"
 )
-
-// flyctlEntry is the shape of `flyctl logs --json` (logs.LogEntry).
-type flyctlEntry struct {
-	Level     string `json:"level"`
-	Instance  string `json:"instance"`
-	Message   string `json:"message"`
-	Region    string `json:"region"`
-	Timestamp string `json:"timestamp"`
-	Meta      struct {
-		Instance string
-		Region   string
-		Event    struct{ Provider string }
-		HTTP     struct {
-			Request struct {
-				ID      string
-				Method  string
-				Version string
-			}
-			Response struct {
-				StatusCode int `json:"status_code"`
-			}
-		}
-		Error struct {
-			Code    int
-			Message string
-		}
-		URL struct{ Full string }
-	} `json:"meta"`
-}
 
 // genJSONLog writes genLog's n lines as `flyctl logs --json` does:
 // pretty-printed objects, one after another.
@@ -48,12 +20,7 @@ func genJSONLog(w io.Writer, n int) {
 	var text bytes.Buffer
 	genLog(&text, n)
 	Read(&text, func(en Entry) error {
-		var j flyctlEntry
-		j.Level, j.Instance, j.Message, j.Region = en.Level, en.Machine, en.Message, en.Region
-		j.Timestamp = en.Time.Format(time.RFC3339Nano)
-		j.Meta.Instance, j.Meta.Region, j.Meta.Event.Provider = en.Machine, en.Region, en.Provider
-		b, _ := json.MarshalIndent(&j, "", "    ")
-		w.Write(append(b, '\n'))
+		w.Write(bootlogtest.JSONEntry(en.Time, en.Provider, en.Machine, en.Region, en.Level, en.Message))
 		return nil
 	})
 }

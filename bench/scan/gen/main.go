@@ -10,13 +10,14 @@ package main
 
 import (
 	"bufio"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"os"
 	"time"
+
+	"github.com/jpops-dev/jpops/internal/bootlog/bootlogtest"
 )
 
 func main() {
@@ -159,46 +160,8 @@ func writeLine(w *bufio.Writer, t time.Time, prov, id, region, level, fields, ms
 		t.Format(time.RFC3339), prov, id, region, colour, level, fields, msg)
 }
 
-// flyctlEntry is flyctl's logs.LogEntry, in its key order.
-type flyctlEntry struct {
-	Level     string `json:"level"`
-	Instance  string `json:"instance"`
-	Message   string `json:"message"`
-	Region    string `json:"region"`
-	Timestamp string `json:"timestamp"`
-	Meta      struct {
-		Instance string
-		Region   string
-		Event    struct{ Provider string }
-		HTTP     struct {
-			Request struct {
-				ID      string
-				Method  string
-				Version string
-			}
-			Response struct {
-				StatusCode int `json:"status_code"`
-			}
-		}
-		Error struct {
-			Code    int
-			Message string
-		}
-		URL struct{ Full string }
-	} `json:"meta"`
-}
-
 // writeJSON renders like `flyctl logs --json`: each entry pretty-printed
 // with four spaces, the text format's extra fields left out.
 func writeJSON(w *bufio.Writer, t time.Time, prov, id, region, level, _, msg string) {
-	var e flyctlEntry
-	e.Level, e.Instance, e.Message, e.Region = level, id, msg, region
-	e.Timestamp = t.Format(time.RFC3339Nano)
-	e.Meta.Instance, e.Meta.Region, e.Meta.Event.Provider = id, region, prov
-	b, err := json.MarshalIndent(&e, "", "    ")
-	if err != nil {
-		panic(err) // a struct of strings and ints always marshals
-	}
-	w.Write(b)
-	w.WriteByte('\n')
+	w.Write(bootlogtest.JSONEntry(t, prov, id, region, level, msg))
 }
