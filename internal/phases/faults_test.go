@@ -281,8 +281,16 @@ func TestFault_FlyctlMissing(t *testing.T) {
 func TestFault_FlyctlHangs(t *testing.T) {
 	t.Parallel()
 	r := newRig(t, "db-boot-hang")
-	r.opts.FlyctlEnv = append(r.opts.FlyctlEnv, flysim.EnvFlyctlHang+"=1")
-	r.opts.Runbook.Escape.IdleTimeout.Duration = 300 * time.Millisecond
+	// A shell stand-in, not the re-executed test binary: under -race on a
+	// loaded machine that one can take longer to print its first line than
+	// the idle timeout, and then there is no output before the hang to check.
+	script := filepath.Join(t.TempDir(), "flyctl")
+	body := "#!/bin/sh\necho '==> Verifying app config' >&2\necho '==> Building image' >&2\nexec sleep 600\n"
+	if err := os.WriteFile(script, []byte(body), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	r.opts.Flyctl = []string{script}
+	r.opts.Runbook.Escape.IdleTimeout.Duration = time.Second
 	began := time.Now()
 	res, got, err := faultRun(t, r, flysim.Faults{})
 	wantExit(t, res, err, 20)
