@@ -100,6 +100,8 @@ var rules = []rule{
 	{"internal/boundedfile", true, []string{module + "/"}, "bounded file reads are a leaf every reader of a file may use"},
 	{"internal/bootlog/bootlogtest", true, []string{module + "/"}, "the logs the scan's tests and bench programs read know nothing of jpops, so bootlog's and fastscan's tests can both use them"},
 	{"cmd/jpops", true, []string{module + "/internal/bootlog/bootlogtest"}, "generated boot logs are for tests and bench programs only"},
+	{"internal/journal/journaltest", false, []string{module + "/internal/incident", module + "/internal/postmortem"}, "the event builders serve the readers' tests, so they must not import a reader"},
+	{"cmd/jpops", true, []string{module + "/internal/journal/journaltest"}, "built journal events are for tests only"},
 	{"internal/redact", true, append(ui[2:], module+"/"), "the redactor is a leaf every output path uses: it may parse escape codes, never draw"},
 }
 

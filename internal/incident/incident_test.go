@@ -1,47 +1,20 @@
 package incident
 
 import (
-	"encoding/json"
 	"testing"
 	"time"
 
 	"github.com/jpops-dev/jpops/internal/journal"
+	"github.com/jpops-dev/jpops/internal/journal/journaltest"
 )
 
-var t0 = time.Date(2026, 5, 11, 12, 20, 5, 0, time.UTC)
-
-// script builds events one second apart, as if read back from a file.
-func script(steps ...journal.Event) []journal.Event {
-	out := make([]journal.Event, len(steps))
-	for i, e := range steps {
-		e.Seq = i + 1
-		e.TS = t0.Add(time.Duration(i) * time.Second)
-		e.Incident = "20260511T122005Z-autonomath-api-7c2e"
-		if e.Mode == "" {
-			e.Mode = journal.ModeLive
-		}
-		out[i] = e
-	}
-	return out
-}
-
-// ev builds an event from its wire form, key by key, through the decoder
-// every reader uses.
-func ev(phase, kind string, kv ...any) journal.Event {
-	d := map[string]any{}
-	for i := 0; i+1 < len(kv); i += 2 {
-		d[kv[i].(string)] = kv[i+1]
-	}
-	raw, err := json.Marshal(d)
-	if err != nil {
-		panic(err)
-	}
-	p, err := journal.DecodeData(kind, raw)
-	if err != nil {
-		panic(err)
-	}
-	return journal.Event{Phase: phase, Kind: kind, Data: p}
-}
+// The events of these tests are built by journaltest, as postmortem's are.
+var (
+	t0     = journaltest.T0
+	script = journaltest.Script
+	ev     = journaltest.Ev
+	join   = journaltest.Join
+)
 
 var (
 	start = ev(journal.PhaseIncident, journal.KindIncidentStart, "app", "autonomath-api", "runbook", "db-boot-hang", "dir", "deploy",
@@ -71,19 +44,6 @@ var (
 		ev(journal.PhaseIncident, journal.KindIncidentEnd, "verdict", "RECOVERED", "exit_code", 0.0),
 	}
 )
-
-func join(parts ...any) []journal.Event {
-	var out []journal.Event
-	for _, p := range parts {
-		switch p := p.(type) {
-		case journal.Event:
-			out = append(out, p)
-		case []journal.Event:
-			out = append(out, p...)
-		}
-	}
-	return script(out...)
-}
 
 func TestReduce(t *testing.T) {
 	tests := []struct {

@@ -1,15 +1,14 @@
 package postmortem
 
 import (
-	"encoding/json"
 	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/jpops-dev/jpops/internal/journal"
+	"github.com/jpops-dev/jpops/internal/journal/journaltest"
 	"github.com/jpops-dev/jpops/internal/redact"
 )
 
@@ -229,47 +228,11 @@ func TestDur(t *testing.T) {
 	}
 }
 
-var t0 = time.Date(2026, 5, 11, 12, 20, 5, 0, time.UTC)
-
-// ev builds an event from its wire form, key by key, through the decoder
-// every reader uses.
-func ev(phase, kind string, kv ...any) journal.Event {
-	d := map[string]any{}
-	for i := 0; i+1 < len(kv); i += 2 {
-		d[kv[i].(string)] = kv[i+1]
-	}
-	raw, err := json.Marshal(d)
-	if err != nil {
-		panic(err)
-	}
-	p, err := journal.DecodeData(kind, raw)
-	if err != nil {
-		panic(err)
-	}
-	return journal.Event{Phase: phase, Kind: kind, Data: p}
-}
-
-// join lays events (or lists of them) out one second apart.
-func join(parts ...any) []journal.Event {
-	var out []journal.Event
-	for _, p := range parts {
-		switch p := p.(type) {
-		case journal.Event:
-			out = append(out, p)
-		case []journal.Event:
-			out = append(out, p...)
-		}
-	}
-	for i := range out {
-		out[i].Seq = i + 1
-		out[i].TS = t0.Add(time.Duration(i) * time.Second)
-		out[i].Incident = "20260511T122005Z-autonomath-api-7c2e"
-		if out[i].Mode == "" {
-			out[i].Mode = journal.ModeLive
-		}
-	}
-	return out
-}
+// The events of these tests are built by journaltest, as incident's are.
+var (
+	ev   = journaltest.Ev
+	join = journaltest.Join
+)
 
 var (
 	start     = ev(journal.PhaseIncident, journal.KindIncidentStart, "app", "autonomath-api", "runbook", "db-boot-hang", "hold_s", 300.0)
