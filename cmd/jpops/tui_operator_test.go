@@ -3,10 +3,23 @@
 package main
 
 // The operator at 3 a.m.: what a person at a terminal relies on during an
-// outage, driven through the real binary in tmux at 60 and 120 columns.
-// Hang-ups are in hangup_test.go, one jpops per app in lock_test.go, Ctrl-C
-// then resume in a drill and the gate's evidence in drillresume_test.go, a
-// wrong deploy directory in deploydir_test.go; the rest is here.
+// outage, driven through the real binary in tmux (send-keys, capture-pane,
+// the OSC 52 clipboard) at 60 and 120 columns, every width in parallel.
+// Where each promise is held:
+//
+//	a hang-up in the deploy or the hold, and before the gate   hangup_test.go
+//	one jpops per app, the holder named                        lock_test.go
+//	resume after kill -9 offers only what can work             TestTUIResumeAfterKill9
+//	a drill interrupted and resumed                            drillresume_test.go, TestTUIDrillInterruptedScenario
+//	the copy key copies one command safe to paste              TestTUIEndScreens (copy key), TestTUIQuitAsksWhileRunning
+//	nothing cut: the detail view, wrapped text                 TestTUIEndScreens (nothing cut), TestTUIGateDetails
+//	the gate's evidence and its whole command                  drillresume_test.go, TestTUIGateDetails
+//	timers tick; the settle and the hold show each machine     TestTUITimersTick, tui_settle_test.go
+//	retries show                                               TestTUIRetriesShow
+//	a wrong directory refused                                  deploydir_test.go
+//	marks mean one thing; h shows the help                     TestTUIEndScreens (marks, help key)
+//	q asks while something runs                                TestTUIQuitAsksWhileRunning
+//	interrupts exit 130, refusals 40                           TestTUIExitCodes
 
 import (
 	"bytes"
