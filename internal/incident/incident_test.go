@@ -19,18 +19,8 @@ var (
 var (
 	start = ev(journal.PhaseIncident, journal.KindIncidentStart, "app", "autonomath-api", "runbook", "db-boot-hang", "dir", "deploy",
 		"hold_s", 300.0, "interval_s", 10.0, "smoke_url", "https://autonomath-api.fly.dev", "flyctl", "flyctl")
-	diagnosed = []journal.Event{
-		ev("diagnose", journal.KindPhaseStart),
-		ev("diagnose", journal.KindMachine, "id", "85e273f4a1b2c3", "image", "registry.fly.io/autonomath-api:old", "signature", true, "since_s", 2400.0),
-		ev("diagnose", journal.KindPhaseEnd, "status", "passed"),
-		ev("bootlogs", journal.KindPhaseStart),
-		ev("bootlogs", journal.KindVerdict, "verdict", "HANG_CONFIRMED"),
-		ev("bootlogs", journal.KindPhaseEnd, "status", "passed"),
-		ev("escape", journal.KindPhaseStart),
-		ev("escape", journal.KindGate, "command", "flyctl deploy", "confirmed_by", "operator", "ok", true),
-		ev("escape", journal.KindCommandStart, "argv", []any{"flyctl", "deploy", "--remote-only"}),
-	}
-	deployed = []journal.Event{
+	diagnosed = journaltest.Diagnosed()
+	deployed  = []journal.Event{
 		ev("escape", journal.KindCommandOutput, "line", "image: registry.fly.io/autonomath-api:new"),
 		ev("escape", journal.KindCommandExit, "code", 0.0, "image", "registry.fly.io/autonomath-api:new", "digest", "sha256:9f2e"),
 		ev("escape", journal.KindPhaseEnd, "status", "passed"),

@@ -236,15 +236,5 @@ var (
 
 var (
 	start     = ev(journal.PhaseIncident, journal.KindIncidentStart, "app", "autonomath-api", "runbook", "db-boot-hang", "hold_s", 300.0)
-	diagnosed = []journal.Event{
-		ev("diagnose", journal.KindPhaseStart),
-		ev("diagnose", journal.KindMachine, "id", "85e273f4a1b2c3", "image", "registry.fly.io/autonomath-api:old", "signature", true, "since_s", 2400.0),
-		ev("diagnose", journal.KindPhaseEnd, "status", "passed"),
-		ev("bootlogs", journal.KindPhaseStart),
-		ev("bootlogs", journal.KindVerdict, "verdict", "HANG_CONFIRMED"),
-		ev("bootlogs", journal.KindPhaseEnd, "status", "passed"),
-		ev("escape", journal.KindPhaseStart),
-		ev("escape", journal.KindGate, "command", "flyctl deploy", "confirmed_by", "operator", "ok", true),
-		ev("escape", journal.KindCommandStart, "argv", []any{"flyctl", "deploy", "--remote-only"}),
-	}
+	diagnosed = journaltest.Diagnosed()
 )

@@ -65,3 +65,21 @@ func Join(parts ...any) []journal.Event {
 	}
 	return Script(out...)
 }
+
+// Diagnosed is a walk from diagnosis to a deploy under way: one machine
+// wedged in its boot for 40 minutes, HANG_CONFIRMED, the gate confirmed by
+// the operator, `flyctl deploy` started and not yet exited. Each call
+// returns new events.
+func Diagnosed() []journal.Event {
+	return []journal.Event{
+		Ev("diagnose", journal.KindPhaseStart),
+		Ev("diagnose", journal.KindMachine, "id", "85e273f4a1b2c3", "image", "registry.fly.io/autonomath-api:old", "signature", true, "since_s", 2400.0),
+		Ev("diagnose", journal.KindPhaseEnd, "status", "passed"),
+		Ev("bootlogs", journal.KindPhaseStart),
+		Ev("bootlogs", journal.KindVerdict, "verdict", "HANG_CONFIRMED"),
+		Ev("bootlogs", journal.KindPhaseEnd, "status", "passed"),
+		Ev("escape", journal.KindPhaseStart),
+		Ev("escape", journal.KindGate, "command", "flyctl deploy", "confirmed_by", "operator", "ok", true),
+		Ev("escape", journal.KindCommandStart, "argv", []any{"flyctl", "deploy", "--remote-only"}),
+	}
+}
