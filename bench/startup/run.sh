@@ -1,60 +1,128 @@
 #!/usr/bin/env bash
-# Start-up time of `jpops version` against a cobra hello-world
-# (bench/startup/hello) built the same way in the same run, as the release
-# builds jpops (CGO_ENABLED=0, -trimpath, -ldflags "-s -w"), with /bin/true
-# (a process that does nothing) as the floor: hyperfine when installed
-# (Debian: apt-get install hyperfine), else a loop of RUNS runs. It prints
-# median wall time, mean user and system CPU, and page faults of one run.
+# Start-up time of `jpops version` beside, in the same run:
+#   - /bin/true, a process that does nothing;
+#   - a cobra hello-world with one `version` subcommand (bench/startup/hello);
+#   - the floor: the same hello-world made to link every package jpops links
+#     (generated from `go list -deps ./cmd/jpops`), so it pays every
+#     library's initialisation but does none of jpops's work;
+#   - jpops at each REF given (git revisions), to set a change beside what
+#     it changed.
+# All are built as the release builds jpops (CGO_ENABLED=0, -trimpath,
+# -ldflags "-s -w"). Wall time: hyperfine when installed (Debian: apt-get
+# install hyperfine), else a loop. CPU time and page faults: perf stat when
+# installed, one run of each program in turn, RUNS rounds, so a change of
+# load falls on all of them alike. Package initialisation: GODEBUG=inittrace=1.
 #
-#   bench/startup/run.sh [RUNS]
+#   bench/startup/run.sh [RUNS] [REF...]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . bench/lib.sh
 runs=${1:-100}
+shift || true
+refs=("$@")
 dir=$(workdir)
-trap 'rm -rf "$dir"' EXIT
+floor=$(mktemp -d "$PWD/bench/startup/.floor.XXXXXX") # inside the module, ignored by ./...
+trap 'rm -rf "$dir" "$floor"' EXIT
 build() { CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$dir/$1" "$2"; }
 build jpops ./cmd/jpops
 build hello ./bench/startup/hello
+
+# The floor: hello-world's main, plus a blank import of every importable
+# package jpops links (not its own, nor internal or vendored ones).
+{
+	echo 'package main'
+	echo 'import ('
+	echo '	"fmt"'
+	echo '	"os"'
+	echo '	"github.com/spf13/cobra"'
+	CGO_ENABLED=0 go list -deps -f '{{.ImportPath}}' ./cmd/jpops |
+		grep -v -e '^github.com/jpops-dev/' -e '/internal/' -e '/internal$' -e '^internal/' -e '^vendor/' -e '^unsafe$' -e '^C$' -e '^runtime/cgo$' -e '^main$' -e '^github.com/spf13/cobra$' -e '^fmt$' -e '^os$' |
+		sed 's/.*/	_ "&"/'
+	echo ')'
+	echo 'func main() {'
+	echo '	root := &cobra.Command{Use: "hello", SilenceUsage: true}'
+	echo '	root.AddCommand(&cobra.Command{Use: "version", Run: func(cmd *cobra.Command, _ []string) { fmt.Fprintln(cmd.OutOrStdout(), "hello dev") }})'
+	echo '	if root.Execute() != nil {'
+	echo '		os.Exit(1)'
+	echo '	}'
+	echo '}'
+} >"$floor/main.go"
+build floor "./bench/startup/$(basename "$floor")"
+
+names=("/bin/true (nothing)" "cobra hello-world (baseline)" "hello-world + jpops's libraries (floor)")
+cmds=("/bin/true" "$dir/hello version" "$dir/floor version")
+for i in "${!refs[@]}"; do
+	src="$dir/ref$i"
+	mkdir -p "$src"
+	git archive "${refs[$i]}" | tar -x -C "$src"
+	(cd "$src" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$dir/jpops-ref$i" ./cmd/jpops)
+	names+=("jpops version at ${refs[$i]}")
+	cmds+=("$dir/jpops-ref$i version")
+done
+names+=("jpops version (this tree)")
+cmds+=("$dir/jpops version")
+
 export JPOPS_STATE_DIR=$dir/state
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 
-faults() {
-	if [ -x /usr/bin/time ]; then
-		/usr/bin/time -f %R "$@" 2>&1 >/dev/null | tail -1
-	else
-		echo NA
-	fi
-}
-
+# Wall time, median of RUNS.
+declare -A wall
 if command -v hyperfine >/dev/null; then
-	hyperfine -N -w 10 -r "$runs" --export-json "$dir/h.json" /bin/true "$dir/hello version" "$dir/jpops version" >/dev/null 2>&1
-	# median wall, mean user and system CPU of each command, in ms
-	mapfile -t rows < <(python3 -c 'import json,sys
+	hyperfine -N -w 10 -r "$runs" --export-json "$dir/h.json" "${cmds[@]}" >/dev/null 2>&1
+	while IFS=$'\t' read -r c m; do wall[$c]=$m; done < <(python3 -c 'import json,sys
 for x in json.load(open(sys.argv[1]))["results"]:
-    print(*[round(v*1000,2) for v in (x["median"], x["user"], x["system"])])' "$dir/h.json")
+    print(x["command"], round(x["median"]*1000, 2), sep="\t")' "$dir/h.json")
 	how="hyperfine -N, $runs runs, 10 warm-up"
 else
-	loop() {
-		for _ in $(seq "$runs"); do
+	for c in "${cmds[@]}"; do
+		wall[$c]=$(for _ in $(seq "$runs"); do
 			s=$(date +%s%N)
-			"$@" >/dev/null
+			$c >/dev/null
 			echo "scale=3; ($(date +%s%N) - $s) / 1000000" | bc
-		done | median
-	}
-	rows=("$(loop /bin/true) NA NA" "$(loop "$dir/hello" version) NA NA" "$(loop "$dir/jpops" version) NA NA")
+		done | median)
+	done
 	how="shell loop, $runs runs (includes fork/exec of the loop)"
 fi
-read -r t _ _ <<<"${rows[0]}"
-read -r h hu hs <<<"${rows[1]}"
-read -r j ju js <<<"${rows[2]}"
-printf '%-30s %10s %8s %8s %12s\n' "command" "median ms" "user ms" "sys ms" "page faults"
-printf '%-30s %10s %8s %8s %12s\n' "/bin/true (floor)" "$t" "" "" "$(faults /bin/true)"
-printf '%-30s %10s %8s %8s %12s\n' "cobra hello-world (baseline)" "$h" "$hu" "$hs" "$(faults "$dir/hello" version)"
-printf '%-30s %10s %8s %8s %12s\n' "jpops version" "$j" "$ju" "$js" "$(faults "$dir/jpops" version)"
-echo "jpops / hello-world: wall $(ratio "$j" "$h")x; above the floor: $(ratio "$(echo "$j - $t" | bc)" "$(echo "$h - $t" | bc)")x ($how)"
-if [ "$hu" != NA ]; then
-	echo "jpops / hello-world CPU (user+sys): $(ratio "$(echo "$ju + $js" | bc)" "$(echo "$hu + $hs" | bc)")x"
+
+# CPU time (task-clock) and page faults, medians of RUNS rounds taken in turn.
+declare -A cpu pf
+if command -v perf >/dev/null && perf stat -x, -e task-clock true >/dev/null 2>&1; then
+	for _ in $(seq "$runs"); do
+		for c in "${cmds[@]}"; do
+			perf stat -x, -e task-clock,page-faults $c 2>&1 >/dev/null |
+				awk -F, -v c="$c" '$3 == "task-clock" {t = $1} $3 == "page-faults" {p = $1} END {print c "\t" t "\t" p}'
+		done
+	done >"$dir/perf.tsv"
+	for c in "${cmds[@]}"; do
+		cpu[$c]=$(awk -F'\t' -v c="$c" '$1 == c {print $2}' "$dir/perf.tsv" | median)
+		pf[$c]=$(awk -F'\t' -v c="$c" '$1 == c {print $3}' "$dir/perf.tsv" | median)
+	done
 fi
-ls -l "$dir/hello" "$dir/jpops" | awk '{printf "%s: %.1f MB\n", $NF, $5/1e6}' | sed "s|$dir/||"
+
+# Package initialisation: inits, bytes and allocations (these do not
+# depend on the load) and the median of the summed init clock.
+inits() {
+	local c=$1
+	[ "$c" = /bin/true ] && { echo "- - - -"; return; }
+	for _ in $(seq 21); do
+		GODEBUG=inittrace=1 $c 2>&1 >/dev/null | awk '$1 == "init" {n++; ms += $5; b += $8; a += $10} END {printf "%.2f %d %d %d\n", ms, n, b, a}'
+	done | sort -g | sed -n 11p
+}
+
+printf '%-42s %9s %8s %7s %6s %9s %7s %7s\n' "program" "wall ms" "CPU ms" "faults" "inits" "init ms" "init KB" "allocs"
+for i in "${!cmds[@]}"; do
+	c=${cmds[$i]}
+	read -r ims n b a <<<"$(inits "$c")"
+	kb=$b
+	[ "$b" != - ] && kb=$((b / 1024))
+	printf '%-42s %9s %8s %7s %6s %9s %7s %7s\n' "${names[$i]}" "${wall[$c]}" "${cpu[$c]:-NA}" "${pf[$c]:-NA}" "$n" "$ims" "$kb" "$a"
+done
+j="$dir/jpops version"
+h="$dir/hello version"
+f="$dir/floor version"
+echo "jpops / hello-world: wall $(ratio "${wall[$j]}" "${wall[$h]}")x ($how)"
+if [ -n "${cpu[$j]:-}" ]; then
+	echo "jpops / hello-world CPU: $(ratio "${cpu[$j]}" "${cpu[$h]}")x; jpops / floor CPU: $(ratio "${cpu[$j]}" "${cpu[$f]}")x (perf stat, $runs rounds)"
+fi
+ls -l "$dir"/hello "$dir"/floor "$dir"/jpops* | awk '{printf "%s: %.1f MB\n", $NF, $5/1e6}' | sed "s|$dir/||"
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
