@@ -12,6 +12,9 @@
 # install hyperfine), else a loop. CPU time and page faults: perf stat when
 # installed, one run of each program in turn, RUNS rounds, so a change of
 # load falls on all of them alike. Package initialisation: GODEBUG=inittrace=1.
+# User-space instructions, which no load changes: valgrind's callgrind when
+# installed (apt-get install valgrind), the median of the runs it finishes
+# (it crashes now and then on a Go program's threads).
 #
 #   bench/startup/run.sh [RUNS] [REF...]
 set -euo pipefail
@@ -109,13 +112,26 @@ inits() {
 	done | sort -g | sed -n 11p
 }
 
-printf '%-42s %9s %8s %7s %6s %9s %7s %7s\n' "program" "wall ms" "CPU ms" "faults" "inits" "init ms" "init KB" "allocs"
+instructions() {
+	local c=$1
+	if ! command -v valgrind >/dev/null || [ "$c" = /bin/true ]; then
+		echo NA
+		return
+	fi
+	for _ in $(seq 15); do
+		valgrind --tool=callgrind --callgrind-out-file="$dir/cg.out" $c 2>&1 >/dev/null | awk '/Collected :/ {printf "%.2f\n", $4 / 1e6}'  || true
+	done | median
+}
+
+printf '%-42s %9s %8s %7s %8s %6s %9s %7s %7s\n' "program" "wall ms" "CPU ms" "faults" "Minstr" "inits" "init ms" "init KB" "allocs"
+declare -A ins
 for i in "${!cmds[@]}"; do
 	c=${cmds[$i]}
+	ins[$c]=$(instructions "$c")
 	read -r ims n b a <<<"$(inits "$c")"
 	kb=$b
 	[ "$b" != - ] && kb=$((b / 1024))
-	printf '%-42s %9s %8s %7s %6s %9s %7s %7s\n' "${names[$i]}" "${wall[$c]}" "${cpu[$c]:-NA}" "${pf[$c]:-NA}" "$n" "$ims" "$kb" "$a"
+	printf '%-42s %9s %8s %7s %8s %6s %9s %7s %7s\n' "${names[$i]}" "${wall[$c]}" "${cpu[$c]:-NA}" "${pf[$c]:-NA}" "${ins[$c]}" "$n" "$ims" "$kb" "$a"
 done
 j="$dir/jpops version"
 h="$dir/hello version"
@@ -123,6 +139,9 @@ f="$dir/floor version"
 echo "jpops / hello-world: wall $(ratio "${wall[$j]}" "${wall[$h]}")x ($how)"
 if [ -n "${cpu[$j]:-}" ]; then
 	echo "jpops / hello-world CPU: $(ratio "${cpu[$j]}" "${cpu[$h]}")x; jpops / floor CPU: $(ratio "${cpu[$j]}" "${cpu[$f]}")x (perf stat, $runs rounds)"
+fi
+if [ "${ins[$j]}" != NA ] && [ "${ins[$h]}" != NA ]; then
+	echo "jpops / hello-world user-space instructions: $(ratio "${ins[$j]}" "${ins[$h]}")x; jpops / floor: $(ratio "${ins[$j]}" "${ins[$f]}")x (callgrind)"
 fi
 ls -l "$dir"/hello "$dir"/floor "$dir"/jpops* | awk '{printf "%s: %.1f MB\n", $NF, $5/1e6}' | sed "s|$dir/||"
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
