@@ -236,6 +236,16 @@ func TestUnguardedBootScriptRefused(t *testing.T) {
 	t.Parallel()
 	r := newRig(t, "db-boot-hang")
 	r.opts.Dir = deployDir(t, "entrypoint-unguarded.sh")
+	if findings := runRefusedForBootScript(t, r); len(findings) == 0 {
+		t.Errorf("no failed boot_script precondition with findings journaled")
+	}
+}
+
+// runRefusedForBootScript runs the walk, which must end ESCAPE_FAILED naming
+// integrity_check without running a deploy, and returns the findings of the
+// last failed boot_script precondition journaled.
+func runRefusedForBootScript(t *testing.T, r *rig) []string {
+	t.Helper()
 	res, err := phases.Run(r.ctx(), r.opts)
 	if err != nil {
 		t.Fatalf("Run: %v", err)
@@ -244,18 +254,16 @@ func TestUnguardedBootScriptRefused(t *testing.T) {
 		t.Fatalf("verdict %s (%s), want ESCAPE_FAILED naming integrity_check", res.Verdict, res.Reason)
 	}
 	got := r.readBack()
-	var finding bool
+	var findings []string
 	for _, e := range kinds(got, journal.KindPrecondition) {
 		if d := data[journal.Precondition](e); d.Name == "boot_script" && !d.OK {
-			finding = len(d.Findings) > 0
+			findings = d.Findings
 		}
 	}
-	if !finding {
-		t.Errorf("no failed boot_script precondition with findings journaled")
-	}
 	if n := len(kinds(got, journal.KindCommandStart)); n != 0 {
-		t.Errorf("deploy ran with an unguarded boot script")
+		t.Errorf("deploy ran (%d command_start) with a boot script that still hangs", n)
 	}
+	return findings
 }
 
 func TestFlyctlMissingEscapeFails(t *testing.T) {
