@@ -3,14 +3,11 @@ package phases_test
 import (
 	"context"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/jpops-dev/jpops/internal/clock"
 	"github.com/jpops-dev/jpops/internal/flyapi"
 	"github.com/jpops-dev/jpops/internal/flyapi/flyapitest"
 	"github.com/jpops-dev/jpops/internal/journal"
@@ -35,36 +32,19 @@ func TestHoldRunsOnTheEngineClock(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			start := time.Date(2026, 5, 11, 12, 0, 0, 0, time.UTC)
-			clk := clock.NewManual(start)
 			var lists atomic.Int32
-			fly := &flyapitest.Fly{ListMachinesFunc: func(context.Context, string) ([]flyapi.Machine, error) {
+			run := walk(t, holdImage, func(now time.Time) ([]flyapi.Machine, error) {
 				lists.Add(1)
 				status := flyapi.CheckPassing
-				if tt.failAt > 0 && !clk.Now().Before(start.Add(tt.failAt)) {
+				if tt.failAt > 0 && !now.Before(walkStart.Add(tt.failAt)) {
 					status = flyapi.CheckCritical
 				}
 				return []flyapi.Machine{{ID: "148ed726c1e589", State: "started", Region: "nrt",
 					ImageRef: flyapi.ImageRef{Digest: holdImage},
 					Config:   &flyapi.MachineConfig{Metadata: map[string]string{"fly_platform_version": "v2", "fly_process_group": "app"}},
 					Checks:   []flyapi.CheckStatus{{Name: "http", Status: status}}}}, nil
-			}}
-			app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
-			defer app.Close()
-			var holds []journal.Event
-			rb := runbook.Default()
-			res, err := phases.Smoke(context.Background(), phases.Options{
-				App: "autonomath-api", Runbook: rb, Fly: fly, SmokeURL: app.URL,
-				Now: clk.Now, Sleep: clk.Sleep,
-				Report: func(e journal.Event) {
-					if e.Kind == journal.KindHold {
-						holds = append(holds, e)
-					}
-				},
-			}, holdImage)
-			if err != nil {
-				t.Fatal(err)
-			}
+			})
+			res, holds := run.res, kinds(run.events, journal.KindHold)
 			if res.Verdict != tt.want {
 				t.Fatalf("verdict %s (%s), want %s", res.Verdict, res.Reason, tt.want)
 			}
@@ -74,8 +54,9 @@ func TestHoldRunsOnTheEngineClock(t *testing.T) {
 			if tt.want != verdict.Recovered {
 				return
 			}
+			rb := runbook.Default()
 			hold := rb.Smoke.Hold.Duration
-			if got := clk.Now().Sub(start); got != hold {
+			if got := run.took; got != hold {
 				t.Errorf("the walk took %s of the engine's clock, want the %s hold", got, hold)
 			}
 			if n, want := lists.Load(), int32(hold/rb.Smoke.Interval.Duration)+1; n != want {

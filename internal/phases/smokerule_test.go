@@ -48,6 +48,7 @@ func stoppedCleanly(m flyapi.Machine) flyapi.Machine {
 type smokeRun struct {
 	res    phases.Result
 	events []journal.Event
+	took   time.Duration // of the engine's clock
 }
 
 func (s smokeRun) notes() string {
@@ -70,12 +71,14 @@ func (s smokeRun) details() string {
 	return b.String()
 }
 
+// walkStart is when walk's manual clock starts.
+var walkStart = time.Date(2026, 5, 11, 12, 0, 0, 0, time.UTC)
+
 // walk runs the smoke walk alone against fleet (called at every list; an
-// error is what the API answered), on a manual clock.
+// error is what the API answered), on a manual clock from walkStart.
 func walk(t *testing.T, image string, fleet func(now time.Time) ([]flyapi.Machine, error)) smokeRun {
 	t.Helper()
-	start := time.Date(2026, 5, 11, 12, 0, 0, 0, time.UTC)
-	clk := clock.NewManual(start)
+	clk := clock.NewManual(walkStart)
 	var served sync.Map
 	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		served.Store(r.Header.Get("fly-force-instance-id"), true)
@@ -94,7 +97,7 @@ func walk(t *testing.T, image string, fleet func(now time.Time) ([]flyapi.Machin
 	if err != nil {
 		t.Fatal(err)
 	}
-	run.res = res
+	run.res, run.took = res, clk.Now().Sub(walkStart)
 	return run
 }
 
