@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jpops-dev/jpops/internal/bootlog/bootlogtest"
 	"github.com/jpops-dev/jpops/runbook"
 )
 
@@ -90,19 +91,12 @@ func agree(t testing.TB, got, want scanResult, allStats bool) {
 // agree, around lines of MaxLine bytes, at the mapping threshold and read
 // from the middle of the file.
 func TestMappedScanAgrees(t *testing.T) {
-	var big bytes.Buffer
-	genLog(&big, 60_000)   // about 9 MiB: many chunks, above the threshold
 	const mapMin = 4 << 20 // files from this size on are mapped
-	if big.Len() < 2*mapMin {
-		t.Fatalf("generated log is %d bytes, want more than %d", big.Len(), 2*mapMin)
+	text, err := bootlogtest.EdgeCases(L(1, m1, "ok"), MaxLine, mapMin)
+	if err != nil {
+		t.Fatal(err)
 	}
-	var small bytes.Buffer
-	genLog(&small, 2_000)
-	log := small.String()
-	half := len(log) / 2
-	half += strings.IndexByte(log[half:], '\n') + 1
 	long := func(n int) string { return strings.Repeat("x", n) }
-	cut := func(n int) []byte { return big.Bytes()[:n] }
 	var js bytes.Buffer
 	genJSONLog(&js, 10_000) // pretty-printed, many spans
 	bigJSON := js.Bytes()
@@ -124,43 +118,21 @@ func TestMappedScanAgrees(t *testing.T) {
 	bad.WriteString(`{"message": "running integrity_check on /d.db"`)
 	badJSON := bad.Bytes()
 
-	tests := []struct {
-		name     string
-		data     []byte
-		off      int64
-		overlong int
-	}{
-		{name: "empty", data: nil},
-		{name: "one line, no final newline", data: []byte("running integrity_check on /d.db")},
-		{name: "no final newline", data: []byte(log + L(1, m1, "ok"))},
-		{name: "2 MiB line in the middle", data: []byte(log[:half] + long(2<<20) + "\n" + log[half:]), overlong: 1},
-		{name: "2 MiB line at the end", data: []byte(log + long(2<<20) + "\n"), overlong: 1},
-		{name: "2 MiB last line without newline", data: []byte(log + long(2<<20)), overlong: 1},
-		{name: "line of MaxLine-1 bytes", data: []byte(log[:half] + long(MaxLine-1) + "\n" + log[half:])},
-		{name: "line of MaxLine bytes", data: []byte(log[:half] + long(MaxLine) + "\n" + log[half:]), overlong: 1},
-		{name: "line of MaxLine+1 bytes", data: []byte(log[:half] + long(MaxLine+1) + "\n" + log[half:]), overlong: 1},
-		{name: "last line of MaxLine-1 bytes without newline", data: []byte(log + long(MaxLine-1))},
-		{name: "last line of MaxLine bytes without newline", data: []byte(log + long(MaxLine)), overlong: 1},
-		{name: "CRLF", data: []byte(strings.ReplaceAll(log, "\n", "\r\n"))},
-		{name: "byte order mark", data: []byte("\xef\xbb\xbf" + log)},
-		{name: "many chunks", data: big.Bytes()},
-		{name: "many chunks, read from the middle", data: big.Bytes(), off: int64(big.Len() / 3)},
-		{name: "2 MiB line between many chunks", data: append(append(bytes.Clone(big.Bytes()), long(2<<20)+"\n"...), log...), overlong: 1},
-		{name: "just below the threshold", data: cut(mapMin - 1)},
-		{name: "at the threshold", data: cut(mapMin)},
-		{name: "just above the threshold", data: cut(mapMin + 1)},
-		{name: "JSON", data: []byte(`{"timestamp":"2026-05-11T11:00:00Z","message":"running integrity_check on /d.db","instance":"m1"}` + "\n")},
-		{name: "JSON, many spans", data: bigJSON},
-		{name: "JSON, many spans, read from the middle", data: bigJSON, off: int64(len(bigJSON)/4 + bytes.Index(bigJSON[len(bigJSON)/4:], []byte("\n{")) + 1)},
-		{name: "JSON with garbage, bad and long values and a truncated value", data: badJSON},
-	}
+	// The text cases are fastscan's too; the JSON ones are this layer's.
+	tests := append([]bootlogtest.EdgeCase{{Name: "empty"}}, text...)
+	tests = append(tests, []bootlogtest.EdgeCase{
+		{Name: "JSON", Data: []byte(`{"timestamp":"2026-05-11T11:00:00Z","message":"running integrity_check on /d.db","instance":"m1"}` + "\n")},
+		{Name: "JSON, many spans", Data: bigJSON},
+		{Name: "JSON, many spans, read from the middle", Data: bigJSON, Off: int64(len(bigJSON)/4 + bytes.Index(bigJSON[len(bigJSON)/4:], []byte("\n{")) + 1)},
+		{Name: "JSON with garbage, bad and long values and a truncated value", Data: badJSON},
+	}...)
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			file, reader, slow := scanPaths(t, tt.data, tt.off)
+		t.Run(tt.Name, func(t *testing.T) {
+			file, reader, slow := scanPaths(t, tt.Data, tt.Off)
 			agree(t, file, reader, true)
 			agree(t, reader, slow, false)
-			if reader.st.Overlong != tt.overlong {
-				t.Errorf("Overlong = %d, want %d", reader.st.Overlong, tt.overlong)
+			if reader.st.Overlong != tt.Overlong {
+				t.Errorf("Overlong = %d, want %d", reader.st.Overlong, tt.Overlong)
 			}
 		})
 	}

@@ -10,6 +10,8 @@ import (
 	"runtime/debug"
 	"strings"
 	"testing"
+
+	"github.com/jpops-dev/jpops/internal/bootlog/bootlogtest"
 )
 
 func writeTemp(t testing.TB, data []byte) string {
@@ -67,65 +69,30 @@ func mappedAndRead(t testing.TB, data []byte, off int64) (m, r scanned, mapped b
 }
 
 func TestMappedScanAgrees(t *testing.T) {
-	var big bytes.Buffer
-	genLog(&big, 60_000) // about 9 MiB: many chunks, above the threshold
-	if big.Len() < 2*mapMin {
-		t.Fatalf("generated log is %d bytes, want more than %d", big.Len(), 2*mapMin)
-	}
-	var small bytes.Buffer
-	genLog(&small, 2_000)
-	log := small.String()
-	half := len(log) / 2
-	half += strings.IndexByte(log[half:], '\n') + 1
-	long := func(n int) string { return strings.Repeat("x", n) }
-	cut := func(n int) []byte { return big.Bytes()[:n] }
-
-	tests := []struct {
-		name       string
-		data       []byte
-		off        int64
-		overlong   int
-		wantMapped bool // Scan on the file maps it
-	}{
-		{name: "one line, no final newline", data: []byte("running integrity_check on /d.db")},
-		{name: "no final newline", data: []byte(log + "x ok")},
-		{name: "2 MiB line in the middle", data: []byte(log[:half] + long(2<<20) + "\n" + log[half:]), overlong: 1},
-		{name: "2 MiB line at the end", data: []byte(log + long(2<<20) + "\n"), overlong: 1},
-		{name: "2 MiB last line without newline", data: []byte(log + long(2<<20)), overlong: 1},
-		{name: "line of MaxLine-1 bytes", data: []byte(log[:half] + long(MaxLine-1) + "\n" + log[half:])},
-		{name: "line of MaxLine bytes", data: []byte(log[:half] + long(MaxLine) + "\n" + log[half:]), overlong: 1},
-		{name: "line of MaxLine+1 bytes", data: []byte(log[:half] + long(MaxLine+1) + "\n" + log[half:]), overlong: 1},
-		{name: "last line of MaxLine-1 bytes without newline", data: []byte(log + long(MaxLine-1))},
-		{name: "last line of MaxLine bytes without newline", data: []byte(log + long(MaxLine)), overlong: 1},
-		{name: "CRLF", data: []byte(strings.ReplaceAll(log, "\n", "\r\n"))},
-		{name: "byte order mark", data: []byte("\xef\xbb\xbf" + log)},
-		{name: "many chunks", data: big.Bytes(), wantMapped: true},
-		{name: "many chunks, read from the middle", data: big.Bytes(), off: int64(big.Len() / 3), wantMapped: true},
-		{name: "2 MiB line between many chunks", data: append(append(bytes.Clone(big.Bytes()), long(2<<20)+"\n"...), log...), overlong: 1, wantMapped: true},
-		{name: "just below the threshold", data: cut(mapMin - 1)},
-		{name: "at the threshold", data: cut(mapMin), wantMapped: true},
-		{name: "just above the threshold", data: cut(mapMin + 1), wantMapped: true},
+	tests, err := bootlogtest.EdgeCases("x ok", MaxLine, mapMin)
+	if err != nil {
+		t.Fatal(err)
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			m, r, mapped := mappedAndRead(t, tt.data, tt.off)
+		t.Run(tt.Name, func(t *testing.T) {
+			m, r, mapped := mappedAndRead(t, tt.Data, tt.Off)
 			if !mapped {
 				t.Skip("mapping files is not supported here")
 			}
 			if !reflect.DeepEqual(m, r) {
 				t.Errorf("mapped scan: %d lines %+v %v\nread scan: %d lines %+v %v", len(m.lines), m.counts, m.err, len(r.lines), r.counts, r.err)
 			}
-			if len(r.lines) == 0 || r.counts.Overlong != tt.overlong {
-				t.Errorf("%d lines selected, %d overlong; want some, %d overlong", len(r.lines), r.counts.Overlong, tt.overlong)
+			if len(r.lines) == 0 || r.counts.Overlong != tt.Overlong {
+				t.Errorf("%d lines selected, %d overlong; want some, %d overlong", len(r.lines), r.counts.Overlong, tt.Overlong)
 			}
-			f, err := os.Open(writeTemp(t, tt.data))
+			f, err := os.Open(writeTemp(t, tt.Data))
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer f.Close()
-			f.Seek(tt.off, io.SeekStart)
-			if _, fileMapped, _ := scanFile(f, runbookFilter(), &recorder{}); fileMapped != tt.wantMapped {
-				t.Errorf("Scan(file) mapped the file: %v, want %v", fileMapped, tt.wantMapped)
+			f.Seek(tt.Off, io.SeekStart)
+			if _, fileMapped, _ := scanFile(f, runbookFilter(), &recorder{}); fileMapped != tt.Mapped {
+				t.Errorf("Scan(file) mapped the file: %v, want %v", fileMapped, tt.Mapped)
 			}
 		})
 	}
