@@ -368,9 +368,16 @@ func TestTUIQuitAsksWhileRunning(t *testing.T) {
 		e := newEnv(t)
 		s := e.startSim("db-boot-hang")
 		flyctl, pidfile, release := blockedFlyctl(t)
-		args := append([]string{"run"}, deployArgs(s, deployDir(t, "entrypoint-guarded.sh"), flyctl)...)
+		dir := deployDir(t, "entrypoint-guarded.sh")
+		args := append([]string{"run"}, deployArgs(s, dir, flyctl)...)
 		term := startTerm(t, e, termOpts{cols: cols, rows: 30}, append(args, "--hold", "60s")...)
-		term.waitScreen(atGate, 30*time.Second)
+		gate := term.waitScreen(atGate, 30*time.Second)
+		// The command confirmed is whole, and where it runs, however long.
+		for _, want := range []string{"$ flyctl deploy --remote-only --strategy rolling -a autonomath-api", "in " + dir} {
+			if !onScreen(gate, want) {
+				t.Errorf("the gate at %d columns does not show %q whole:\n%s", cols, want, term.screen())
+			}
+		}
 		term.confirmGate()
 		waitFor(t, "flyctl to start", 15*time.Second, func() bool { return readPid(pidfile) > 0 })
 
