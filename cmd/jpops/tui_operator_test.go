@@ -381,6 +381,18 @@ func TestTUIQuitAsksWhileRunning(t *testing.T) {
 		term.confirmGate()
 		waitFor(t, "flyctl to start", 15*time.Second, func() bool { return readPid(pidfile) > 0 })
 
+		// While flyctl deploys, d opens the whole run so far, and closes.
+		term.keys("d")
+		term.waitScreen(" details · ", 10*time.Second)
+		doc := readDetails(t, term)
+		for _, want := range []string{"HANG_CONFIRMED", "[entrypoint] running integrity_check on /data/autonomath.db", "flyctl deploy --remote-only --strategy rolling -a autonomath-api", "confirmed at the gate"} {
+			if !onScreen(doc, want) {
+				t.Errorf("the detail view during the deploy at %d columns lacks %q:\n%s", cols, want, doc)
+			}
+		}
+		term.keys("d")
+		waitFor(t, "d to close the detail view", 10*time.Second, func() bool { return !strings.Contains(term.screen(), " details · ") })
+
 		// While flyctl deploys, the copy key never hands out the deploy.
 		term.keys("c")
 		if term.waitEither("copied:", "nothing to copy:", 10*time.Second) == "copied:" {
