@@ -4,8 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"sync/atomic"
@@ -32,11 +30,7 @@ func deployOutput(t *testing.T, script string, code int, after func(id string) (
 	}
 	dir := t.TempDir()
 	writeFlyToml(t, dir)
-	flyctl := filepath.Join(dir, "flyctl")
-	body := "#!/bin/sh\ncat <<'EOF' >&2\n" + script + "\nEOF\nexit " + string(rune('0'+code)) + "\n"
-	if err := os.WriteFile(flyctl, []byte(body), 0o755); err != nil {
-		t.Fatal(err)
-	}
+	flyctl := shellFlyctl(t, dir, "cat <<'EOF' >&2\n"+script+"\nEOF\nexit "+string(rune('0'+code))+"\n")
 	start := time.Date(2026, 5, 11, 12, 0, 0, 0, time.UTC)
 	clk := clock.NewManual(start)
 	var deployed atomic.Bool

@@ -284,12 +284,7 @@ func TestFault_FlyctlHangs(t *testing.T) {
 	// A shell stand-in, not the re-executed test binary: under -race on a
 	// loaded machine that one can take longer to print its first line than
 	// the idle timeout, and then there is no output before the hang to check.
-	script := filepath.Join(t.TempDir(), "flyctl")
-	body := "#!/bin/sh\necho '==> Verifying app config' >&2\necho '==> Building image' >&2\nexec sleep 600\n"
-	if err := os.WriteFile(script, []byte(body), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	r.opts.Flyctl = []string{script}
+	r.opts.Flyctl = []string{shellFlyctl(t, t.TempDir(), "echo '==> Verifying app config' >&2\necho '==> Building image' >&2\nexec sleep 600\n")}
 	r.opts.Runbook.Escape.IdleTimeout.Duration = time.Second
 	began := time.Now()
 	res, got, err := faultRun(t, r, flysim.Faults{})
@@ -308,12 +303,7 @@ func TestFault_FlyctlHangs(t *testing.T) {
 func TestFault_FlyctlKilled(t *testing.T) {
 	t.Parallel()
 	r := newRig(t, "db-boot-hang")
-	script := filepath.Join(t.TempDir(), "flyctl")
-	body := "#!/bin/sh\necho '==> Building image'\necho 'Waiting for depot builder...' >&2\nkill -9 $$\necho 'never printed'\n"
-	if err := os.WriteFile(script, []byte(body), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	r.opts.Flyctl = []string{script}
+	r.opts.Flyctl = []string{shellFlyctl(t, t.TempDir(), "echo '==> Building image'\necho 'Waiting for depot builder...' >&2\nkill -9 $$\necho 'never printed'\n")}
 	res, got, err := faultRun(t, r, flysim.Faults{})
 	wantExit(t, res, err, 20)
 	if !strings.Contains(res.Reason, "killed") && !strings.Contains(res.Reason, "signal") {

@@ -174,6 +174,17 @@ func deployDir(t *testing.T, script string) string {
 }
 
 // writeFlyToml makes dir the app's deploy directory, as phase 3 requires.
+// shellFlyctl writes a shell script of body standing in for flyctl into
+// dir, and returns its path.
+func shellFlyctl(t *testing.T, dir, body string) string {
+	t.Helper()
+	path := filepath.Join(dir, "flyctl")
+	if err := os.WriteFile(path, []byte("#!/bin/sh\n"+body), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
 func writeFlyToml(t *testing.T, dir string) {
 	t.Helper()
 	if err := os.WriteFile(filepath.Join(dir, "fly.toml"), []byte("app = \"autonomath-api\"\n"), 0o644); err != nil {
