@@ -3,13 +3,13 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"github.com/jpops-dev/jpops/internal/state"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"time"
 
 	"charm.land/lipgloss/v2"
-	"github.com/google/renameio/v2"
 	"github.com/spf13/cobra"
 
 	"github.com/jpops-dev/jpops/internal/flyapi"
@@ -133,17 +133,8 @@ func writeFileAtomic(path string, data []byte) error {
 	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
 		return fmt.Errorf("write %s: it is a directory: name a file in it, such as %s", path, filepath.Join(path, "postmortem.md"))
 	}
-	// Beside path rather than under $TMPDIR, which may be another file
-	// system; 0644 whatever the umask, like the drafts written before.
-	f, err := renameio.NewPendingFile(path, renameio.WithTempDir(filepath.Dir(path)), renameio.WithStaticPermissions(0o644))
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	defer f.Cleanup()
-	if _, err := f.Write(data); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := f.CloseAtomicallyReplace(); err != nil {
+	// 0644 whatever the umask, like the drafts written before.
+	if err := state.ReplaceFile(path, data, 0o644); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil

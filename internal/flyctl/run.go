@@ -64,6 +64,10 @@ type Spec struct {
 	Interrupt <-chan struct{}
 	// OnStart, if set, is called with the child's pid once it runs.
 	OnStart func(pid int)
+	// Now tells Result.Duration on the caller's clock (a drill's simulated
+	// one), so the error agrees with the journal's times; nil = the wall
+	// clock. The timeouts stay on the wall clock: the child is a real process.
+	Now func() time.Time
 }
 
 // Result is what happened to the child and what its output said.
@@ -124,7 +128,11 @@ func Run(ctx context.Context, spec Spec, onLine func(Line)) (Result, error) {
 		return res, newError(spec, res, ReasonStart, fmt.Errorf("create output pipe: %w", err))
 	}
 	cmd.Stdout, cmd.Stderr = outW, errW
-	start := time.Now()
+	now := spec.Now
+	if now == nil {
+		now = time.Now
+	}
+	start, told := time.Now(), now()
 	err = cmd.Start()
 	outW.Close() // the child has its own copies; ours would keep the pipes open
 	errW.Close()
@@ -271,7 +279,7 @@ running:
 	_ = signalGroup(pid, syscall.SIGKILL)
 	waitErr := child.reap()
 	reaped = true
-	res.Duration = time.Since(start)
+	res.Duration = now().Sub(told)
 
 	drain := time.NewTimer(drainGrace)
 	defer drain.Stop()

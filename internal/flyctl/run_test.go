@@ -169,6 +169,22 @@ func TestNonZeroExit(t *testing.T) {
 	}
 }
 
+// TestDurationOnTheCallersClock: a drill's clock runs faster than the wall;
+// the error tells the deploy's length on it, as the journal's times do.
+func TestDurationOnTheCallersClock(t *testing.T) {
+	spec := fakeSpec(t, "fail", "sim", "flyctl", "deploy")
+	simStart := time.Date(2026, 5, 11, 12, 0, 0, 0, time.UTC)
+	var calls int
+	spec.Now = func() time.Time { calls++; return simStart.Add(time.Duration(calls-1) * 7 * time.Minute) }
+	res, _, err := collect(t, context.Background(), spec)
+	if res.Duration != 7*time.Minute {
+		t.Errorf("duration %s, want the 7m0s the caller's clock moved", res.Duration)
+	}
+	if err == nil || !strings.Contains(err.Error(), "exited 1 after 7m0s") {
+		t.Errorf("err = %v, want it to say after 7m0s", err)
+	}
+}
+
 func TestIdleTimeout(t *testing.T) {
 	spec := fakeSpec(t, "silent")
 	spec.IdleTimeout = 300 * time.Millisecond

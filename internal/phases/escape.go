@@ -175,6 +175,7 @@ func (e *engine) escape(ctx context.Context, d Diagnosis) (escapeOutcome, error)
 		IdleTimeout: e.o.Runbook.Escape.IdleTimeout.Duration,
 		Timeout:     e.o.Runbook.Escape.Timeout.Duration,
 		Interrupt:   e.o.Interrupts,
+		Now:         e.o.Now,
 	}, func(l flyctl.Line) {
 		if emitErr != nil || !budget.Take(l) {
 			return

@@ -12,8 +12,6 @@ import (
 	"sort"
 	"time"
 
-	"github.com/google/renameio/v2"
-
 	"github.com/jpops-dev/jpops/internal/boundedfile"
 )
 
@@ -157,20 +155,10 @@ func SaveJSON(path string, v any) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return unwritable(dir, err)
 	}
-	// The temporary file goes beside path, not under $TMPDIR, which may be
-	// on another file system; 0600 whatever the umask or an older file's mode.
-	f, err := renameio.NewPendingFile(path, renameio.WithTempDir(dir), renameio.WithStaticPermissions(0o600))
-	if err != nil {
+	if err := ReplaceFile(path, b, 0o600); err != nil {
 		return unwritable(dir, err)
 	}
-	defer f.Cleanup()
-	if _, err := f.Write(b); err != nil {
-		return unwritable(dir, err)
-	}
-	if err := f.CloseAtomicallyReplace(); err != nil {
-		return unwritable(dir, err)
-	}
-	syncDir(dir) // renameio syncs the file, not the rename
+	syncDir(dir) // the file is synced, not the rename
 	return nil
 }
 
