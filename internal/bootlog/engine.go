@@ -123,6 +123,13 @@ func New(rb *runbook.Runbook) *Engine {
 // zero restores the runbook's values.
 func (e *Engine) SetHangAfter(d time.Duration) { e.hangAfter = d }
 
+// Fresh returns an engine with e's patterns, markers and filter, which are
+// read-only and safe to share, and none of its state: one engine per
+// machine, read side by side, without compiling the runbook's patterns again.
+func (e *Engine) Fresh() *Engine {
+	return &Engine{ops: e.ops, markers: e.markers, hangAfter: e.hangAfter, pf: e.pf, machines: make(map[string]*machineState)}
+}
+
 func (e *Engine) machine(id string) *machineState {
 	ms := e.machines[id]
 	if ms == nil {

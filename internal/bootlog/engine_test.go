@@ -261,3 +261,56 @@ func FuzzScanAgreesWithFeed(f *testing.F) {
 		}
 	})
 }
+
+// TestFreshSharesPatternsNotState: a Fresh engine finds what a new one finds,
+// whatever its template has been fed, and feeding it leaves the template be.
+func TestFreshSharesPatternsNotState(t *testing.T) {
+	rb := runbook.Default()
+	t0 := time.Date(2026, 5, 11, 11, 40, 0, 0, time.UTC)
+	boot := func(machine string) []Entry {
+		return []Entry{
+			{Time: t0, Machine: machine, Region: "nrt", Message: "[entrypoint] running integrity_check on /data/autonomath.db ..."},
+		}
+	}
+	now := t0.Add(40 * time.Minute)
+
+	tmpl := New(rb)
+	tmpl.SetHangAfter(time.Minute)
+	for _, en := range boot("85e273f4b1c638") {
+		tmpl.Feed(en)
+	}
+	before := tmpl.Findings(now)
+
+	fresh, plain := tmpl.Fresh(), New(rb)
+	plain.SetHangAfter(time.Minute)
+	if got := fresh.Findings(now); len(got) != 0 {
+		t.Fatalf("a fresh engine starts with the template's findings: %+v", got)
+	}
+	for _, en := range boot("d8d2e1a7c40958") {
+		fresh.Feed(en)
+		plain.Feed(en)
+	}
+	if got, want := fresh.Findings(now), plain.Findings(now); !reflect.DeepEqual(got, want) || len(want) == 0 {
+		t.Errorf("fresh engine found %+v, a new one %+v", got, want)
+	}
+	if after := tmpl.Findings(now); !reflect.DeepEqual(after, before) {
+		t.Errorf("feeding the fresh engine changed the template's findings: %+v, was %+v", after, before)
+	}
+}
+
+// BenchmarkEngineForMachine: what diagnose pays per machine it reads, a
+// new engine against a Fresh copy of one.
+func BenchmarkEngineForMachine(b *testing.B) {
+	rb := runbook.Default()
+	b.Run("New", func(b *testing.B) {
+		for b.Loop() {
+			New(rb)
+		}
+	})
+	tmpl := New(rb)
+	b.Run("Fresh", func(b *testing.B) {
+		for b.Loop() {
+			tmpl.Fresh()
+		}
+	})
+}

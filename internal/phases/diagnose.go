@@ -185,13 +185,14 @@ func (e *engine) phase2(ctx context.Context, d Diagnosis) (Diagnosis, error) {
 		}
 	}
 	now := e.o.Now()
+	boot := bootlog.New(e.o.Runbook) // compiled once; each machine reads with a Fresh copy
 	results := make([][]bootlog.Finding, len(wedged))
 	errs := make([]error, len(wedged))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(e.o.Concurrency)
 	for i, m := range wedged {
 		g.Go(func() error {
-			results[i], errs[i] = e.machineFindings(gctx, m, now)
+			results[i], errs[i] = e.machineFindings(gctx, boot.Fresh(), m, now)
 			return nil
 		})
 	}
@@ -280,8 +281,7 @@ func EvidenceOf(f bootlog.Finding) Evidence {
 
 // machineFindings pages one machine's logs forward from just before its
 // last start until caught up.
-func (e *engine) machineFindings(ctx context.Context, m MachineView, now time.Time) ([]bootlog.Finding, error) {
-	eng := bootlog.New(e.o.Runbook)
+func (e *engine) machineFindings(ctx context.Context, eng *bootlog.Engine, m MachineView, now time.Time) ([]bootlog.Finding, error) {
 	start := m.lastStart.Add(-time.Minute)
 	it := flyapi.NewLogIterator(e.o.Fly, e.o.App, flyapi.LogQuery{Instance: m.ID}, start)
 	for page := 0; page < e.o.LogPages; page++ {
