@@ -23,3 +23,28 @@ workdir() {
 
 # build_jpops DIR: builds the jpops binary into DIR.
 build_jpops() { go build -o "$1/jpops" ./cmd/jpops; }
+
+# start_fleetsim DIR MACHINES DELAY [ARGS...]: DIR/fleetsim in the background
+# (pid in $sim; one started before is stopped first), then the Fly API
+# variables exported at it; sets url and token.
+sim=""
+start_fleetsim() {
+	local d=$1 n=$2 delay=$3
+	shift 3
+	stop_fleetsim
+	: >"$d/sim.out"
+	"$d/fleetsim" -machines "$n" -delay "$delay" "$@" >"$d/sim.out" &
+	sim=$!
+	for _ in $(seq 600); do [ -s "$d/sim.out" ] && break; sleep 0.1; done
+	read -r url token <"$d/sim.out"
+	export FLY_FLAPS_BASE_URL=$url FLY_API_BASE_URL=$url FLY_API_TOKEN=$token
+}
+
+# stop_fleetsim: stops the fleetsim start_fleetsim started, if any.
+stop_fleetsim() {
+	if [ -n "$sim" ]; then
+		kill "$sim" 2>/dev/null || true
+		wait "$sim" 2>/dev/null || true
+	fi
+	sim=""
+}

@@ -36,15 +36,7 @@ shift $(($# < 4 ? $# : 4))
 sizes=("${@:-20 200 1000}")
 read -r -a sizes <<<"${sizes[*]}"
 dir=$(workdir)
-sim=""
-stop_sim() {
-	if [ -n "$sim" ]; then
-		kill "$sim" 2>/dev/null || true
-		wait "$sim" 2>/dev/null || true
-	fi
-	sim=""
-}
-trap 'stop_sim; rm -rf "$dir"' EXIT
+trap 'stop_fleetsim; rm -rf "$dir"' EXIT
 
 build_jpops "$dir"
 base=${BASELINE:-}
@@ -56,17 +48,12 @@ fi
 go build -o "$dir/fleetsim" ./bench/diagnose/fleetsim
 delay_ms=$(echo "$delay" | sed 's/ms$//')
 
-# start_sim MACHINES ARGS...: a fleetsim in the background; sets url.
+# start_sim MACHINES ARGS...: a fleetsim of MACHINES with this run's delay.
 start_sim() {
 	local n=$1
 	shift
-	stop_sim
-	: >"$dir/sim.out"
-	"$dir/fleetsim" -machines "$n" -delay "$delay" "$@" >"$dir/sim.out" &
-	sim=$!
-	for _ in $(seq 600); do [ -s "$dir/sim.out" ] && break; sleep 0.1; done
-	read -r url token <"$dir/sim.out"
-	export FLY_FLAPS_BASE_URL=$url FLY_API_BASE_URL=$url FLY_API_TOKEN=$token JPOPS_STATE_DIR=$dir/state
+	start_fleetsim "$dir" "$n" "$delay" "$@"
+	export JPOPS_STATE_DIR=$dir/state
 }
 
 # once NAME ARGS...: one diagnose; appends "ms exit machines hung unread requests 429s max_in_flight conns" to NAME.
@@ -116,7 +103,7 @@ for n in "${sizes[@]}"; do
 		once r-429ra
 		[ -z "$base" ] || once r-429ra-base
 	done
-	stop_sim
+	stop_fleetsim
 	requests=$(head -1 "$dir/r-oracle" | cut -d' ' -f6)
 	ideal=$((delay_ms + (requests - 1 + limit - 1) / limit * delay_ms))
 	ideal_ra=$((2 * delay_ms + ra * 1000))

@@ -13,20 +13,12 @@ runs=${1:-3}
 machines=${2:-200}
 delay=${3:-50ms}
 dir=$(workdir)
-sim=""
-cleanup() {
-	[ -n "$sim" ] && kill "$sim" 2>/dev/null
-	rm -rf "$dir"
-}
-trap cleanup EXIT
+trap 'stop_fleetsim; rm -rf "$dir"' EXIT
 
 build_jpops "$dir"
 go build -o "$dir/fleetsim" ./bench/diagnose/fleetsim
-"$dir/fleetsim" -machines "$machines" -delay "$delay" >"$dir/sim.out" &
-sim=$!
-for _ in $(seq 100); do [ -s "$dir/sim.out" ] && break; sleep 0.2; done
-read -r url token <"$dir/sim.out"
-export FLY_FLAPS_BASE_URL=$url FLY_API_BASE_URL=$url FLY_API_TOKEN=$token JPOPS_STATE_DIR=$dir/state
+start_fleetsim "$dir" "$machines" "$delay"
+export JPOPS_STATE_DIR=$dir/state
 
 # once NAME ARGS...: one diagnose, its milliseconds appended to NAME.ms.
 once() {

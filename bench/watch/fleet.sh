@@ -18,15 +18,7 @@ shift $(($# < 2 ? $# : 2))
 sizes=("${@:-20 200 1000}")
 read -r -a sizes <<<"${sizes[*]}"
 dir=$(workdir)
-sim=""
-stop_sim() {
-	if [ -n "$sim" ]; then
-		kill "$sim" 2>/dev/null || true
-		wait "$sim" 2>/dev/null || true
-	fi
-	sim=""
-}
-trap 'stop_sim; rm -rf "$dir"' EXIT
+trap 'stop_fleetsim; rm -rf "$dir"' EXIT
 
 build_jpops "$dir"
 go build -o "$dir/fleetsim" ./bench/diagnose/fleetsim
@@ -37,13 +29,7 @@ echo
 echo "| machines | wall ms | CPU s | exit | requests | pages | machines named |"
 echo "|---|---|---|---|---|---|---|"
 for n in "${sizes[@]}"; do
-	stop_sim
-	: >"$dir/sim.out"
-	"$dir/fleetsim" -machines "$n" -delay "$delay" >"$dir/sim.out" &
-	sim=$!
-	for _ in $(seq 600); do [ -s "$dir/sim.out" ] && break; sleep 0.1; done
-	read -r url token <"$dir/sim.out"
-	export FLY_FLAPS_BASE_URL=$url FLY_API_BASE_URL=$url FLY_API_TOKEN=$token
+	start_fleetsim "$dir" "$n" "$delay"
 	rm -f "$dir/r"
 	for _ in $(seq "$runs"); do
 		export JPOPS_STATE_DIR=$dir/state
@@ -65,6 +51,6 @@ for n in "${sizes[@]}"; do
 	read -r _ cpu rc reqs pages named <<<"$line"
 	printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$n" "$ms" "$cpu" "$rc" "$reqs" "$pages" "$named"
 done
-stop_sim
+stop_fleetsim
 echo
 echo "load: $(cut -d' ' -f1-3 /proc/loadavg) at end"
