@@ -165,16 +165,7 @@ func (m Model) phaseDetail(p phase, w int) []string {
 			lines = append(lines, hang(" · ", text, w)...)
 		}
 	}
-	for _, v := range p.data.verdicts {
-		lines = append(lines, " → "+m.verdictStyle(v.verdict).Render(v.verdict))
-		lines = append(lines, wrapIndent(v.reason, "   ", w)...)
-		lines = append(lines, m.adviceLines("   ", v.next, w)...)
-	}
-	for _, n := range p.data.notes {
-		for _, l := range hang(" · ", n, w) {
-			lines = append(lines, s.Muted.Render(l))
-		}
-	}
+	lines = append(lines, m.verdictNoteLines(p, w)...)
 	return lines
 }
 

@@ -705,6 +705,20 @@ func (m Model) commonLines(p phase) []string {
 		lines = append(lines, "")
 	}
 	w, _ := m.size()
+	lines = append(lines, m.verdictNoteLines(p, w)...)
+	if m.run.abort != "" {
+		for _, l := range hang(" ✗ aborted: ", m.run.abort, w) {
+			lines = append(lines, s.Fail.Render(l))
+		}
+	}
+	return lines
+}
+
+// verdictNoteLines: a phase's verdicts with their reasons and advice, then
+// its notes, as the panel and the detail view both show them.
+func (m Model) verdictNoteLines(p phase, w int) []string {
+	s := m.styles
+	var lines []string
 	for _, v := range p.data.verdicts {
 		lines = append(lines, " → "+m.verdictStyle(v.verdict).Render(v.verdict))
 		lines = append(lines, wrapIndent(v.reason, "   ", w)...)
@@ -713,11 +727,6 @@ func (m Model) commonLines(p phase) []string {
 	for _, n := range p.data.notes {
 		for _, l := range hang(" · ", n, w) {
 			lines = append(lines, s.Muted.Render(l))
-		}
-	}
-	if m.run.abort != "" {
-		for _, l := range hang(" ✗ aborted: ", m.run.abort, w) {
-			lines = append(lines, s.Fail.Render(l))
 		}
 	}
 	return lines
