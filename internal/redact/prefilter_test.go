@@ -12,8 +12,14 @@ import (
 // Like String, it masks the text a terminal shows when colour codes split
 // a secret.
 func regexpString(r *Redactor, s string) string {
-	if strings.IndexByte(s, 0x1b) >= 0 {
-		shown := ansi.Strip(s)
+	if strings.IndexByte(s, 0x1b) < 0 {
+		return regexpPlain(r, s)
+	}
+	bare := bareText(strings.ToValidUTF8(s, ""))
+	if masked := regexpPlain(r, bare); masked != bare {
+		return masked
+	}
+	if shown := ansi.Strip(s); shown != bare {
 		if masked := regexpPlain(r, shown); masked != shown {
 			return masked
 		}

@@ -207,7 +207,7 @@ func FuzzUnregisteredFlyTokenNeverSurvives(f *testing.F) {
 		e := encoders[int(enc)%len(encoders)]
 		around := e.enc(before + "  " + after)
 		for _, form := range Encodings(body) {
-			if strings.Contains(around, form) || strings.Contains(ansi.Strip(around), form) {
+			if strings.Contains(around, form) || strings.Contains(ansi.Strip(around), form) || strings.Contains(bareText(strings.ToValidUTF8(around, "")), form) {
 				t.Skip() // the text around the token spells it too
 			}
 		}

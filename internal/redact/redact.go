@@ -176,13 +176,50 @@ func (r *Redactor) With(secrets ...string) *Redactor {
 // there, the line is returned without its escape codes, since its colours
 // cannot be kept around a mask that cuts through them.
 func (r *Redactor) String(s string) string {
-	if strings.IndexByte(s, 0x1b) >= 0 {
-		shown := ansi.Strip(s)
+	if strings.IndexByte(s, 0x1b) < 0 {
+		return r.plain(s)
+	}
+	// An escape can hide a token's mark from a terminal yet leave its body
+	// in view or in a file: ESC and a space swallow the letter after them,
+	// a stray byte that is not UTF-8 (0x98, say) reads as an 8-bit control,
+	// an unterminated SOS or OSC string hides the rest of the line on
+	// screen but not in the journal. So the line is read first as bare
+	// text, colour codes removed and every other escape and stray byte
+	// dropped, then as a terminal shows it.
+	bare := bareText(strings.ToValidUTF8(s, ""))
+	if masked := r.plain(bare); masked != bare {
+		return masked
+	}
+	if shown := ansi.Strip(s); shown != bare {
 		if masked := r.plain(shown); masked != shown {
 			return masked
 		}
 	}
 	return r.plain(s)
+}
+
+// bareText is s with its colour and cursor codes (CSI sequences) removed
+// and every other ESC dropped alone, so the text of an OSC, DCS or SOS
+// string, which a terminal hides but a file keeps, stands as text too.
+func bareText(s string) string {
+	b := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		if s[i] != 0x1b {
+			b = append(b, s[i])
+			continue
+		}
+		if i+1 < len(s) && s[i+1] == '[' {
+			j := i + 2
+			for j < len(s) && s[j] >= 0x20 && s[j] <= 0x3f { // parameters and intermediates
+				j++
+			}
+			if j < len(s) && s[j] >= 0x40 && s[j] <= 0x7e { // the final byte
+				i = j
+				continue
+			}
+		}
+	}
+	return string(b)
 }
 
 // plain redacts s as it stands.
