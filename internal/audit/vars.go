@@ -167,7 +167,9 @@ type wordDef struct {
 // assigns stays as written. Command substitutions are audited where they
 // stand, not here; single quotes expand nothing, as in the shell.
 func (w *walker) expanded(word *syntax.Word) string {
-	if word == nil || len(w.assigned) == 0 || w.expandBytes <= 0 || w.expandSteps <= 0 || !expands(word) {
+	// A $'…' part means what it says only once unquoted ($'\nVACUUM' is a
+	// newline, then VACUUM), so such a word is read as its value too.
+	if word == nil || w.expandBytes <= 0 || w.expandSteps <= 0 || !(ansiCQuoted(word) || len(w.assigned) > 0 && expands(word)) {
 		return ""
 	}
 	e := &expansion{bytes: min(maxExpandBytes, w.expandBytes), steps: min(maxExpandSteps, w.expandSteps), memo: map[varDepth][]string{}}
@@ -176,6 +178,18 @@ func (w *walker) expanded(word *syntax.Word) string {
 	w.expandBytes -= len(out)
 	w.expandSteps -= steps - e.steps
 	return out
+}
+
+// ansiCQuoted reports whether word holds a $'…' part.
+func ansiCQuoted(word *syntax.Word) bool {
+	found := false
+	syntax.Walk(word, func(n syntax.Node) bool {
+		if q, ok := n.(*syntax.SglQuoted); ok && q.Dollar {
+			found = true
+		}
+		return !found
+	})
+	return found
 }
 
 // expands reports whether word holds a parameter expansion outside a
