@@ -2,7 +2,10 @@ package bootlog
 
 import (
 	"bytes"
+	"encoding/binary"
+	"math/bits"
 	"strings"
+	"sync/atomic"
 )
 
 // quickJSON checks a JSON object for the fields of jsonDoc without
@@ -17,6 +20,7 @@ type quickJSON struct {
 	hasEntry  bool // a non-empty timestamp, message, instance, level or meta.instance
 	seen      uint32
 	nestLevel int
+	slots     []slot // when not nil, the string and number values read, in order (see shape)
 }
 
 // Fields of jsonDoc, as bits of quickJSON.seen.
@@ -57,7 +61,7 @@ func (q *quickJSON) entry(obj []byte) (isEntry bool, ts []byte, ok bool) {
 // prefix is entry on the object b begins with, whatever follows it; n is
 // the object's length. The reader never looks past the object's last '}'.
 func (q *quickJSON) prefix(b []byte) (n int, isEntry bool, ts []byte, ok bool) {
-	*q = quickJSON{b: b}
+	*q = quickJSON{b: b, slots: q.slots[:0:cap(q.slots)]}
 	if !q.object(inTop) {
 		return 0, false, nil, false
 	}
@@ -77,10 +81,11 @@ const (
 	noteBits  = 31 // for the timestamp's offset and for its length
 )
 
-// readObject is prefix as a note.
-func readObject(b []byte) (int, uint64) {
+// readObject is prefix as a note, by the shapes learnt so far (none when
+// s is nil).
+func (s *shapes) readObject(b []byte) (int, uint64) {
 	var q quickJSON
-	n, isEntry, ts, ok := q.prefix(b)
+	n, isEntry, ts, ok := s.prefix(&q, b)
 	if !ok || n > 1<<noteBits-1 {
 		return 0, 0
 	}
@@ -129,30 +134,61 @@ func (q *quickJSON) str() (s []byte, esc, ok bool) {
 	if q.i >= len(q.b) || q.b[q.i] != '"' {
 		return nil, false, false
 	}
-	b := q.b
-	for j := q.i + 1; j < len(b); j++ {
+	end, esc, ok := strEnd(q.b, q.i+1)
+	if !ok {
+		return nil, false, false
+	}
+	s = q.b[q.i+1 : end]
+	q.i = end + 1
+	return s, esc, true
+}
+
+// SWAR constants: a byte of ones, and the top bit of every byte.
+const (
+	ones = 0x0101010101010101
+	tops = 0x8080808080808080
+)
+
+// strStops has the top bit set in each byte of v that is a quote, a
+// backslash or a control byte; the lowest one set is exact, which is all
+// strEnd reads (a borrow can only set bits above a true match).
+func strStops(v uint64) uint64 {
+	qt := v ^ ones*'"'
+	bs := v ^ ones*'\\'
+	return ((qt-ones)&^qt | (bs-ones)&^bs | (v-ones*0x20)&^v) & tops
+}
+
+// strEnd finds the closing quote of the string whose contents start at
+// b[j], eight bytes a step: end is its index, esc whether the string holds
+// a short escape; ok is false on a control byte, a \u or unknown escape,
+// or no closing quote.
+func strEnd(b []byte, j int) (end int, esc, ok bool) {
+	for {
+		for j+8 <= len(b) {
+			if m := strStops(binary.LittleEndian.Uint64(b[j:])); m != 0 {
+				j += bits.TrailingZeros64(m) >> 3
+				break
+			}
+			j += 8
+		}
 		for j < len(b) && !strStop[b[j]] {
 			j++
 		}
-		if j == len(b) {
-			break
+		if j >= len(b) {
+			return 0, false, false
 		}
 		switch c := b[j]; {
 		case c == '"':
-			s := q.b[q.i+1 : j]
-			q.i = j + 1
-			return s, esc, true
+			return j, esc, true
 		case c < 0x20:
-			return nil, false, false
-		case c == '\\':
-			if j+1 >= len(q.b) || strings.IndexByte(`"\\/bfnrt`, q.b[j+1]) < 0 {
-				return nil, false, false
-			}
-			esc = true
-			j++
+			return 0, false, false
 		}
+		if j+1 >= len(b) || strings.IndexByte(`"\\/bfnrt`, b[j+1]) < 0 {
+			return 0, false, false
+		}
+		esc = true
+		j += 2
 	}
-	return nil, false, false
 }
 
 // field maps key to the bit of the jsonDoc field it sets in an object at
@@ -255,6 +291,7 @@ func (q *quickJSON) object(where int) bool {
 			if !ok {
 				return false
 			}
+			q.record(q.i-1-len(s), q.i-1, slotRole(bit))
 			switch bit {
 			case fTimestamp:
 				if esc {
@@ -290,7 +327,8 @@ func (q *quickJSON) value() bool {
 	}
 	switch c := q.b[q.i]; {
 	case c == '"':
-		_, _, ok := q.str()
+		s, _, ok := q.str()
+		q.record(q.i-1-len(s), q.i-1, roleString)
 		return ok
 	case c == '{':
 		return q.object(inOther)
@@ -303,7 +341,10 @@ func (q *quickJSON) value() bool {
 	case c == 'n':
 		return q.word("null")
 	case c == '-' || '0' <= c && c <= '9':
-		return q.number()
+		start := q.i
+		ok := q.number()
+		q.record(start, q.i, roleNumber)
+		return ok
 	}
 	return false
 }
@@ -384,4 +425,165 @@ func (q *quickJSON) number() bool {
 		}
 	}
 	return true
+}
+
+// A shape is what every object that differs from one the strict reader
+// accepted only in its string and number values has in common: the bytes
+// between those values (keys, whitespace, brackets, literals) and what
+// each value is to jsonDoc. Such an object is valid JSON of the same
+// structure as long as each string is one the strict reader accepts and
+// each number is a number, so checking it needs no parsing: compare the
+// bytes between values, scan the strings eight bytes a step. flyctl writes
+// every entry with the same keys in the same order, so nearly every object
+// of its output has one of a few shapes.
+type shape struct {
+	lit   []byte  // the bytes between values, one after another
+	cuts  []int32 // where each run of lit ends: len(roles)+1 runs
+	roles []uint8 // what each value is
+}
+
+// A slot is where the strict reader found a string's contents (between
+// its quotes) or a number, and what it is.
+type slot struct {
+	begin, end int32
+	role       uint8
+}
+
+// Roles of a slot.
+const (
+	roleString = iota // a string jsonDoc ignores, or reads without looking at its length
+	roleEntry         // a string whose being non-empty makes an entry
+	roleTime          // the timestamp: no escapes, ASCII only
+	roleNumber
+)
+
+func slotRole(bit int) uint8 {
+	switch bit {
+	case fTimestamp:
+		return roleTime
+	case fMessage, fLevel, fInstance, fMetaInstance:
+		return roleEntry
+	}
+	return roleString
+}
+
+func (q *quickJSON) record(begin, end int, role uint8) {
+	if q.slots != nil {
+		q.slots = append(q.slots, slot{int32(begin), int32(end), role})
+	}
+}
+
+// Limits on what is learnt as a shape, so shapes stay small.
+const (
+	shapeMaxLen   = 8 << 10
+	shapeMaxSlots = 256
+	shapeCount    = 4 // shapes kept at once
+)
+
+// newShape is the shape of obj, which the strict reader accepted,
+// recording slots.
+func newShape(obj []byte, slots []slot) *shape {
+	if len(obj) > shapeMaxLen || len(slots) > shapeMaxSlots {
+		return nil
+	}
+	sh := &shape{roles: make([]uint8, len(slots)), cuts: make([]int32, 0, len(slots)+1)}
+	prev := 0
+	for k, sl := range slots {
+		sh.lit = append(sh.lit, obj[prev:sl.begin]...)
+		sh.cuts = append(sh.cuts, int32(len(sh.lit)))
+		sh.roles[k] = sl.role
+		prev = int(sl.end)
+	}
+	sh.lit = append(sh.lit, obj[prev:]...)
+	sh.cuts = append(sh.cuts, int32(len(sh.lit)))
+	return sh
+}
+
+// match is prefix on b for an object of shape sh; ok is false when b does
+// not begin with one (it may still be valid JSON the strict reader reads).
+func (sh *shape) match(b []byte) (n int, isEntry bool, ts []byte, ok bool) {
+	pos, from := 0, 0
+	for k, role := range sh.roles {
+		run := sh.lit[from:sh.cuts[k]]
+		from = int(sh.cuts[k])
+		if len(b)-pos < len(run) || string(b[pos:pos+len(run)]) != string(run) {
+			return 0, false, nil, false
+		}
+		pos += len(run)
+		if role == roleNumber {
+			q := quickJSON{b: b, i: pos}
+			if pos >= len(b) || !(b[pos] == '-' || '0' <= b[pos] && b[pos] <= '9') || !q.number() {
+				return 0, false, nil, false
+			}
+			pos = q.i
+			continue
+		}
+		end, esc, ok := strEnd(b, pos)
+		if !ok {
+			return 0, false, nil, false
+		}
+		switch role {
+		case roleTime:
+			if esc {
+				return 0, false, nil, false
+			}
+			for _, c := range b[pos:end] {
+				if c >= 0x80 { // replaced by U+FFFD when decoded: leave it to json
+					return 0, false, nil, false
+				}
+			}
+			ts = b[pos:end]
+			isEntry = isEntry || end > pos
+		case roleEntry:
+			isEntry = isEntry || end > pos
+		}
+		pos = end
+	}
+	run := sh.lit[from:]
+	if len(b)-pos < len(run) || string(b[pos:pos+len(run)]) != string(run) {
+		return 0, false, nil, false
+	}
+	return pos + len(run), isEntry, ts, true
+}
+
+// shapes is what the strict reader has learnt of a log's objects: the
+// last few shapes it read. Workers share it; a shape once stored is never
+// changed, only replaced.
+type shapes struct {
+	known [shapeCount]atomic.Pointer[shape]
+	next  atomic.Uint32 // the slot the next shape replaces
+}
+
+// prefix is quickJSON.prefix on b, by a known shape when one fits, else
+// by the strict reader, learning b's shape when it reads it.
+func (s *shapes) prefix(q *quickJSON, b []byte) (n int, isEntry bool, ts []byte, ok bool) {
+	if s == nil {
+		return q.prefix(b)
+	}
+	for k := range s.known {
+		if sh := s.known[k].Load(); sh != nil {
+			if n, isEntry, ts, ok := sh.match(b); ok {
+				return n, isEntry, ts, true
+			}
+		}
+	}
+	if q.slots == nil {
+		q.slots = make([]slot, 0, 64)
+	}
+	n, isEntry, ts, ok = q.prefix(b)
+	if ok {
+		if sh := newShape(b[:n], q.slots); sh != nil {
+			s.known[(s.next.Add(1)-1)%shapeCount].Store(sh)
+		}
+	}
+	return n, isEntry, ts, ok
+}
+
+// entry is quickJSON.entry by prefix.
+func (s *shapes) entry(q *quickJSON, obj []byte) (isEntry bool, ts []byte, ok bool) {
+	n, isEntry, ts, ok := s.prefix(q, obj)
+	if !ok || n != len(obj) {
+		return false, nil, false
+	}
+	return isEntry, ts, true
 }

@@ -158,7 +158,7 @@ func checkQuick(t *testing.T, obj []byte) {
 // the value and to entry on it.
 func checkReadObject(t *testing.T, b []byte) {
 	t.Helper()
-	n, note := readObject(b)
+	n, note := (*shapes)(nil).readObject(b)
 	if n == 0 {
 		return
 	}
@@ -182,6 +182,63 @@ func checkReadObject(t *testing.T, b []byte) {
 	}
 }
 
+// checkShapes holds the shapes learnt from the values of log, one after
+// another, to the strict reader alone on every value and on the rest of
+// the input from it, as the splitter of a mapped file offers it.
+func checkShapes(t *testing.T, log []byte) {
+	t.Helper()
+	var sh shapes
+	var st fastscan.Counts
+	var buf []byte
+	fastscan.SplitJSONValues(fastscan.NewChunker(bytes.NewReader(log), &st), &st, &buf, func() error {
+		at := bytes.Index(log, buf)
+		for _, b := range [][]byte{buf, log[at:]} {
+			var q, plain quickJSON
+			n, isEntry, ts, ok := sh.prefix(&q, b)
+			wn, wIsEntry, wts, wok := plain.prefix(b)
+			if n != wn || isEntry != wIsEntry || !bytes.Equal(ts, wts) || ok != wok {
+				t.Fatalf("on %q after %d values: shapes read %d bytes, entry %v, timestamp %q, ok %v; the strict reader %d, %v, %q, %v", b, sh.next.Load(), n, isEntry, ts, ok, wn, wIsEntry, wts, wok)
+			}
+		}
+		buf = buf[:0]
+		return nil
+	})
+}
+
+// TestShapes: objects of a learnt shape whose values differ are read as
+// the strict reader reads them, also where they are not valid or not what
+// the shape's field needs.
+func TestShapes(t *testing.T) {
+	obj := func(ts, msg, inst, code string) string {
+		return "{\n  \"timestamp\": \"" + ts + "\",\n  \"message\": \"" + msg + "\",\n  \"meta\": {\"Instance\": \"" + inst + "\", \"Code\": " + code + ", \"x\": [\"a\", 1, true]}\n}\n"
+	}
+	tests0 := obj("2026-05-11T11:00:00Z", "hello", "m", "0")
+	tests := []string{
+		tests0,
+		obj("", "", "", "-1.5e+3"),
+		obj("2026-05-11T11:00:00\\/Z", "a", "m", "0"),
+		obj("2026-05-11T11:00:00Z\xff", "a", "m", "0"),
+		obj("2026-05-11", "a\\\"b\\nc\\td", "", "12"),
+		obj("2026-05-11", "a\\u0041", "", "1"),
+		obj("2026-05-11", "a\x01b", "", "1"),
+		obj("2026-05-11", "a\\x", "", "1"),
+		obj("2026-05-11", "very long message, longer than eight bytes, \xe2\x9c\x93 with a tick", "m", "1"),
+		obj("2026-05-11", "m", "m", "01"),
+		obj("2026-05-11", "m", "m", "1."),
+		obj("2026-05-11", "m", "m", "-"),
+		obj("2026-05-11", "m", "m", "\"1\""),
+		obj("2026-05-11", "unterminated", "m", "1")[:40],
+		strings.Replace(obj("2026-05-11", "a", "m", "1"), "\n}\n", "\n]\n", 1),
+		tests0[:len(tests0)-2],
+		`{"timestamp":"2026-05-11T11:00:00Z","message":"x"}`,
+		`{"timestamp":"2026-05-11T11:00:00Z","message":"x","message":"y"}`,
+	}
+	checkShapes(t, []byte(strings.Join(tests, "")))
+	for _, tt := range tests {
+		checkShapes(t, []byte(tests[0]+tt))
+	}
+}
+
 // FuzzScanJSONAgreesWithFeed holds Scan's JSON fast path to Read with Feed.
 // When long&3 is 1, "LONG" in the log becomes a run of bytes near MaxLine,
 // for values and lines around the overlong limits.
@@ -192,6 +249,7 @@ func FuzzScanJSONAgreesWithFeed(f *testing.F) {
 	f.Add([]byte(`{"MESSAGE":"running integrity_check on /d.db","Instance":"m","timeStamp":"2026-05-11T11:00:00Z","meta":{"event":{"provider":"app"}},"meta":{"Region":"x"}}`), uint8(0))
 	f.Add([]byte(`[{"message":"ok","instance":"m"},{"message":"b"}] {"data":[{"attributes":{"message":"running vacuum on /x.db","instance":"m"}}]} {"attributes":{"message":"ok"}}`), uint8(0))
 	f.Add([]byte(`{"instance":"m","message":"x","timestamp":5}{"meta":"x","message":"y"}{"message":"z\\\"","meta":null}garbage{"message":"running analyze on /t.db"`), uint8(0))
+	f.Add([]byte(`{"timestamp":"2026-05-11T11:00:00Z","message":"a\"b","meta":{"Code":0,"x":[true,"y"]}}{"timestamp":"2026-05-11T11:01:00Z","message":"","meta":{"Code":-1.5,"x":[true,""]}}{"timestamp":"","message":"\u0041","meta":{"Code":01,"x":[true,"y"]}}`), uint8(0))
 	f.Add([]byte("{\"message\":\"running integrity_check on /d.db\",\"instance\":\"m\"}\n{\"message\":\"LONG\"}\n{\"message\":\"  ok\",\"instance\":\"m\"}"), uint8(1))
 	f.Add([]byte("{\"instance\":\"m\",\"message\":\"running integrity_check on /d.db\",\n\"x\":\"LONG\",\n\"y\":\"LONG\"}\n{\"message\":\"ok\",\"instance\":\"m\",\"timestamp\":\"2026-05-11T11:59:00Z\"}"), uint8(5))
 	f.Fuzz(func(t *testing.T, data []byte, long uint8) {
@@ -205,6 +263,7 @@ func FuzzScanJSONAgreesWithFeed(f *testing.F) {
 		if len(data) < 4096 {
 			checkQuick(t, data)
 			checkReadObject(t, data)
+			checkShapes(t, data)
 		}
 		agreeJSON(t, func() io.Reader { return strings.NewReader(log) })
 	})

@@ -31,9 +31,10 @@ func (e *Engine) Scan(r io.Reader) (Stats, error) {
 // scanSink is the engine's side of fastscan.Scan: it parses the lines and
 // decodes the JSON values of a chunk that may matter, and feeds them.
 type scanSink struct {
-	e  *Engine
-	p  *textParser // the feeding goroutine's
-	st Stats
+	e      *Engine
+	p      *textParser // the feeding goroutine's
+	st     Stats
+	shapes shapes // of the JSON objects read so far, shared by the workers
 }
 
 // chunkResult is what a worker made of a chunk.
@@ -46,7 +47,7 @@ type chunkResult struct {
 
 func (s *scanSink) Work(c *fastscan.Chunk) chunkResult {
 	if c.JSON {
-		return s.e.decodeValues(c)
+		return s.e.decodeValues(c, &s.shapes)
 	}
 	// The prefilter skips most lines, so read the time of the chunk's last
 	// line: a zero now in Findings means the end of the log.
@@ -61,7 +62,7 @@ func (s *scanSink) Work(c *fastscan.Chunk) chunkResult {
 
 // ReadObject lets the splitter of a mapped JSON file skip the objects
 // the strict reader reads whole (see fastscan.ObjectReader).
-func (s *scanSink) ReadObject(b []byte) (int, uint64) { return readObject(b) }
+func (s *scanSink) ReadObject(b []byte) (int, uint64) { return s.shapes.readObject(b) }
 
 func (s *scanSink) Feed(c *fastscan.Chunk, r chunkResult) error {
 	e := s.e
@@ -99,9 +100,9 @@ func (s *scanSink) Feed(c *fastscan.Chunk, r chunkResult) error {
 // how many entries and malformed values, the latest time, and the entries
 // whose message holds a keyword. A value the filter did not mark cannot
 // hold a keyword once decoded, so it is only checked for validity, shape
-// and timestamp by quickJSON, which gives up to json.Unmarshal on
-// anything unusual.
-func (e *Engine) decodeValues(c *fastscan.Chunk) chunkResult {
+// and timestamp by quickJSON (or one of the shapes it learnt), which
+// gives up to json.Unmarshal on anything unusual.
+func (e *Engine) decodeValues(c *fastscan.Chunk, sh *shapes) chunkResult {
 	var r chunkResult
 	var q quickJSON
 	for k, end := range c.Ends {
@@ -112,7 +113,7 @@ func (e *Engine) decodeValues(c *fastscan.Chunk) chunkResult {
 				isEntry, ts = fromNote(obj, c.Notes[k])
 				ok = true
 			} else {
-				isEntry, ts, ok = q.entry(obj)
+				isEntry, ts, ok = sh.entry(&q, obj)
 			}
 			if ok {
 				if isEntry {
