@@ -5,21 +5,21 @@ import (
 	"io"
 	"math"
 	"os"
-	"runtime/debug"
 )
 
-// mapMin is the least size of a file scanned through a memory mapping:
-// below it, reading costs less than setting the mapping up.
+// mapMin is the least size of a file scanned through its own path (read
+// at offsets by the workers, or mapped for JSON): below it, reading costs
+// less than setting that up.
 const mapMin = 4 << 20
 
-// scanFile is Scan on a large regular file, through a read-only memory
-// mapping, so the kernel copies nothing: the workers read the page cache
-// in place, and on JSON split it too (scanJSONMapped). done is false, with f untouched, when the file is small, not
-// regular or cannot be mapped; Scan then reads it.
+// scanFile is Scan on a large regular file: text is read by the workers
+// themselves, each its own chunks at their offsets (fileSource), and JSON
+// is split in place through a read-only memory mapping (scanJSONMapped).
+// done is false, with f untouched, when the file is small or not regular,
+// or JSON that cannot be mapped; Scan then reads it.
 //
 // The size is taken once: lines appended while scanning are not read. A
-// file truncated while mapped makes reading past its new end fault (SIGBUS);
-// the goroutines touching the mapping turn that fault into an error.
+// file truncated while it is read makes the scan return an error.
 func scanFile[R any](f *os.File, filter *Filter, sink Sink[R]) (counts Counts, done bool, err error) {
 	fi, err := f.Stat()
 	if err != nil || !fi.Mode().IsRegular() || fi.Size() > math.MaxInt {
@@ -29,49 +29,38 @@ func scanFile[R any](f *os.File, filter *Filter, sink Sink[R]) (counts Counts, d
 	if err != nil || fi.Size()-off < mapMin {
 		return Counts{}, false, nil
 	}
-	return mapScan(f, int(fi.Size()), off, filter, sink)
+	return fileScan(f, int(fi.Size()), off, filter, sink)
 }
 
-// mapScan is scanFile once the file is known to hold size bytes and to be
+// fileScan is scanFile once the file is known to hold size bytes and to be
 // read from off.
-func mapScan[R any](f *os.File, size int, off int64, filter *Filter, sink Sink[R]) (counts Counts, done bool, err error) {
+func fileScan[R any](f *os.File, size int, off int64, filter *Filter, sink Sink[R]) (counts Counts, done bool, err error) {
 	if off < 0 || off >= int64(size) {
 		return Counts{}, false, nil
 	}
-	data, err := mapFile(f, size)
+	// sniff's buffer never reaches the scan: skip what it consumed (a byte
+	// order mark) and nothing else.
+	sr := io.NewSectionReader(f, off, int64(size)-off)
+	br, isJSON, err := Sniff(sr)
 	if err != nil {
-		return Counts{}, false, nil // read it instead
+		return Counts{}, true, err
 	}
-	defer unmap(data)
-	var isJSON bool
-	err = guarded(func() error {
-		// sniff's buffer never reaches the file: skip what it consumed (a byte
-		// order mark) and nothing else.
-		rd := bytes.NewReader(data[off:])
-		br, js, err := Sniff(rd)
-		isJSON = js
-		off = int64(len(data)) - int64(rd.Len()) - int64(br.Buffered())
-		return err
-	})
-	if err == nil && isJSON {
+	read, _ := sr.Seek(0, io.SeekCurrent)
+	off += read - int64(br.Buffered())
+	if isJSON {
+		data, merr := mapFile(f, size)
+		if merr != nil {
+			return Counts{}, false, nil // read it instead
+		}
+		defer unmap(data)
 		counts, err = scanJSONMapped(data, int(off), filter, sink)
-	} else if err == nil {
-		var mapCounts Counts
-		counts, err = scanChunks(&mapSource{data: data, pos: int(off), st: &mapCounts}, filter, sink, true)
-		counts.Lines += mapCounts.Lines
-		counts.Overlong += mapCounts.Overlong
+	} else {
+		counts, err = scanChunks(newFileSource(f, off, int64(size)), filter, sink)
 	}
-	if _, serr := f.Seek(int64(len(data)), io.SeekStart); serr != nil && err == nil {
+	if _, serr := f.Seek(int64(size), io.SeekStart); serr != nil && err == nil {
 		err = serr // where reading to the end would have left it
 	}
 	return counts, true, err
-}
-
-// guarded runs fn with memory faults turned into its error.
-func guarded(fn func() error) (err error) {
-	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-	defer catchFault(&err)
-	return fn()
 }
 
 // mapSource hands out chunks that are slices of a mapped file, cut by the
@@ -79,10 +68,9 @@ func guarded(fn func() error) (err error) {
 // MaxLine bytes or more skipped and counted, a last line without newline
 // kept.
 type mapSource struct {
-	data     []byte  // the mapping, from the start of the file
-	pos      int     // start of the next chunk
-	released int     // data[:released] is dropped from the mapping
-	st       *Counts // Lines and Overlong of the skipped lines
+	data []byte  // the mapping, from the start of the file
+	pos  int     // start of the next chunk
+	st   *Counts // Lines and Overlong of the skipped lines
 }
 
 func (s *mapSource) next() ([]byte, []byte, bool) {
@@ -106,16 +94,3 @@ func (s *mapSource) next() ([]byte, []byte, bool) {
 	}
 	return nil, nil, false
 }
-
-// fed drops the pages before c's end from the mapping, so memory stays
-// bounded by the chunks in flight; the page cache keeps them.
-func (s *mapSource) fed(c *Chunk) {
-	end := len(s.data) - cap(c.Data) + len(c.Data) // c.Data is a slice of data, up to its end
-	end -= end % pageSize
-	if end > s.released {
-		release(s.data[s.released:end])
-		s.released = end
-	}
-}
-
-func (s *mapSource) err() error { return nil }

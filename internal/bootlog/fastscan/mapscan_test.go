@@ -31,9 +31,10 @@ type scanned struct {
 	err           error
 }
 
-// mappedAndRead scans data from off through a mapping of a file (forced
-// whatever its size; mapped is false where files cannot be mapped) and
-// from a bytes.Reader.
+// mappedAndRead scans data from off through the path of a large file
+// (forced whatever its size: text read at offsets by the workers, JSON
+// mapped; mapped is false where JSON files cannot be mapped) and from a
+// bytes.Reader.
 func mappedAndRead(t testing.TB, data []byte, off int64) (m, r scanned, mapped bool) {
 	t.Helper()
 	f, err := os.Open(writeTemp(t, data))
@@ -45,7 +46,7 @@ func mappedAndRead(t testing.TB, data []byte, off int64) (m, r scanned, mapped b
 		t.Fatal(err)
 	}
 	var rec recorder
-	c, mapped, err := mapScan(f, len(data), off, runbookFilter(), &rec)
+	c, mapped, err := fileScan(f, len(data), off, runbookFilter(), &rec)
 	m = scanned{rec.lines, rec.values, rec.marked, c, err}
 	if pos, _ := f.Seek(0, io.SeekCurrent); mapped && pos != int64(len(data)) {
 		t.Errorf("file offset after a mapped scan = %d, want %d (its end)", pos, len(data))
@@ -144,31 +145,24 @@ func TestMappedScanJSON(t *testing.T) {
 	}
 }
 
-// A file truncated while mapped faults on reading past its new end: the
-// scan must return an error, not crash.
-func TestMappedScanTruncated(t *testing.T) {
+// A file truncated while its text is read must make the scan return an
+// error, not end it quietly short.
+func TestFileScanTruncated(t *testing.T) {
 	var buf bytes.Buffer
 	genLog(&buf, 60_000)
 	for _, keep := range []int64{0, int64(buf.Len() / 2)} {
-		path := writeTemp(t, buf.Bytes())
-		f, err := os.OpenFile(path, os.O_RDWR, 0)
+		f, err := os.OpenFile(writeTemp(t, buf.Bytes()), os.O_RDWR, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
-		data, err := mapFile(f, buf.Len())
-		if err != nil {
-			f.Close()
-			t.Skipf("mapping files is not supported here: %v", err)
-		}
+		src := newFileSource(f, 0, int64(buf.Len()))
 		if err := f.Truncate(keep); err != nil {
 			t.Fatal(err)
 		}
-		var mapCounts Counts
-		_, err = scanChunks(&mapSource{data: data, st: &mapCounts}, runbookFilter(), &recorder{}, true)
+		_, err = scanChunks(src, runbookFilter(), &recorder{})
 		if err == nil || !strings.Contains(err.Error(), "shrank") {
 			t.Errorf("truncated to %d bytes: err = %v, want a file-shrank error", keep, err)
 		}
-		unmap(data)
 		f.Close()
 	}
 }

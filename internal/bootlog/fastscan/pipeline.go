@@ -12,7 +12,6 @@ import (
 	"io"
 	"os"
 	"runtime"
-	"runtime/debug"
 	"sync/atomic"
 )
 
@@ -49,10 +48,15 @@ type Chunk struct {
 	// not read it); nil where values were not offered to it.
 	Notes []uint64
 
-	lines int           // newlines in Data, and its last line if unterminated
-	buf   []byte        // the buffer Data lives in, recycled once fed
-	err   error         // a fault reading the chunk
-	done  chan struct{} // closed once the worker is done with it
+	lines    int           // newlines in Data, and its last line if unterminated
+	overlong int           // lines skipped as overlong (not in Data)
+	buf      []byte        // the buffer Data lives in, recycled once fed
+	err      error         // a fault reading the chunk
+	done     chan struct{} // closed once the worker is done with it
+	// at and to are the bytes of the file a fileSource chunk is cut
+	// around, read by the worker when pending.
+	at, to  int64
+	pending bool
 }
 
 // Scan reads r with f and hands the chunks to sink. It sniffs the format
@@ -84,9 +88,11 @@ const planSample = 256 << 10
 
 // chunkSource cuts the input into chunks of whole lines for scanChunks.
 type chunkSource interface {
-	// next returns the next chunk and the buffer it lives in; it is called
-	// from the reader goroutine only.
-	next() (chunk, buf []byte, ok bool)
+	// next returns the next chunk; it is called from the reader goroutine
+	// only. The first chunk holds its Data; a later one may be pending.
+	next() (c Chunk, ok bool)
+	// load reads a pending chunk's Data, on a worker.
+	load(c *Chunk)
 	// fed is called from the feeding goroutine once c is fed.
 	fed(c *Chunk)
 	// err is the reading error, once next has returned false.
@@ -102,14 +108,16 @@ type readSource struct {
 	ahead int
 }
 
-func (s *readSource) next() ([]byte, []byte, bool) {
+func (s *readSource) next() (Chunk, bool) {
 	if s.n > 0 {
 		s.c.detach(s.free, s.n < s.ahead+1)
 	}
 	s.n++
 	chunk, ok := s.c.Next()
-	return chunk, s.c.buf, ok
+	return Chunk{Data: chunk, buf: s.c.buf}, ok
 }
+
+func (s *readSource) load(*Chunk) {}
 
 func (s *readSource) fed(j *Chunk) {
 	if cap(j.buf) == scanBuf {
@@ -129,7 +137,7 @@ func scanText[R any](r io.Reader, f *Filter, sink Sink[R]) (Counts, error) {
 	c := NewChunker(r, &readCounts)
 	c.fill = scanBuf / 2
 	src := &readSource{c: c, free: make(chan []byte, ahead+1), ahead: ahead}
-	counts, err := scanChunks(src, f, sink, false)
+	counts, err := scanChunks(src, f, sink)
 	counts.Lines += readCounts.Lines
 	counts.Overlong += readCounts.Overlong
 	return counts, err
@@ -141,13 +149,12 @@ func scanWorkers() int { return min(max(runtime.GOMAXPROCS(0), 1), 4) }
 func scanAhead() int { return 2 * scanWorkers() }
 
 // scanChunks is the pipeline of the text scan. A reader cuts the input
-// into chunks of whole lines, workers on every core run the keyword
+// into chunks of whole lines, workers on every core (reading their chunks
+// themselves when the source leaves them pending) run the keyword
 // prefilter over their chunks and then sink.Work, and this goroutine hands
 // the chunks to sink.Feed in input order, so the sink sees exactly what a
-// serial scan would. Memory is bounded by the chunks in flight. With
-// mapped, a memory fault on the input (a mapped file truncated under us)
-// becomes an error instead of a crash.
-func scanChunks[R any](src chunkSource, f *Filter, sink Sink[R], mapped bool) (Counts, error) {
+// serial scan would. Memory is bounded by the chunks in flight.
+func scanChunks[R any](src chunkSource, f *Filter, sink Sink[R]) (Counts, error) {
 	type job struct {
 		Chunk
 		r R
@@ -162,38 +169,30 @@ func scanChunks[R any](src chunkSource, f *Filter, sink Sink[R], mapped bool) (C
 	go func() {
 		defer close(work)
 		defer close(ordered)
-		if mapped {
-			debug.SetPanicOnFault(true)
-			defer catchFault(&readErr)
-		}
 		for !stop.Load() {
-			chunk, buf, ok := src.next()
+			c, ok := src.next()
 			if !ok {
 				readErr = src.err()
 				return
 			}
 			if pf == nil {
-				pf = f.planned(chunk[:min(len(chunk), planSample)])
+				pf = f.planned(c.Data[:min(len(c.Data), planSample)])
 			}
-			j := &job{Chunk: Chunk{Data: chunk, buf: buf, done: make(chan struct{})}}
+			j := &job{Chunk: c}
+			j.done = make(chan struct{})
 			ordered <- j
 			work <- j
 		}
 	}()
 	for range workers {
 		go func() {
-			if mapped {
-				debug.SetPanicOnFault(true)
-			}
 			for j := range work {
-				filterChunk(pf, &j.Chunk, &j.r, sink, mapped)
+				src.load(&j.Chunk)
+				filterChunk(pf, &j.Chunk, &j.r, sink)
 			}
 		}()
 	}
 
-	if mapped {
-		defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-	}
 	var counts Counts
 	var err error
 	for j := range ordered {
@@ -202,8 +201,11 @@ func scanChunks[R any](src chunkSource, f *Filter, sink Sink[R], mapped bool) (C
 			err = j.err
 		}
 		if err == nil {
-			counts.Lines += j.lines
-			err = feed(sink, &j.Chunk, j.r, mapped)
+			counts.Lines += j.lines + j.overlong
+			counts.Overlong += j.overlong
+			if len(j.Data) > 0 {
+				err = sink.Feed(&j.Chunk, j.r)
+			}
 		}
 		if err != nil {
 			stop.Store(true) // drain what is in flight
@@ -219,11 +221,12 @@ func scanChunks[R any](src chunkSource, f *Filter, sink Sink[R], mapped bool) (C
 }
 
 // filterChunk counts c's lines, finds those holding a keyword and runs
-// sink.Work on it into *r.
-func filterChunk[R any](pf *prefilter, c *Chunk, r *R, sink Sink[R], mapped bool) {
+// sink.Work on it into *r; a chunk that failed to read or holds no line
+// is left alone.
+func filterChunk[R any](pf *prefilter, c *Chunk, r *R, sink Sink[R]) {
 	defer close(c.done)
-	if mapped {
-		defer catchFault(&c.err)
+	if c.err != nil || len(c.Data) == 0 {
+		return
 	}
 	c.Starts, c.lines = pf.lines(c.Data, nil)
 	if c.Data[len(c.Data)-1] != '\n' {
