@@ -60,7 +60,7 @@ start (phase 2) and names the full-scan boot op that never finished.` + exitCode
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print one JSON object (verdict, machines, evidence, next, next_note)")
 	cmd.Flags().StringVar(&opts.Machine, "machine", "", "look at this machine only")
 	// Hidden: for measuring the parallel log fetches against serial ones.
-	cmd.Flags().IntVar(&opts.Concurrency, "concurrency", 0, "parallel log fetches (default 16)")
+	cmd.Flags().IntVar(&opts.Concurrency, "concurrency", 0, "machines read at once (default: every machine, the requests in flight bounded by the API client)")
 	_ = cmd.Flags().MarkHidden("concurrency")
 	return cmd
 }

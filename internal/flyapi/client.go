@@ -267,8 +267,9 @@ func (c *HTTPClient) get(ctx context.Context, o op, u string, timeout time.Durat
 		host = pu.Host
 	}
 	limit := c.limits[o.api]
+	inLine := limit.placeFor(ctx) // kept across attempts
 	for attempt := 1; ; attempt++ {
-		slot, err := limit.acquire(ctx)
+		slot, err := limit.acquireAt(ctx, inLine)
 		if err == nil {
 			err = c.waitRate(ctx, o.api)
 			if err != nil {

@@ -1,6 +1,7 @@
 package flyapi
 
 import (
+	"container/heap"
 	"context"
 	"sync"
 	"time"
@@ -27,8 +28,12 @@ const (
 // (additive increase, multiplicative decrease): each success raises the
 // limit (by one before the first 429, which doubles it every round of
 // answers, by 1/limit after); a 429 cuts it to cutFactor of itself once per
-// round (requests that started before the cut do not cut again) and keeps
-// it below the number in flight that drew the 429 for ceilingMemory.
+// round (requests that started before the cut, or before a request sent
+// after it was answered, do not cut again) and keeps it below the number
+// in flight that drew the 429 for ceilingMemory.
+//
+// Requests waiting for a slot get one in the order of their place: rank
+// (WithRank), then the order they first asked in.
 //
 // A cut answers the 429s of its round: the requests it turned away come
 // back behind the lower limit, each after its own Retry-After if the server
@@ -49,8 +54,10 @@ type inflight struct {
 	started      uint64    // requests admitted so far
 	cutAt        uint64    // started when the limit was last cut
 	cutTo        float64   // what that cut left of the limit
+	cutAnswered  bool      // a request sent after that cut was answered
 	pausedUntil  time.Time // Retry-After of the last 429
-	wake         chan struct{}
+	asked        uint64    // requests that took a place in line so far
+	queue        waitQueue // requests waiting for a slot
 }
 
 func newInflight(clk clock.Clock, maxInFlight int) *inflight {
@@ -58,7 +65,6 @@ func newInflight(clk clock.Clock, maxInFlight int) *inflight {
 	return &inflight{
 		clock: clk, max: float64(maxInFlight),
 		limit: float64(min(initialInFlight, maxInFlight)), slowStart: true,
-		wake: make(chan struct{}),
 	}
 }
 
@@ -69,9 +75,87 @@ type ticket struct {
 	inFlight int
 }
 
-// acquire waits for a slot (and for a Retry-After pause to end). It returns
-// the request's ticket, to hand back to release.
+// place is where a request waits for a slot: by rank (lower first), then
+// by the order it first asked in. A request asked again after a 429 keeps
+// its place.
+type place struct {
+	rank  int
+	order uint64
+}
+
+type rankKey struct{}
+
+// WithRank returns a context whose API requests wait for a slot behind
+// those of lower rank: with more requests than the server allows in
+// flight, every request of rank 0 is sent before any of rank 1, and so on.
+// A reader of many machines' logs ranks each machine's pages by their
+// number, so every machine's first page goes before any second page and
+// no machine is left with a chain of pages to read at the end. Without a
+// rank a request has rank 0; among equals the first to ask goes first.
+func WithRank(ctx context.Context, rank int) context.Context {
+	return context.WithValue(ctx, rankKey{}, rank)
+}
+
+// RankOf is the rank WithRank gave ctx (0 if none).
+func RankOf(ctx context.Context) int {
+	rank, _ := ctx.Value(rankKey{}).(int)
+	return rank
+}
+
+// placeFor gives a request its place in line: its context's rank and the
+// next order.
+func (l *inflight) placeFor(ctx context.Context) place {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.asked++
+	return place{rank: RankOf(ctx), order: l.asked}
+}
+
+// waiter is a request waiting in line for a slot.
+type waiter struct {
+	place
+	grant chan bool // true: a slot was taken for it (ticket set); false: a pause began, wait it out
+	t     ticket
+	index int // in the queue; -1 once out of it
+}
+
+// waitQueue is a heap of waiters by place.
+type waitQueue []*waiter
+
+func (q waitQueue) Len() int { return len(q) }
+func (q waitQueue) Less(i, j int) bool {
+	if q[i].rank != q[j].rank {
+		return q[i].rank < q[j].rank
+	}
+	return q[i].order < q[j].order
+}
+func (q waitQueue) Swap(i, j int) {
+	q[i], q[j] = q[j], q[i]
+	q[i].index, q[j].index = i, j
+}
+func (q *waitQueue) Push(x any) {
+	w := x.(*waiter)
+	w.index = len(*q)
+	*q = append(*q, w)
+}
+func (q *waitQueue) Pop() any {
+	old := *q
+	w := old[len(old)-1]
+	old[len(old)-1] = nil
+	w.index = -1
+	*q = old[:len(old)-1]
+	return w
+}
+
+// acquire waits for a slot in line with the context's rank; see acquireAt.
 func (l *inflight) acquire(ctx context.Context) (ticket, error) {
+	return l.acquireAt(ctx, l.placeFor(ctx))
+}
+
+// acquireAt waits at p for a slot (and for a Retry-After pause to end). It
+// returns the request's ticket, to hand back to release. Slots go to the
+// waiters in the order of their places as they free up.
+func (l *inflight) acquireAt(ctx context.Context, p place) (ticket, error) {
 	for {
 		l.mu.Lock()
 		if wait := l.pausedUntil.Sub(l.clock.Now()); wait > 0 {
@@ -81,20 +165,46 @@ func (l *inflight) acquire(ctx context.Context) (ticket, error) {
 			}
 			continue
 		}
-		if l.n < max(int(l.limit), 1) {
-			l.n++
-			l.started++
-			t := ticket{seq: l.started, inFlight: l.n}
-			l.mu.Unlock()
-			return t, nil
-		}
-		wake := l.wake
+		w := &waiter{place: p, grant: make(chan bool, 1)}
+		heap.Push(&l.queue, w)
+		l.dispatch()
 		l.mu.Unlock()
 		select {
+		case ok := <-w.grant:
+			if !ok {
+				continue // a pause began: wait it out, then line up again
+			}
+			return w.t, nil
 		case <-ctx.Done():
+			l.mu.Lock()
+			if w.index >= 0 {
+				heap.Remove(&l.queue, w.index)
+			} else if <-w.grant {
+				// Granted as the context ended: give the slot to the next.
+				l.n--
+				l.dispatch()
+			}
+			l.mu.Unlock()
 			return ticket{}, ctx.Err()
-		case <-wake:
 		}
+	}
+}
+
+// dispatch gives free slots to the waiters first in line; during a pause it
+// sends every waiter to wait it out. Call with mu held.
+func (l *inflight) dispatch() {
+	if l.pausedUntil.After(l.clock.Now()) {
+		for l.queue.Len() > 0 {
+			heap.Pop(&l.queue).(*waiter).grant <- false
+		}
+		return
+	}
+	for l.queue.Len() > 0 && l.n < max(int(l.limit), 1) {
+		w := heap.Pop(&l.queue).(*waiter)
+		l.n++
+		l.started++
+		w.t = ticket{seq: l.started, inFlight: l.n}
+		w.grant <- true
 	}
 }
 
@@ -117,11 +227,14 @@ const (
 func (l *inflight) release(t ticket, o outcome, retryAfter time.Duration) (again bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	defer l.wakeAll()
+	defer l.dispatch()
 	l.n--
 	now := l.clock.Now()
 	switch o {
 	case outcomeOK:
+		if t.seq > l.cutAt {
+			l.cutAnswered = true
+		}
 		top := l.max
 		if now.Before(l.ceilingUntil) {
 			top = min(top, max(l.ceiling-1, 1))
@@ -144,7 +257,12 @@ func (l *inflight) release(t ticket, o outcome, retryAfter time.Duration) (again
 			l.ceiling = float64(t.inFlight)
 		}
 		l.ceilingUntil = now.Add(ceilingMemory)
-		if t.seq > l.cutAt {
+		// Until a request sent after the last cut is answered, a 429 is
+		// still of that cut's round: the requests it turned away come back
+		// at once and may meet the rest of the round's 429s, which lower
+		// the limit through the ceiling (below) as they arrive. Cutting
+		// again for them would leave the limit well below the server's.
+		if t.seq > l.cutAt && (l.slowStart || l.cutAnswered) {
 			if l.slowStart {
 				// The first 429 says where the server's limit is: just
 				// below this request's in flight (the clamp below).
@@ -152,7 +270,7 @@ func (l *inflight) release(t ticket, o outcome, retryAfter time.Duration) (again
 			} else {
 				l.limit *= cutFactor
 			}
-			l.cutAt, l.slowStart = l.started, false
+			l.cutAt, l.slowStart, l.cutAnswered = l.started, false, false
 		}
 		l.limit = max(min(l.limit, l.ceiling-1), 1)
 		l.cutTo = l.limit
@@ -164,12 +282,6 @@ func (l *inflight) release(t ticket, o outcome, retryAfter time.Duration) (again
 		}
 	}
 	return false
-}
-
-// wakeAll wakes the requests waiting for a slot. Call with mu held.
-func (l *inflight) wakeAll() {
-	close(l.wake)
-	l.wake = make(chan struct{})
 }
 
 // current is the limit now, for tests and benchmarks.

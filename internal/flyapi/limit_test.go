@@ -2,6 +2,8 @@ package flyapi
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -324,5 +326,152 @@ func TestInFlight429Answers(t *testing.T) {
 				t.Errorf("limit %.2f after a 429 with %d in flight, want below it", got, tt.inRound)
 			}
 		})
+	}
+}
+
+// queued is how many requests wait in l's line.
+func (l *inflight) queued() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.queue.Len()
+}
+
+// waitQueued returns once n requests wait in l's line.
+func waitQueued(t *testing.T, l *inflight, n int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for l.queued() != n {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d requests in line, want %d", l.queued(), n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// Slots go to the waiting requests by rank, then in the order they asked,
+// whatever order they came in: a fleet's first log pages before any second.
+func TestInFlightServesByRank(t *testing.T) {
+	tests := []struct {
+		name  string
+		ranks []int // of the requests, in the order they ask
+		want  []int // indexes of ranks, in the order served
+	}{
+		{"same rank: first come, first served", []int{0, 0, 0}, []int{0, 1, 2}},
+		{"lower rank first", []int{2, 1, 0}, []int{2, 1, 0}},
+		{"mixed", []int{1, 0, 2, 0, 1}, []int{1, 3, 0, 4, 2}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l := newInflight(clock.NewManual(time.Unix(0, 0)), 1)
+			holder, err := l.acquire(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			served := make(chan int, len(tt.ranks))
+			var wg sync.WaitGroup
+			for i, rank := range tt.ranks {
+				wg.Go(func() {
+					tk, err := l.acquire(WithRank(context.Background(), rank))
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					served <- i
+					l.release(tk, outcomeOK, 0)
+				})
+				waitQueued(t, l, i+1) // so they ask in this order
+			}
+			l.release(holder, outcomeOK, 0)
+			wg.Wait()
+			close(served)
+			var got []int
+			for i := range served {
+				got = append(got, i)
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tt.want) {
+				t.Errorf("served %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+// A request whose context ends while it waits leaves the line, and the slot
+// goes to the next; none is lost.
+func TestInFlightWaiterCancelled(t *testing.T) {
+	l := newInflight(clock.NewManual(time.Unix(0, 0)), 1)
+	holder, err := l.acquire(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	gaveUp := make(chan error, 1)
+	go func() {
+		_, err := l.acquire(ctx)
+		gaveUp <- err
+	}()
+	waitQueued(t, l, 1)
+	next := make(chan ticket, 1)
+	go func() {
+		tk, err := l.acquire(context.Background())
+		if err != nil {
+			t.Error(err)
+		}
+		next <- tk
+	}()
+	waitQueued(t, l, 2)
+	cancel()
+	if err := <-gaveUp; !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled waiter: %v, want context.Canceled", err)
+	}
+	l.release(holder, outcomeOK, 0)
+	tk := <-next
+	if tk.inFlight != 1 {
+		t.Errorf("the next request has %d in flight, want 1", tk.inFlight)
+	}
+	l.release(tk, outcomeOK, 0)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.n != 0 || l.queue.Len() != 0 {
+		t.Errorf("%d in flight and %d in line after all answered, want none", l.n, l.queue.Len())
+	}
+}
+
+// The first 429s of a slow start arrive one by one, and the requests they
+// turned away come back at once: one of those turned away again, before any
+// request sent after the cut is answered, is still of the cut's round and
+// only lowers the limit to below its in flight, not by a further cut.
+func TestInFlightRoundOfFirst429s(t *testing.T) {
+	l := newInflight(clock.NewManual(time.Unix(0, 0)), 16)
+	l.limit = 12
+	var round []ticket
+	for range 12 {
+		tk, err := l.acquire(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		round = append(round, tk)
+	}
+	// The server allows 8; its 429s reach the client highest first.
+	l.release(round[11], outcomeLimited, 0)
+	l.release(round[10], outcomeLimited, 0)
+	l.release(round[0], outcomeOK, 0)
+	// Sent again at once, with 10 in flight: turned away again.
+	again, err := l.acquire(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.release(again, outcomeLimited, 0)
+	l.release(round[9], outcomeLimited, 0)
+	l.release(round[8], outcomeLimited, 0)
+	if got := l.current(); got != 8 {
+		t.Errorf("limit %.2f after the round's 429s, want 8 (below the 9 in flight the lowest drew)", got)
+	}
+	// A request sent after the cut is answered: the next 429 is a new round.
+	tk, _ := l.acquire(context.Background())
+	l.release(tk, outcomeOK, 0)
+	tk, _ = l.acquire(context.Background())
+	l.release(tk, outcomeLimited, 0)
+	if got := l.current(); got >= 8*cutFactor+0.01 {
+		t.Errorf("limit %.2f after a 429 of a later round, want cut to %.2f", got, 8*cutFactor)
 	}
 }

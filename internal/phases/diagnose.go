@@ -189,7 +189,14 @@ func (e *engine) phase2(ctx context.Context, d Diagnosis) (Diagnosis, error) {
 	results := make([][]bootlog.Finding, len(wedged))
 	errs := make([]error, len(wedged))
 	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(e.o.Concurrency)
+	readers := e.o.Concurrency
+	if readers <= 0 {
+		// Every machine waits in the API client's line at once, so its
+		// rank (WithRank below) decides the order and no machine starts
+		// late with all its pages still to read.
+		readers = min(len(wedged), maxReaders)
+	}
+	g.SetLimit(max(readers, 1))
 	for i, m := range wedged {
 		g.Go(func() error {
 			results[i], errs[i] = e.machineFindings(gctx, boot.Fresh(), m, now)
@@ -243,6 +250,10 @@ func (e *engine) phase2(ctx context.Context, d Diagnosis) (Diagnosis, error) {
 	return d, e.verdict(id, d.Verdict, d.Reason, d.Next)
 }
 
+// maxReaders bounds the machines whose logs are read at once: each holds a
+// log cursor and a boot-log engine's state while it waits.
+const maxReaders = 1024
+
 // unreadNote is what a confirmed hang adds when some machines' logs could
 // not be read: on how many the hang is shown, and which were not read.
 func unreadNote(findings []bootlog.Finding, wedged int, unread []Unread) string {
@@ -285,7 +296,9 @@ func (e *engine) machineFindings(ctx context.Context, eng *bootlog.Engine, m Mac
 	start := m.lastStart.Add(-time.Minute)
 	it := flyapi.NewLogIterator(e.o.Fly, e.o.App, flyapi.LogQuery{Instance: m.ID}, start)
 	for page := 0; page < e.o.LogPages; page++ {
-		entries, err := it.Next(ctx)
+		// Every machine's first page before any machine's second: the
+		// last round then holds last pages only.
+		entries, err := it.Next(flyapi.WithRank(ctx, page))
 		for _, le := range entries {
 			machine := le.Instance
 			if machine == "" {

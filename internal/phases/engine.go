@@ -64,7 +64,7 @@ type Options struct {
 
 	// Phase 2.
 	LogPages    int // most log pages read per machine (bounds a flood)
-	Concurrency int // parallel log fetches
+	Concurrency int // machines read at once; 0: every machine, the API client bounding the requests in flight
 
 	// Phase 3.
 	Flyctl       []string // program and leading args of the flyctl to run
@@ -138,9 +138,6 @@ func newEngine(o Options) (*engine, error) {
 	}
 	if o.LogPages <= 0 {
 		o.LogPages = 50
-	}
-	if o.Concurrency <= 0 {
-		o.Concurrency = 16
 	}
 	if o.HTTP == nil {
 		o.HTTP = &http.Client{Timeout: 15 * time.Second}
