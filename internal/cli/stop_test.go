@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -19,14 +20,21 @@ func TestOneSignalEndsABlockedCommandWithinTheBound(t *testing.T) {
 	ios, _, _, errOut := iostreams.Test()
 	pr, pw := io.Pipe() // stdin that never delivers a byte nor ends
 	defer pw.Close()
-	ios.In = pr
+	reading := make(chan struct{})
+	ios.In = &firstRead{r: pr, reading: reading}
 	sig := make(chan os.Signal, 1)
 	f := NewFactory(ios)
 	f.Getenv, f.Home = func(string) string { return "" }, t.TempDir()
 	f.Signals, f.StopBound = sig, 300*time.Millisecond
 	done := make(chan int, 1)
 	go func() { done <- Main(context.Background(), f, []string{"scan", "-"}) }()
-	time.Sleep(100 * time.Millisecond) // let scan block on its read
+	// A signal before the first read ends scan at that read's context
+	// check, never reaching the bound: wait until scan is in its read.
+	select {
+	case <-reading:
+	case <-time.After(time.Minute):
+		t.Fatal("scan never read its input")
+	}
 	start := time.Now()
 	sig <- syscall.SIGTERM
 	select {
@@ -43,4 +51,17 @@ func TestOneSignalEndsABlockedCommandWithinTheBound(t *testing.T) {
 	if got := errOut.String(); !strings.Contains(got, "exiting now") {
 		t.Errorf("stderr %q does not say why it exits", got)
 	}
+}
+
+// firstRead closes reading when the first Read reaches r: past the
+// caller's own checks, about to block.
+type firstRead struct {
+	r       io.Reader
+	reading chan struct{}
+	once    sync.Once
+}
+
+func (f *firstRead) Read(p []byte) (int, error) {
+	f.once.Do(func() { close(f.reading) })
+	return f.r.Read(p)
 }
