@@ -104,8 +104,17 @@ func TestHangUpAtGateEndsTheRun(t *testing.T) {
 			flyctl, pidfile := flyctlWrapper(t, "", "")
 			term := startTerm(t, e, termOpts{cols: cols, rows: 30, outlive: true}, append([]string{"run"}, deployArgs(s, dir, flyctl)...)...)
 			term.waitScreen("press enter to deploy", 30*time.Second)
-			// While the gate waits, phase 3's timer ticks on its own.
-			term.waitScreen("running 2s", 10*time.Second)
+			// While the gate waits, phase 3's timer ticks on its own. It
+			// shows whole seconds once a tick, so a late tick or a late look
+			// can pass any one value by: wait for it to be past 1s.
+			waitFor(t, "phase 3's timer at the gate to pass 1s", 10*time.Second, func() bool {
+				m := phase3Timer.FindStringSubmatch(term.screen())
+				if m == nil {
+					return false
+				}
+				d, err := time.ParseDuration(m[1])
+				return err == nil && d >= 2*time.Second
+			})
 			term.hangUp()
 			if code := term.exitCode(15 * time.Second); code != 130 {
 				t.Errorf("jpops hung up at the gate exited %d, want 130", code)
