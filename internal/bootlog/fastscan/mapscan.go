@@ -55,7 +55,9 @@ func fileScan[R any](f *os.File, size int, off int64, filter *Filter, sink Sink[
 		defer unmap(data)
 		counts, err = scanJSONMapped(data, int(off), filter, sink)
 	} else {
-		counts, err = scanChunks(newFileSource(f, off, int64(size)), filter, sink)
+		src := newFileSource(f, off, int64(size))
+		counts, err = scanChunks(src, filter, sink)
+		src.close()
 	}
 	if _, serr := f.Seek(int64(size), io.SeekStart); serr != nil && err == nil {
 		err = serr // where reading to the end would have left it

@@ -160,6 +160,7 @@ func TestFileScanTruncated(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, err = scanChunks(src, runbookFilter(), &recorder{})
+		src.close()
 		if err == nil || !strings.Contains(err.Error(), "shrank") {
 			t.Errorf("truncated to %d bytes: err = %v, want a file-shrank error", keep, err)
 		}

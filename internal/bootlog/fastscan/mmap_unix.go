@@ -4,6 +4,7 @@ package fastscan
 
 import (
 	"os"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -31,3 +32,22 @@ func release(b []byte) {
 func unmap(m []byte) error { return unix.Munmap(m) }
 
 var pageSize = os.Getpagesize()
+
+// bufferArena is at least n bytes of fresh memory, backed by huge pages
+// where the kernel has them, and the function that returns it. Touching
+// fresh memory a 4 KiB page at a time can cost more than what is then
+// read into it: on a virtual machine a page fault took about 17 µs, so the
+// 1.5 MB of a text scan's buffers cost 7 ms, and one 2 MiB page 0.3 ms.
+// It is nil where it cannot be mapped.
+func bufferArena(n int) ([]byte, func()) {
+	size := (n + hugePage - 1) &^ (hugePage - 1)
+	m, err := unix.Mmap(-1, 0, size+hugePage, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANON)
+	if err != nil {
+		return nil, func() {}
+	}
+	// A huge page backs only an aligned 2 MiB of the mapping.
+	skip := int(-uintptr(unsafe.Pointer(&m[0])) & (hugePage - 1))
+	arena := m[skip : skip+size : skip+size]
+	adviseHuge(arena)
+	return arena, func() { _ = unix.Munmap(m) }
+}

@@ -16,6 +16,9 @@ const fileSpan = 256 << 10
 // line running over the span's end is most often read with it.
 const fileTail = 4 << 10
 
+// hugePage is the size of the huge pages bufferArena asks for.
+const hugePage = 2 << 20
+
 // fileSource hands out a file's text in chunks that the workers read
 // themselves, side by side, at their offsets (pread) into recycled
 // buffers. Reading copies, where a memory mapping does not, but faulting
@@ -34,13 +37,17 @@ type fileSource struct {
 	pos        int64 // where the next span begins
 	span, tail int   // fileSpan and fileTail, but in tests
 	free       chan []byte
+	unmap      func() // returns the buffers' arena, once the scan is over
 }
 
 func newFileSource(r io.ReaderAt, start, end int64) *fileSource {
-	return &fileSource{r: r, start: start, end: end, pos: start, span: fileSpan, tail: fileTail, free: make(chan []byte, scanAhead()+scanWorkers()+2)}
+	return &fileSource{r: r, start: start, end: end, pos: start, span: fileSpan, tail: fileTail}
 }
 
 func (s *fileSource) next() (Chunk, bool) {
+	if s.free == nil {
+		s.buffers()
+	}
 	if s.pos >= s.end {
 		return Chunk{}, false
 	}
@@ -132,6 +139,27 @@ func (s *fileSource) read(buf []byte, have int, from int64) (int, error) {
 		return 0, fmt.Errorf("reading log: the file shrank while it was read (%d bytes at offset %d, %d expected); scan it again once it is no longer truncated", n, from+int64(have), len(buf)-have)
 	}
 	return 0, fmt.Errorf("reading log: %w", err)
+}
+
+// buffers fills free with as many buffers, in one arena, as there can be
+// chunks read and not yet fed: the chunks queued in order, the one being
+// fed and the first, read before the workers start. Should more be
+// needed, buffer makes them.
+func (s *fileSource) buffers() {
+	n, size := scanAhead()+2, s.span+1+s.tail
+	s.free = make(chan []byte, n+scanWorkers()+2)
+	arena, unmap := bufferArena(n * size)
+	s.unmap = unmap
+	for i := 0; i+size <= len(arena) && i < n*size; i += size {
+		s.free <- arena[i : i+size : i+size]
+	}
+}
+
+// close returns the buffers' arena, once no chunk is in use.
+func (s *fileSource) close() {
+	if s.unmap != nil {
+		s.unmap()
+	}
 }
 
 // buffer is a recycled buffer, or a new one, of n bytes.

@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/jpops-dev/jpops/internal/bootlog/bootlogtest"
 )
@@ -28,6 +29,7 @@ func spansAndRead(t testing.TB, path string, data []byte, span, tail int) (s, r 
 	defer f.Close()
 	src := newFileSource(f, start, int64(len(data)))
 	src.span, src.tail = span, tail
+	defer src.close()
 	var rec recorder
 	c, err := scanChunks(src, runbookFilter(), &rec)
 	s = scanned{lines: rec.lines, counts: c, err: err}
@@ -92,4 +94,24 @@ func FuzzFileSourceAgrees(f *testing.F) {
 			t.Errorf("spans of %d, tail %d: %q %+v %v\nread: %q %+v %v", 1+int(span), tail, s.lines, s.counts, s.err, r.lines, r.counts, r.err)
 		}
 	})
+}
+
+// The buffers' arena holds what was asked for, writable to its end, on a
+// huge page boundary (where it is mapped at all).
+func TestBufferArena(t *testing.T) {
+	for _, n := range []int{1, hugePage, hugePage + 1, 6 * (fileSpan + 1 + fileTail)} {
+		arena, unmap := bufferArena(n)
+		if arena == nil {
+			unmap()
+			t.Skip("no anonymous mappings here: buffers come from the heap")
+		}
+		if len(arena) < n || len(arena)%hugePage != 0 {
+			t.Errorf("asked for %d bytes, got %d", n, len(arena))
+		}
+		if at := uintptr(unsafe.Pointer(&arena[0])); at%hugePage != 0 {
+			t.Errorf("arena at %#x, not on a %d-byte boundary", at, hugePage)
+		}
+		arena[0], arena[len(arena)-1] = 1, 2
+		unmap()
+	}
 }
