@@ -2,6 +2,8 @@ package fastscan
 
 import (
 	"bytes"
+	"fmt"
+	"io"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -152,6 +154,46 @@ func cutJSON(data []byte, at, reach int) int {
 	return len(data)
 }
 
+// cutJSONAt is cutJSON on the size bytes of file, read a window at a time
+// (at least 2 bytes).
+func cutJSONAt(file io.ReaderAt, size, at, reach int, window []byte) (int, error) {
+	if at >= size {
+		return size, nil
+	}
+	read := func(pos, n int) ([]byte, error) {
+		w := window[:n]
+		if got, err := file.ReadAt(w, int64(pos)); got < n {
+			return nil, fmt.Errorf("reading log: the file shrank while it was read (%d bytes at %d: %v); scan it again once it is no longer truncated", n, pos, err)
+		}
+		return w, nil
+	}
+	end := min(size, at+reach)
+	for pos := at; pos < end; {
+		w, err := read(pos, min(len(window), end-pos))
+		if err != nil {
+			return 0, err
+		}
+		if i := bytes.Index(w, []byte("\n{")); i >= 0 {
+			return pos + i + 1, nil
+		}
+		if pos+len(w) >= end || len(w) < 2 {
+			break
+		}
+		pos += len(w) - 1 // a "\n{" across the windows' edge is in the next
+	}
+	for pos := at; pos < size; {
+		w, err := read(pos, min(len(window), size-pos))
+		if err != nil {
+			return 0, err
+		}
+		if i := bytes.IndexByte(w, '\n'); i >= 0 {
+			return pos + i + 1, nil
+		}
+		pos += len(w)
+	}
+	return size, nil
+}
+
 // ObjectReader is a Sink that reads JSON objects whole anyway: on a mapped
 // file the JSON scan offers it each value before splitting it, as the rest
 // of the input from the value's '{' (up to a line end at most MaxLine
@@ -174,7 +216,12 @@ type jsonSpan[R any] struct {
 	base     int          // where Data begins in the mapping
 	split    spanSplitter // the state at to, if the guess held
 	counts   Counts       // what the span's lines added, if the guess held
+	buf      []byte       // the span read from the file, when it was: Data is then buf, not the mapping
 }
+
+// jsonCopyMax is the longest span read from the file into a buffer; a
+// longer one (a file of few newlines) is read in place in the mapping.
+const jsonCopyMax = 8 * jsonSpanSize
 
 // scanJSONMapped is Scan on the JSON in a mapping from off: splitting runs
 // in parallel too. The mapping is cut into spans at lines that likely
@@ -188,17 +235,29 @@ type jsonSpan[R any] struct {
 // finds (FuzzSplitJSONSpans), left in place in the mapping: memory is
 // bounded by the spans in flight, whose pages are dropped once fed.
 func scanJSONMapped[R any](data []byte, off int, f *Filter, sink Sink[R]) (Counts, error) {
-	return scanJSONSpans(data, off, jsonSpanSize, f, sink, release)
+	return scanJSONSpans(data, nil, off, jsonSpanSize, f, sink, release)
 }
 
-// scanJSONSpans is scanJSONMapped with spans of about size bytes, dropping
+// scanJSONFile is scanJSONMapped on the mapping of file, whose workers read
+// their spans with pread into buffers they reuse rather than from the
+// mapping: on this kind of machine a first read of mapped pages (page
+// faults, TLB misses on 4 KiB pages) costs the CPU several times the
+// kernel's copy into a buffer that stays in cache. The mapping is read
+// only where spans are cut and when a guess fails.
+func scanJSONFile[R any](file io.ReaderAt, data []byte, off int, f *Filter, sink Sink[R]) (Counts, error) {
+	return scanJSONSpans(data, file, off, jsonSpanSize, f, sink, release)
+}
+
+// scanJSONSpans is scanJSONMapped with spans of about size bytes, read
+// from file when it is not nil (data then holds the same bytes), dropping
 // the pages fed with drop (nil on memory that is not a mapping).
-func scanJSONSpans[R any](data []byte, off, size int, f *Filter, sink Sink[R], drop func([]byte)) (Counts, error) {
+func scanJSONSpans[R any](data []byte, file io.ReaderAt, off, size int, f *Filter, sink Sink[R], drop func([]byte)) (Counts, error) {
 	workers := scanWorkers()
 	ordered := make(chan *jsonSpan[R], scanAhead())
 	work := make(chan *jsonSpan[R])
 	var readErr error
 	var stop atomic.Bool
+	free := make(chan []byte, scanAhead()+workers+1) // span buffers to reuse
 	filter := &prefilter{scan: f.jsonKeys()}
 	// A non-ASCII keyword could appear where invalid UTF-8 is replaced.
 	mayHide := slices.ContainsFunc(f.keys, func(k Literal) bool {
@@ -214,8 +273,21 @@ func scanJSONSpans[R any](data []byte, off, size int, f *Filter, sink Sink[R], d
 		debug.SetPanicOnFault(true)
 		defer catchFault(&readErr)
 		filter.plan(data[off:min(len(data), off+planSample)])
+		var window []byte // for cutJSONAt
+		if file != nil {
+			window = make([]byte, max(2, min(64<<10, size)))
+		}
 		for from := off; from < len(data) && !stop.Load(); {
-			to := cutJSON(data, from+size, 4*size)
+			var to int
+			if file != nil {
+				var err error
+				if to, err = cutJSONAt(file, len(data), from+size, 4*size, window); err != nil {
+					readErr = err
+					return
+				}
+			} else {
+				to = cutJSON(data, from+size, 4*size)
+			}
 			sp := &jsonSpan[R]{Chunk: Chunk{JSON: true, done: make(chan struct{})}, from: from, to: to}
 			ordered <- sp
 			work <- sp
@@ -226,7 +298,7 @@ func scanJSONSpans[R any](data []byte, off, size int, f *Filter, sink Sink[R], d
 		go func() {
 			debug.SetPanicOnFault(true)
 			for sp := range work {
-				sp.splitGuessed(data, filter, mayHide, sink, read)
+				sp.splitGuessed(data, file, free, filter, mayHide, sink, read)
 			}
 		}()
 	}
@@ -255,11 +327,17 @@ func scanJSONSpans[R any](data []byte, off, size int, f *Filter, sink Sink[R], d
 				state = sp.split
 				state.inGarbage = state.inGarbage || inGarbage && !sp.split.started
 			} else {
-				err = resplit(data, sp, &state, &counts, filter, mayHide, sink, read)
+				err = resplit(data, file, sp, &state, &counts, filter, mayHide, sink, read)
 			}
 		}
 		if err == nil {
 			err = feed(sink, &sp.Chunk, sp.r, true)
+		}
+		if sp.buf != nil {
+			select {
+			case free <- sp.buf:
+			default:
+			}
 		}
 		if err != nil {
 			stop.Store(true) // drain what is in flight
@@ -269,8 +347,11 @@ func scanJSONSpans[R any](data []byte, off, size int, f *Filter, sink Sink[R], d
 		if state.depth > 0 && !state.discard {
 			keep = state.begin
 		}
-		if end := keep - keep%pageSize; end > released && drop != nil {
-			drop(data[released:end])
+		if end := keep - keep%pageSize; end > released {
+			// Spans read from the file left the mapping's pages untouched.
+			if drop != nil && sp.buf == nil {
+				drop(data[released:end])
+			}
 			released = end
 		}
 	}
@@ -284,26 +365,65 @@ func scanJSONSpans[R any](data []byte, off, size int, f *Filter, sink Sink[R], d
 }
 
 // splitGuessed splits the span as if no value were open at its start,
-// marks its values and runs sink.Work, on a worker.
-func (sp *jsonSpan[R]) splitGuessed(data []byte, filter *prefilter, mayHide bool, sink Sink[R], read func([]byte) (int, uint64)) {
+// marks its values and runs sink.Work, on a worker: on a copy read from
+// file into a buffer from free when file is not nil, else in place.
+func (sp *jsonSpan[R]) splitGuessed(data []byte, file io.ReaderAt, free chan []byte, filter *prefilter, mayHide bool, sink Sink[R], read func([]byte) (int, uint64)) {
 	defer close(sp.done)
 	defer catchFault(&sp.err)
-	sp.split.run(data, sp.from, sp.to, &sp.counts, read, sp.collector(sp.from))
-	sp.finish(data, filter, mayHide, sink)
+	src, off := data, 0 // src holds the file's bytes from off
+	if n := sp.to - sp.from; file != nil && n <= jsonCopyMax {
+		var buf []byte
+		select {
+		case buf = <-free:
+		default:
+		}
+		if sp.buf, sp.err = readSpan(file, buf, sp.from, n); sp.err != nil {
+			return
+		}
+		src, off = sp.buf, sp.from
+	}
+	sp.split.run(src, sp.from-off, sp.to-off, &sp.counts, read, sp.collector(sp.from-off))
+	sp.split.begin += off
+	sp.finish(src, off, filter, mayHide, sink)
 }
 
 // resplit splits the span again from the true state at its start, which
-// had a value open, and redoes the worker's part.
-func resplit[R any](data []byte, sp *jsonSpan[R], state *spanSplitter, counts *Counts, filter *prefilter, mayHide bool, sink Sink[R], read func([]byte) (int, uint64)) (err error) {
+// had a value open, and redoes the worker's part: on a copy read from file
+// when file is not nil and what it must read is not too long, else in place.
+func resplit[R any](data []byte, file io.ReaderAt, sp *jsonSpan[R], state *spanSplitter, counts *Counts, filter *prefilter, mayHide bool, sink Sink[R], read func([]byte) (int, uint64)) (err error) {
 	defer catchFault(&err)
 	base := sp.from
 	if !state.discard {
 		base = state.begin
 	}
 	sp.Begins, sp.Ends, sp.Notes = sp.Begins[:0], sp.Ends[:0], sp.Notes[:0]
-	state.run(data, sp.from, sp.to, counts, read, sp.collector(base))
-	sp.finish(data, filter, mayHide, sink)
+	src, off := data, 0 // src holds the file's bytes from off
+	if n := sp.to - base; file != nil && n <= jsonCopyMax+MaxLine {
+		if sp.buf, err = readSpan(file, sp.buf, base, n); err != nil {
+			return err
+		}
+		src, off = sp.buf, base
+	} else {
+		sp.buf = nil // Data is the mapping: its pages are dropped once fed
+	}
+	state.begin -= off
+	state.run(src, sp.from-off, sp.to-off, counts, read, sp.collector(base-off))
+	state.begin += off
+	sp.finish(src, off, filter, mayHide, sink)
 	return nil
+}
+
+// readSpan reads n bytes of file at off into buf, or a new buffer when buf
+// is too small.
+func readSpan(file io.ReaderAt, buf []byte, off, n int) ([]byte, error) {
+	if cap(buf) < n {
+		buf = make([]byte, n, max(n, jsonSpanSize+jsonSpanSize/4))
+	}
+	buf = buf[:n]
+	if got, err := file.ReadAt(buf, int64(off)); got < n {
+		return nil, fmt.Errorf("reading log: the file shrank while it was read (%d bytes at %d: %v); scan it again once it is no longer truncated", n, off, err)
+	}
+	return buf, nil
 }
 
 // collector records each value's bounds relative to base, where the
@@ -317,10 +437,10 @@ func (sp *jsonSpan[R]) collector(base int) func(begin, end int, note uint64) {
 	}
 }
 
-// finish points Data at the span in the mapping, marks the span's values
-// and runs sink.Work.
-func (sp *jsonSpan[R]) finish(data []byte, filter *prefilter, mayHide bool, sink Sink[R]) {
-	sp.Data = data[sp.base:sp.to]
+// finish points Data at the span in src, which holds the file's bytes
+// from off, marks the span's values and runs sink.Work.
+func (sp *jsonSpan[R]) finish(src []byte, off int, filter *prefilter, mayHide bool, sink Sink[R]) {
+	sp.Data = src[sp.base : sp.to-off]
 	sp.Marked = markJSON(filter, &sp.Chunk, mayHide)
 	sp.r = sink.Work(&sp.Chunk)
 }

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -29,18 +31,21 @@ func FuzzSplitJSONSpans(f *testing.F) {
 		want, wantSt := splitValuesByteByByte(strings.NewReader(text))
 		// With a sink that reads objects itself too: the splitter then skips
 		// what it reads.
-		for _, rec := range []jsonRecorder{&recorder{}, &objectRecorder{}} {
-			got, err := scanJSONSpans([]byte(text), 0, int(size)+1, filter, rec, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			r := rec.recorded()
-			if !slices.Equal(r.values, want) || got != wantSt {
-				t.Fatalf("%T, spans of %d: got %d values %+v, want %d values %+v\n got %.200q\nwant %.200q", rec, size+1, len(r.values), got, len(want), wantSt, r.values, want)
-			}
-			for k, v := range r.values {
-				if lines, _ := keys.lines([]byte(v), nil); len(lines) > 0 && !r.marked[k] {
-					t.Fatalf("value %d %.200q holds a keyword and is not marked", k, v)
+		// In place, and read into buffers as from a file.
+		for _, file := range []io.ReaderAt{nil, strings.NewReader(text)} {
+			for _, rec := range []jsonRecorder{&recorder{}, &objectRecorder{}} {
+				got, err := scanJSONSpans([]byte(text), file, 0, int(size)+1, filter, rec, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				r := rec.recorded()
+				if !slices.Equal(r.values, want) || got != wantSt {
+					t.Fatalf("%T, file %v, spans of %d: got %d values %+v, want %d values %+v\n got %.200q\nwant %.200q", rec, file != nil, size+1, len(r.values), got, len(want), wantSt, r.values, want)
+				}
+				for k, v := range r.values {
+					if lines, _ := keys.lines([]byte(v), nil); len(lines) > 0 && !r.marked[k] {
+						t.Fatalf("value %d %.200q holds a keyword and is not marked", k, v)
+					}
 				}
 			}
 		}
@@ -69,18 +74,20 @@ func TestSplitJSONSpansSizes(t *testing.T) {
 	text := b.String()
 	want, wantSt := splitValuesByteByByte(strings.NewReader(text))
 	for size := 1; size < len(text); size += 1 + size/8 {
-		for _, rec := range []jsonRecorder{&recorder{}, &objectRecorder{}} {
-			got, err := scanJSONSpans([]byte(text), 0, size, runbookFilter(), rec, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if r := rec.recorded(); !slices.Equal(r.values, want) || got != wantSt {
-				t.Fatalf("%T, spans of %d: got %d values %+v, want %d values %+v", rec, size, len(r.values), got, len(want), wantSt)
+		for _, file := range []io.ReaderAt{nil, strings.NewReader(text)} {
+			for _, rec := range []jsonRecorder{&recorder{}, &objectRecorder{}} {
+				got, err := scanJSONSpans([]byte(text), file, 0, size, runbookFilter(), rec, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if r := rec.recorded(); !slices.Equal(r.values, want) || got != wantSt {
+					t.Fatalf("%T, file %v, spans of %d: got %d values %+v, want %d values %+v", rec, file != nil, size, len(r.values), got, len(want), wantSt)
+				}
 			}
 		}
 	}
 	var rec objectRecorder
-	scanJSONSpans([]byte(text), 0, 100, runbookFilter(), &rec, nil)
+	scanJSONSpans([]byte(text), nil, 0, 100, runbookFilter(), &rec, nil)
 	if rec.read == 0 || rec.read == len(rec.values) {
 		t.Errorf("the sink read %d of %d values itself, want some and not all", rec.read, len(rec.values))
 	}
@@ -120,4 +127,58 @@ func (r *objectRecorder) Feed(c *Chunk, n int) error {
 		}
 	}
 	return r.recorder.Feed(c, n)
+}
+
+// A file truncated under the scan is an error, whether the cut falls where
+// spans are read from the file or where the mapping is read.
+func TestJSONFileScanTruncated(t *testing.T) {
+	data := []byte(strings.Repeat("{\n    \"message\": \"GET / 200\"\n}\n", 200_000))
+	for _, keep := range []int64{0, int64(len(data) / 2)} {
+		f, err := os.OpenFile(writeTemp(t, data), os.O_RDWR, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mapping, err := mapFile(f, len(data))
+		if err != nil {
+			f.Close()
+			t.Skipf("mapping files is not supported here: %v", err)
+		}
+		if err := f.Truncate(keep); err != nil {
+			t.Fatal(err)
+		}
+		_, err = scanJSONFile(f, mapping, 0, runbookFilter(), &recorder{})
+		if err == nil || !strings.Contains(err.Error(), "shrank") {
+			t.Errorf("truncated to %d bytes: err = %v, want a file-shrank error", keep, err)
+		}
+		unmap(mapping)
+		f.Close()
+	}
+	// Spans read short while the mapping still holds them.
+	_, err := scanJSONSpans(data, strings.NewReader(string(data[:len(data)/3])), 0, jsonSpanSize, runbookFilter(), &recorder{}, nil)
+	if err == nil || !strings.Contains(err.Error(), "shrank") {
+		t.Errorf("a short read: err = %v, want a file-shrank error", err)
+	}
+}
+
+// cutJSONAt, reading a window at a time, cuts where cutJSON cuts in memory,
+// "\n{" across a window's edge included.
+func TestCutJSONAt(t *testing.T) {
+	texts := []string{
+		"", "{", "\n{", "ab\n{cd\n{", "abc\ndef\n", "no newline at all",
+		"{\n  \"a\": 1\n}\n{\n  \"b\": \"\n{\"\n}\n", "x\n\n\n{\n{{\n\n",
+	}
+	for _, text := range texts {
+		for _, win := range []int{2, 3, 4, 7, 64} {
+			window := make([]byte, win)
+			for at := 0; at <= len(text)+1; at++ {
+				for reach := 0; reach <= len(text)+1; reach++ {
+					want := cutJSON([]byte(text), at, reach)
+					got, err := cutJSONAt(strings.NewReader(text), len(text), at, reach, window)
+					if err != nil || got != want {
+						t.Fatalf("cutJSONAt(%q, at %d, reach %d, window %d) = %d, %v; cutJSON: %d", text, at, reach, win, got, err, want)
+					}
+				}
+			}
+		}
+	}
 }

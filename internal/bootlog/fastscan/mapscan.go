@@ -14,7 +14,8 @@ const mapMin = 4 << 20
 
 // scanFile is Scan on a large regular file: text is read by the workers
 // themselves, each its own chunks at their offsets (fileSource), and JSON
-// is split in place through a read-only memory mapping (scanJSONMapped).
+// too, each span at its offset, with a read-only memory mapping beside it
+// for spans too long to copy (scanJSONFile).
 // done is false, with f untouched, when the file is small or not regular,
 // or JSON that cannot be mapped; Scan then reads it.
 //
@@ -53,7 +54,7 @@ func fileScan[R any](f *os.File, size int, off int64, filter *Filter, sink Sink[
 			return Counts{}, false, nil // read it instead
 		}
 		defer unmap(data)
-		counts, err = scanJSONMapped(data, int(off), filter, sink)
+		counts, err = scanJSONFile(f, data, int(off), filter, sink)
 	} else {
 		src := newFileSource(f, off, int64(size))
 		counts, err = scanChunks(src, filter, sink)
