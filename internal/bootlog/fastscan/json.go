@@ -136,7 +136,13 @@ func splitJSON[R any](c lineSource, cErr func() error, st *Counts, free chan []b
 // can hide one (see jsonKeys), and all of them when a keyword is not ASCII.
 // Other values cannot hold a keyword once decoded.
 func markJSON(filter *prefilter, c *Chunk, mayHide bool) []bool {
-	full := make([]bool, len(c.Ends))
+	full := c.Marked[:0] // reused where a chunk is
+	if cap(full) >= len(c.Ends) {
+		full = full[:len(c.Ends)]
+		clear(full)
+	} else {
+		full = make([]bool, len(c.Ends))
+	}
 	if mayHide {
 		for k := range full {
 			full[k] = true

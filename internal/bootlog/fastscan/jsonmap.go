@@ -216,7 +216,16 @@ type jsonSpan[R any] struct {
 	base     int          // where Data begins in the mapping
 	split    spanSplitter // the state at to, if the guess held
 	counts   Counts       // what the span's lines added, if the guess held
-	buf      []byte       // the span read from the file, when it was: Data is then buf, not the mapping
+	buf      []byte       // where the span is read from the file, recycled with the span
+	inPlace  bool         // Data is the mapping, whose pages are dropped once fed
+}
+
+// reuse readies a fed span for the span from to to, keeping its buffers.
+func (sp *jsonSpan[R]) reuse(from, to int) {
+	*sp = jsonSpan[R]{
+		Chunk: Chunk{JSON: true, done: make(chan struct{}), Begins: sp.Begins[:0], Ends: sp.Ends[:0], Notes: sp.Notes[:0], Marked: sp.Marked[:0]},
+		from:  from, to: to, buf: sp.buf,
+	}
 }
 
 // jsonCopyMax is the longest span read from the file into a buffer; a
@@ -257,7 +266,18 @@ func scanJSONSpans[R any](data []byte, file io.ReaderAt, off, size int, f *Filte
 	work := make(chan *jsonSpan[R])
 	var readErr error
 	var stop atomic.Bool
-	free := make(chan []byte, scanAhead()+workers+1) // span buffers to reuse
+	// Fed spans are recycled with their buffers: fresh memory costs a page
+	// fault every 4 KiB, more here than what is read into it.
+	spare := make(chan *jsonSpan[R], scanAhead()+workers+2)
+	if file != nil {
+		// The spans' buffers in one arena, on huge pages where there are.
+		n, bufSize := cap(spare), size+size/4
+		arena, unmapArena := bufferArena(n * bufSize)
+		defer unmapArena() // after the loop below, which waits for every span
+		for i := 0; i+bufSize <= len(arena) && i < n*bufSize; i += bufSize {
+			spare <- &jsonSpan[R]{buf: arena[i : i : i+bufSize]}
+		}
+	}
 	filter := &prefilter{scan: f.jsonKeys()}
 	// A non-ASCII keyword could appear where invalid UTF-8 is replaced.
 	mayHide := slices.ContainsFunc(f.keys, func(k Literal) bool {
@@ -288,7 +308,13 @@ func scanJSONSpans[R any](data []byte, file io.ReaderAt, off, size int, f *Filte
 			} else {
 				to = cutJSON(data, from+size, 4*size)
 			}
-			sp := &jsonSpan[R]{Chunk: Chunk{JSON: true, done: make(chan struct{})}, from: from, to: to}
+			var sp *jsonSpan[R]
+			select {
+			case sp = <-spare:
+			default:
+				sp = new(jsonSpan[R])
+			}
+			sp.reuse(from, to)
 			ordered <- sp
 			work <- sp
 			from = to
@@ -298,7 +324,7 @@ func scanJSONSpans[R any](data []byte, file io.ReaderAt, off, size int, f *Filte
 		go func() {
 			debug.SetPanicOnFault(true)
 			for sp := range work {
-				sp.splitGuessed(data, file, free, filter, mayHide, sink, read)
+				sp.splitGuessed(data, file, filter, mayHide, sink, read)
 			}
 		}()
 	}
@@ -333,12 +359,6 @@ func scanJSONSpans[R any](data []byte, file io.ReaderAt, off, size int, f *Filte
 		if err == nil {
 			err = feed(sink, &sp.Chunk, sp.r, true)
 		}
-		if sp.buf != nil {
-			select {
-			case free <- sp.buf:
-			default:
-			}
-		}
 		if err != nil {
 			stop.Store(true) // drain what is in flight
 			continue
@@ -349,10 +369,14 @@ func scanJSONSpans[R any](data []byte, file io.ReaderAt, off, size int, f *Filte
 		}
 		if end := keep - keep%pageSize; end > released {
 			// Spans read from the file left the mapping's pages untouched.
-			if drop != nil && sp.buf == nil {
+			if drop != nil && sp.inPlace {
 				drop(data[released:end])
 			}
 			released = end
+		}
+		select {
+		case spare <- sp:
+		default:
 		}
 	}
 	if state.depth > 0 { // a truncated last value
@@ -367,20 +391,16 @@ func scanJSONSpans[R any](data []byte, file io.ReaderAt, off, size int, f *Filte
 // splitGuessed splits the span as if no value were open at its start,
 // marks its values and runs sink.Work, on a worker: on a copy read from
 // file into a buffer from free when file is not nil, else in place.
-func (sp *jsonSpan[R]) splitGuessed(data []byte, file io.ReaderAt, free chan []byte, filter *prefilter, mayHide bool, sink Sink[R], read func([]byte) (int, uint64)) {
+func (sp *jsonSpan[R]) splitGuessed(data []byte, file io.ReaderAt, filter *prefilter, mayHide bool, sink Sink[R], read func([]byte) (int, uint64)) {
 	defer close(sp.done)
 	defer catchFault(&sp.err)
 	src, off := data, 0 // src holds the file's bytes from off
+	sp.inPlace = true
 	if n := sp.to - sp.from; file != nil && n <= jsonCopyMax {
-		var buf []byte
-		select {
-		case buf = <-free:
-		default:
-		}
-		if sp.buf, sp.err = readSpan(file, buf, sp.from, n); sp.err != nil {
+		if sp.buf, sp.err = readSpan(file, sp.buf, sp.from, n); sp.err != nil {
 			return
 		}
-		src, off = sp.buf, sp.from
+		src, off, sp.inPlace = sp.buf, sp.from, false
 	}
 	sp.split.run(src, sp.from-off, sp.to-off, &sp.counts, read, sp.collector(sp.from-off))
 	sp.split.begin += off
@@ -402,9 +422,9 @@ func resplit[R any](data []byte, file io.ReaderAt, sp *jsonSpan[R], state *spanS
 		if sp.buf, err = readSpan(file, sp.buf, base, n); err != nil {
 			return err
 		}
-		src, off = sp.buf, base
+		src, off, sp.inPlace = sp.buf, base, false
 	} else {
-		sp.buf = nil // Data is the mapping: its pages are dropped once fed
+		sp.inPlace = true
 	}
 	state.begin -= off
 	state.run(src, sp.from-off, sp.to-off, counts, read, sp.collector(base-off))
