@@ -247,3 +247,7 @@ func packedBlocksGo(masks *packedMasks, buf []byte, out []uint32) (done, newline
 // packedKernel is packedBlocksGo in vector instructions, nil where the CPU
 // has none for it; then the chunk scan uses the bigram scan.
 var packedKernel func(masks *packedMasks, buf []byte, out []uint32) (done, newlines, n int)
+
+// vectorKernels are the vector kernels this CPU runs, by name, packedKernel
+// among them; tests hold each to packedBlocksGo.
+var vectorKernels = map[string]func(masks *packedMasks, buf []byte, out []uint32) (done, newlines, n int){}

@@ -22,8 +22,8 @@ func packedPlan(t testing.TB, sample []byte, kernel func(*packedMasks, []byte, [
 // Go, and the vector one when the CPU has it.
 func kernels() map[string]func(*packedMasks, []byte, []uint32) (int, int, int) {
 	ks := map[string]func(*packedMasks, []byte, []uint32) (int, int, int){"go": packedBlocksGo}
-	if packedKernel != nil {
-		ks["vector"] = packedKernel
+	for name, k := range vectorKernels {
+		ks[name] = k
 	}
 	return ks
 }
@@ -65,15 +65,17 @@ func TestPackedKernelAgrees(t *testing.T) {
 		{"all-pass masks", allPass(), random},
 	}
 	for _, tt := range tests {
-		for _, size := range []int{0, 1, 33, 34, 35, 65, 66, 67, 100, len(tt.text)} {
+		for _, size := range []int{0, 1, 33, 34, 35, 65, 66, 67, 97, 98, 99, 100, 129, 130, 131, len(tt.text)} {
 			text := tt.text[:min(size, len(tt.text))]
-			for _, outLen := range []int{0, 1, 2, 3, 6, packedCandidates} {
-				gotOut, wantOut := make([]uint32, outLen), make([]uint32, outLen)
-				gd, gn, gc := packedKernel(tt.masks, text, gotOut)
-				wd, wn, wc := packedBlocksGo(tt.masks, text, wantOut)
-				if gd != wd || gn != wn || gc != wc || !slices.Equal(gotOut[:gc], wantOut[:wc]) {
-					t.Fatalf("%s, %d bytes, out %d: kernel (done %d, newlines %d, %v), definition (done %d, newlines %d, %v)",
-						tt.name, len(text), outLen, gd, gn, gotOut[:gc], wd, wn, wantOut[:wc])
+			for _, outLen := range []int{0, 1, 2, 3, 4, 5, 6, 7, 8, packedCandidates} {
+				for name, kernel := range vectorKernels {
+					gotOut, wantOut := make([]uint32, outLen), make([]uint32, outLen)
+					gd, gn, gc := kernel(tt.masks, text, gotOut)
+					wd, wn, wc := packedBlocksGo(tt.masks, text, wantOut)
+					if gd != wd || gn != wn || gc != wc || !slices.Equal(gotOut[:gc], wantOut[:wc]) {
+						t.Fatalf("%s kernel, %s, %d bytes, out %d: kernel (done %d, newlines %d, %v), definition (done %d, newlines %d, %v)",
+							name, tt.name, len(text), outLen, gd, gn, gotOut[:gc], wd, wn, wantOut[:wc])
+					}
 				}
 			}
 		}
@@ -118,11 +120,13 @@ func FuzzPackedKernel(f *testing.F) {
 				copy(m[j][h][16:], m[j][h][:16])
 			}
 		}
-		gotOut, wantOut := make([]uint32, outLen), make([]uint32, outLen)
-		gd, gn, gc := packedKernel(&m, text, gotOut)
-		wd, wn, wc := packedBlocksGo(&m, text, wantOut)
-		if gd != wd || gn != wn || gc != wc || !slices.Equal(gotOut[:gc], wantOut[:wc]) {
-			t.Fatalf("kernel (done %d, newlines %d, %v), definition (done %d, newlines %d, %v)", gd, gn, gotOut[:gc], wd, wn, wantOut[:wc])
+		for name, kernel := range vectorKernels {
+			gotOut, wantOut := make([]uint32, outLen), make([]uint32, outLen)
+			gd, gn, gc := kernel(&m, text, gotOut)
+			wd, wn, wc := packedBlocksGo(&m, text, wantOut)
+			if gd != wd || gn != wn || gc != wc || !slices.Equal(gotOut[:gc], wantOut[:wc]) {
+				t.Fatalf("%s kernel (done %d, newlines %d, %v), definition (done %d, newlines %d, %v)", name, gd, gn, gotOut[:gc], wd, wn, wantOut[:wc])
+			}
 		}
 	})
 }
