@@ -16,8 +16,13 @@
 #                latency and no limit: its own time (start, decoding, the
 #                simulator's), which the load on the machine inflates
 #   no 429       jpops, default settings, on the same server without a limit
-#   429          jpops, default settings, 429 past LIMIT, no Retry-After
-#   429 + RA     the same with Retry-After: RA seconds
+#   429          jpops, default settings, 429 past LIMIT, no Retry-After,
+#                run after run with one state directory: from the second
+#                run on, jpops starts from the limit the last run learned
+#                (api-limits.json), as an operator diagnosing again would
+#   429 first    the same, each run with an empty state directory: jpops
+#                learns the limit from the server's 429s every time
+#   429 + RA     the same two with Retry-After: RA seconds
 #
 #   bench/diagnose/limits.sh [RUNS] [LIMIT] [DELAY] [RA] [SIZES...]
 #
@@ -58,12 +63,13 @@ start_sim() {
 
 # once NAME ARGS...: one diagnose; appends "ms exit machines hung unread requests 429s max_in_flight conns" to NAME.
 once() {
-	local name=$1 start ms rc=0 bin=$dir/jpops
+	local name=$1 start ms rc=0 bin=$dir/jpops state=$JPOPS_STATE_DIR
 	shift
 	case $name in *-base) bin=$dir/jpops-base ;; esac
+	case $name in *-first) state=$(mktemp -d "$dir/first.XXXXXX") ;; esac
 	curl -fsS "$url/_bench/stats?reset=1" >/dev/null
 	start=$(now_ms)
-	"$bin" diagnose -a autonomath-api --json "$@" >"$dir/out.json" || rc=$?
+	JPOPS_STATE_DIR=$state "$bin" diagnose -a autonomath-api --json "$@" >"$dir/out.json" || rc=$?
 	ms=$(($(now_ms) - start))
 	local s
 	s=$(curl -fsS "$url/_bench/stats")
@@ -96,11 +102,13 @@ for n in "${sizes[@]}"; do
 	for _ in $(seq "$runs"); do
 		once r-oracle --concurrency "$limit"
 		once r-429
+		once r-429-first
 		[ -z "$base" ] || once r-429-base
 	done
 	start_sim "$n" -limit "$limit" -retry-after "$ra"
 	for _ in $(seq "$runs"); do
 		once r-429ra
+		once r-429ra-first
 		[ -z "$base" ] || once r-429ra-base
 	done
 	stop_fleetsim
@@ -117,7 +125,9 @@ for n in "${sizes[@]}"; do
 	row "no 429" "$dir/r-free" "$ideal"
 	row "no delay" "$dir/r-floor" "$ideal"
 	row "429" "$dir/r-429" "$ideal"
+	row "429 first" "$dir/r-429-first" "$ideal"
 	row "429 + RA" "$dir/r-429ra" "$ideal_ra"
+	row "429 + RA first" "$dir/r-429ra-first" "$ideal_ra"
 	if [ -n "$base" ]; then
 		row "429 ($base)" "$dir/r-429-base" "$ideal"
 		row "429 + RA ($base)" "$dir/r-429ra-base" "$ideal_ra"

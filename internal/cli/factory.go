@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"slices"
 	"sync"
 	"syscall"
 	"time"
@@ -68,6 +70,9 @@ func NewFactory(io *iostreams.IOStreams) *Factory {
 			return nil, err
 		}
 		cfg.Token, _ = refreshedToken(cfg.Token, src, f.Getenv)
+		if dir, err := state.Dir(f.Getenv, f.Home); err == nil {
+			cfg.Learned, cfg.OnLearn = learnedLimits(filepath.Join(dir, apiLimitsFile))
+		}
 		return flyapi.New(cfg)
 	}
 	f.Runbook = func() (*runbook.Runbook, error) { return loadRunbook(f.RunbookPath) }
@@ -82,6 +87,39 @@ func NewFactory(io *iostreams.IOStreams) *Factory {
 		return dir, nil
 	}
 	return f
+}
+
+// apiLimitsFile, in the state directory, keeps what 429s taught the Fly
+// client of each API's limit on requests in flight, so the next command
+// starts below it instead of finding it again with requests turned away.
+const apiLimitsFile = "api-limits.json"
+
+// maxKeptLimits bounds the file: two APIs of a few hosts, the newest kept.
+const maxKeptLimits = 16
+
+// learnedLimits reads the limits kept at path and returns them with the
+// hook that keeps newly learned ones there. The file only saves the server
+// a few 429s: one that cannot be read or written is passed over.
+func learnedLimits(path string) ([]flyapi.LearnedLimit, func(flyapi.LearnedLimit)) {
+	var kept struct {
+		Limits []flyapi.LearnedLimit `json:"limits"`
+	}
+	if state.LoadJSON(path, &kept) != nil {
+		kept.Limits = nil
+	}
+	var mu sync.Mutex
+	learned := slices.Clone(kept.Limits)
+	return kept.Limits, func(ll flyapi.LearnedLimit) {
+		mu.Lock()
+		defer mu.Unlock()
+		learned = slices.DeleteFunc(learned, func(o flyapi.LearnedLimit) bool { return o.API == ll.API && o.Host == ll.Host })
+		learned = append(learned, ll)
+		if len(learned) > maxKeptLimits {
+			learned = learned[len(learned)-maxKeptLimits:]
+		}
+		kept.Limits = learned
+		_ = state.SaveJSON(path, kept)
+	}
 }
 
 // takeInterrupts routes every interrupt to fn until the returned func is called.

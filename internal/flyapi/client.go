@@ -57,6 +57,14 @@ type Config struct {
 	// MachinesPerSecond is the most Machines API requests a second, with a
 	// burst of two. Default DefaultMachinesPerSecond; negative: no bound.
 	MachinesPerSecond float64
+	// Learned is where each API's limit on requests in flight starts: what
+	// a 429 taught an earlier client of the same host, if recent. Default:
+	// a slow start from a few requests.
+	Learned []LearnedLimit
+	// OnLearn is told each time a 429 teaches the client a lower limit, to
+	// keep for a later client (Learned). It runs on the request's
+	// goroutine and should not block long.
+	OnLearn func(LearnedLimit)
 }
 
 // Defaults.
@@ -85,7 +93,9 @@ type HTTPClient struct {
 	backoff      func(int) time.Duration
 	clock        clock.Clock
 	limits       map[string]*inflight // by op.api
-	machinesRate *rate.Limiter        // nil: no bound
+	hosts        map[string]string    // by op.api: the host a LearnedLimit names
+	onLearn      func(LearnedLimit)
+	machinesRate *rate.Limiter // nil: no bound
 	red          *redact.Redactor
 }
 
@@ -125,6 +135,13 @@ func New(cfg Config) (*HTTPClient, error) {
 		c.hc = &http.Client{Transport: transport(maxInFlight)}
 	}
 	c.limits = map[string]*inflight{"machines": newInflight(c.clock, maxInFlight), "logs": newInflight(c.clock, maxInFlight)}
+	c.hosts = map[string]string{"machines": hostOf(mb), "logs": hostOf(lb)}
+	c.onLearn = cfg.OnLearn
+	for _, ll := range cfg.Learned {
+		if l := c.limits[ll.API]; l != nil && ll.Host == c.hosts[ll.API] {
+			l.startFrom(ll)
+		}
+	}
 	switch perSec := cfg.MachinesPerSecond; {
 	case perSec == 0:
 		c.machinesRate = rate.NewLimiter(DefaultMachinesPerSecond, machinesBurst)
@@ -164,6 +181,15 @@ func transport(maxInFlight int) *http.Transport {
 	t.MaxIdleConns = max(t.MaxIdleConns, 2*maxInFlight) // two hosts
 	t.ForceAttemptHTTP2 = true
 	return t
+}
+
+// hostOf is the host of a URL baseURL returned.
+func hostOf(base string) string {
+	u, err := url.Parse(base)
+	if err != nil {
+		return base
+	}
+	return u.Host
 }
 
 // baseURL keeps scheme and host (and the path, if keepPath).
@@ -292,6 +318,9 @@ func (c *HTTPClient) get(ctx context.Context, o op, u string, timeout time.Durat
 		case status == http.StatusTooManyRequests:
 			limited = retryAfter(hdr.Get("Retry-After"), c.clock.Now())
 			again = limit.release(slot, outcomeLimited, limited)
+			if inFlight, at, ok := limit.learned(); ok && c.onLearn != nil {
+				c.onLearn(LearnedLimit{API: o.api, Host: c.hosts[o.api], InFlight: inFlight, At: at})
+			}
 		default:
 			limit.release(slot, outcomeOK, 0)
 		}

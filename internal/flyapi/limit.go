@@ -56,6 +56,8 @@ type inflight struct {
 	cutTo        float64   // what that cut left of the limit
 	cutAnswered  bool      // a request sent after that cut was answered
 	pausedUntil  time.Time // Retry-After of the last 429
+	taught       bool      // a 429 set or lowered the ceiling since learned() last said so
+	taughtAt     time.Time // of the last 429
 	asked        uint64    // requests that took a place in line so far
 	queue        waitQueue // requests waiting for a slot
 }
@@ -66,6 +68,49 @@ func newInflight(clk clock.Clock, maxInFlight int) *inflight {
 		clock: clk, max: float64(maxInFlight),
 		limit: float64(min(initialInFlight, maxInFlight)), slowStart: true,
 	}
+}
+
+// LearnedLimit is what a 429 taught a client of one API's limit on
+// requests in flight, for a later client of the same server to start from
+// (Config.Learned) instead of finding it again with requests turned away.
+type LearnedLimit struct {
+	API      string    `json:"api"`       // "machines" or "logs"
+	Host     string    `json:"host"`      // of the API's base URL
+	InFlight int       `json:"in_flight"` // the fewest in flight a 429 turned away
+	At       time.Time `json:"at"`        // of that 429, on the client's clock
+}
+
+// learnedMemory is how long a learned limit is where a later client starts:
+// past it the client starts low and finds the limit again, as the server's
+// limit may have changed.
+const learnedMemory = 10 * time.Minute
+
+// startFrom starts the limit just below what a recent 429 turned away and
+// holds it there for ceilingMemory, as if the 429 had come now: no slow
+// start, so the server sees no request past its limit. A learned limit
+// older than learnedMemory is ignored.
+func (l *inflight) startFrom(ll LearnedLimit) {
+	now := l.clock.Now()
+	if ll.InFlight < 1 || ll.At.After(now) || now.Sub(ll.At) > learnedMemory {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.ceiling = float64(min(ll.InFlight, int(l.max)+1))
+	l.ceilingUntil = now.Add(ceilingMemory)
+	l.limit = max(l.ceiling-1, 1)
+	l.slowStart = false
+}
+
+// learned reports, once, a ceiling a 429 set or lowered since the last call.
+func (l *inflight) learned() (inFlight int, at time.Time, ok bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.taught {
+		return 0, time.Time{}, false
+	}
+	l.taught = false
+	return int(l.ceiling), l.taughtAt, true
 }
 
 // ticket is one admitted request: its place in line and how many were in
@@ -252,10 +297,13 @@ func (l *inflight) release(t ticket, o outcome, retryAfter time.Duration) (again
 		// The server turned this request away with t.inFlight in flight
 		// (itself included), so it allows fewer: stay below that for a while.
 		if now.Before(l.ceilingUntil) {
+			l.taught = l.taught || float64(t.inFlight) < l.ceiling
 			l.ceiling = min(l.ceiling, float64(t.inFlight))
 		} else {
 			l.ceiling = float64(t.inFlight)
+			l.taught = true
 		}
+		l.taughtAt = now
 		l.ceilingUntil = now.Add(ceilingMemory)
 		// Until a request sent after the last cut is answered, a 429 is
 		// still of that cut's round: the requests it turned away come back

@@ -475,3 +475,117 @@ func TestInFlightRoundOfFirst429s(t *testing.T) {
 		t.Errorf("limit %.2f after a 429 of a later round, want cut to %.2f", got, 8*cutFactor)
 	}
 }
+
+// A limit a 429 taught an earlier client is where a later one starts, if
+// recent: just below what was turned away, with no slow start above it.
+func TestInFlightStartsFromLearned(t *testing.T) {
+	now := time.Date(2026, 5, 11, 12, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name      string
+		learned   LearnedLimit
+		wantLimit float64
+		wantSlow  bool
+	}{
+		{"a minute ago", LearnedLimit{InFlight: 9, At: now.Add(-time.Minute)}, 8, false},
+		{"past the memory", LearnedLimit{InFlight: 9, At: now.Add(-learnedMemory - time.Second)}, initialInFlight, true},
+		{"in the future", LearnedLimit{InFlight: 9, At: now.Add(time.Hour)}, initialInFlight, true},
+		{"above the client's most", LearnedLimit{InFlight: 40, At: now}, 16, false},
+		{"nothing learned", LearnedLimit{At: now}, initialInFlight, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clk := clock.NewManual(now)
+			l := newInflight(clk, 16)
+			l.startFrom(tt.learned)
+			if got := l.current(); got != tt.wantLimit || l.slowStart != tt.wantSlow {
+				t.Errorf("limit %.2f, slow start %v; want %.2f, %v", got, l.slowStart, tt.wantLimit, tt.wantSlow)
+			}
+			// Answers do not lift a learned limit while its ceiling holds.
+			for range 20 {
+				tk, _ := l.acquire(context.Background())
+				l.release(tk, outcomeOK, 0)
+			}
+			if !tt.wantSlow && l.current() != tt.wantLimit {
+				t.Errorf("limit %.2f after 20 answers, want it held at %.2f", l.current(), tt.wantLimit)
+			}
+		})
+	}
+}
+
+// What a client learns from a server's 429s is told to OnLearn; a second
+// client given it reads the same server with no request turned away, and
+// one given a limit learned of another host starts as if it knew nothing.
+func TestLearnedLimitSparesTheServer(t *testing.T) {
+	const serverMax = 4
+	var inFlight, limited atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := inFlight.Add(1)
+		var once sync.Once
+		done := func() { once.Do(func() { inFlight.Add(-1) }) }
+		defer done()
+		if n > serverMax {
+			done()
+			limited.Add(1)
+			w.WriteHeader(http.StatusTooManyRequests)
+			return
+		}
+		time.Sleep(2 * time.Millisecond)
+		done()
+		io.WriteString(w, logsBody("1"))
+	}))
+	defer srv.Close()
+	read := func(cfg Config) *HTTPClient {
+		t.Helper()
+		cfg.MachinesBaseURL, cfg.LogsBaseURL, cfg.Token = srv.URL, srv.URL, testToken
+		c, err := New(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		for range 16 {
+			wg.Go(func() {
+				for range 5 {
+					if _, err := c.GetLogs(context.Background(), "autonomath-api", LogQuery{Instance: "148ed726c1e589"}); err != nil {
+						t.Error(err)
+					}
+				}
+			})
+		}
+		wg.Wait()
+		return c
+	}
+	var mu sync.Mutex
+	var learned []LearnedLimit
+	read(Config{OnLearn: func(ll LearnedLimit) {
+		mu.Lock()
+		defer mu.Unlock()
+		learned = append(learned, ll)
+	}})
+	if limited.Load() == 0 || len(learned) == 0 {
+		t.Fatalf("%d 429s, %d limits learned: want the first client to learn from a 429", limited.Load(), len(learned))
+	}
+	last := learned[len(learned)-1]
+	if last.API != "logs" || last.Host != strings.TrimPrefix(srv.URL, "http://") || last.InFlight < 1 || last.At.IsZero() {
+		t.Fatalf("learned %+v, want the logs API of %s with the in flight of a 429", last, srv.URL)
+	}
+	// Started from the 429 at one past the server's limit (the lowest the
+	// first client can have met, which depends on how its requests raced):
+	last.InFlight = serverMax + 1
+	limited.Store(0)
+	c := read(Config{Learned: []LearnedLimit{last}})
+	if limited.Load() != 0 {
+		t.Errorf("the client that started from what was learned drew %d 429s, want none", limited.Load())
+	}
+	if got := c.limits["logs"].current(); got > serverMax {
+		t.Errorf("limit %.2f, want at most the server's %d", got, serverMax)
+	}
+	other := last
+	other.Host = "api.fly.io"
+	c, err := New(Config{MachinesBaseURL: srv.URL, LogsBaseURL: srv.URL, Token: testToken, Learned: []LearnedLimit{other}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.limits["logs"].current(); got != initialInFlight {
+		t.Errorf("a limit learned of another host started the limit at %.2f, want %d", got, initialInFlight)
+	}
+}
