@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/jpops-dev/jpops/internal/flyapi"
 	"github.com/jpops-dev/jpops/internal/flysim"
 	"github.com/jpops-dev/jpops/internal/journal"
 	"github.com/jpops-dev/jpops/internal/phases"
@@ -97,13 +98,21 @@ func TestRunVerifiesPrebuiltImage(t *testing.T) {
 
 // A burst of 5xx from the Machines API during the stability hold outlasts
 // the client's retries; the walk retries it, journals it and recovers.
+//
+// The outage the walk measures is engine time, which is the simulator's:
+// the waits between reads, plus the real time the reads take times the
+// simulator's speed. At the rig's 600x, 40 failing requests took past the
+// 2 minutes smoke.api_outage allows on a loaded machine, so the walk rightly
+// failed. Here the simulator runs at 60x (the deploy takes ~1.6 s) and the
+// burst is two polls' worth of reads failing after every retry: about 25 s
+// of waits, however slow the machine.
 func TestRunRidesOut5xxBurstDuringHold(t *testing.T) {
-	r := newRig(t, "db-boot-hang")
+	r := newRig(t, "db-boot-hang", rigConfig{speed: 60})
 	burst := false
 	r.onEvent = func(e journal.Event) {
 		if e.Kind == journal.KindHold && !burst {
 			burst = true
-			r.sim.SetFaults(flysim.Faults{Status: 503, Count: 40, PathPrefix: "/v1/"})
+			r.sim.SetFaults(flysim.Faults{Status: 503, Count: 2 * (flyapi.DefaultMaxRetries + 1), PathPrefix: "/v1/"})
 		}
 	}
 	res, err := phases.Run(r.ctx(), r.opts)

@@ -55,6 +55,7 @@ type rigConfig struct {
 	timeout time.Duration // the client's per-request timeout
 	quirks  flysim.Quirks // real-platform behaviours the simulator shows
 	token   string        // default testToken
+	speed   float64       // the simulator's speed; default simSpeed
 }
 
 func newRig(t *testing.T, scenario string, cfgs ...rigConfig) *rig {
@@ -67,7 +68,11 @@ func newRig(t *testing.T, scenario string, cfgs ...rigConfig) *rig {
 	if cfg.token != "" {
 		token = cfg.token
 	}
-	sim, err := flysim.New(flysim.Options{Scenario: scenario, Speed: simSpeed, Token: token, Quirks: cfg.quirks})
+	speed := float64(simSpeed)
+	if cfg.speed > 0 {
+		speed = cfg.speed
+	}
+	sim, err := flysim.New(flysim.Options{Scenario: scenario, Speed: speed, Token: token, Quirks: cfg.quirks})
 	if err != nil {
 		t.Fatal(err)
 	}
