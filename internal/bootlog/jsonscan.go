@@ -437,9 +437,8 @@ func (q *quickJSON) number() bool {
 // every entry with the same keys in the same order, so nearly every object
 // of its output has one of a few shapes.
 type shape struct {
-	lit   []byte  // the bytes between values, one after another
-	cuts  []int32 // where each run of lit ends: len(roles)+1 runs
-	roles []uint8 // what each value is
+	runs  []string // the bytes before each value, and after the last
+	roles []uint8  // what each value is
 }
 
 // A slot is where the strict reader found a string's contents (between
@@ -486,36 +485,43 @@ func newShape(obj []byte, slots []slot) *shape {
 	if len(obj) > shapeMaxLen || len(slots) > shapeMaxSlots {
 		return nil
 	}
-	sh := &shape{roles: make([]uint8, len(slots)), cuts: make([]int32, 0, len(slots)+1)}
+	sh := &shape{roles: make([]uint8, len(slots)), runs: make([]string, 0, len(slots)+1)}
 	prev := 0
 	for k, sl := range slots {
-		sh.lit = append(sh.lit, obj[prev:sl.begin]...)
-		sh.cuts = append(sh.cuts, int32(len(sh.lit)))
+		sh.runs = append(sh.runs, string(obj[prev:sl.begin]))
 		sh.roles[k] = sl.role
 		prev = int(sl.end)
 	}
-	sh.lit = append(sh.lit, obj[prev:]...)
-	sh.cuts = append(sh.cuts, int32(len(sh.lit)))
+	sh.runs = append(sh.runs, string(obj[prev:]))
 	return sh
 }
 
 // match is prefix on b for an object of shape sh; ok is false when b does
 // not begin with one (it may still be valid JSON the strict reader reads).
 func (sh *shape) match(b []byte) (n int, isEntry bool, ts []byte, ok bool) {
-	pos, from := 0, 0
+	pos := 0
+	runs := sh.runs[:len(sh.roles)+1]
 	for k, role := range sh.roles {
-		run := sh.lit[from:sh.cuts[k]]
-		from = int(sh.cuts[k])
-		if len(b)-pos < len(run) || string(b[pos:pos+len(run)]) != string(run) {
+		run := runs[k]
+		if len(b)-pos < len(run) || string(b[pos:pos+len(run)]) != run {
 			return 0, false, nil, false
 		}
 		pos += len(run)
+		if pos >= len(b) {
+			return 0, false, nil, false
+		}
 		if role == roleNumber {
+			if c := b[pos]; c != '-' && (c < '0' || c > '9') {
+				return 0, false, nil, false
+			}
 			q := quickJSON{b: b, i: pos}
-			if pos >= len(b) || !(b[pos] == '-' || '0' <= b[pos] && b[pos] <= '9') || !q.number() {
+			if !q.number() {
 				return 0, false, nil, false
 			}
 			pos = q.i
+			continue
+		}
+		if b[pos] == '"' { // empty: common in flyctl's objects
 			continue
 		}
 		end, esc, ok := strEnd(b, pos)
@@ -533,14 +539,14 @@ func (sh *shape) match(b []byte) (n int, isEntry bool, ts []byte, ok bool) {
 				}
 			}
 			ts = b[pos:end]
-			isEntry = isEntry || end > pos
+			isEntry = true
 		case roleEntry:
-			isEntry = isEntry || end > pos
+			isEntry = true
 		}
 		pos = end
 	}
-	run := sh.lit[from:]
-	if len(b)-pos < len(run) || string(b[pos:pos+len(run)]) != string(run) {
+	run := runs[len(sh.roles)]
+	if len(b)-pos < len(run) || string(b[pos:pos+len(run)]) != run {
 		return 0, false, nil, false
 	}
 	return pos + len(run), isEntry, ts, true

@@ -341,5 +341,30 @@ func BenchmarkQuickJSON(b *testing.B) {
 				}
 			}
 		})
+		b.Run(form+"/shapes", func(b *testing.B) {
+			vs := values
+			if form == "compact" {
+				vs = nil
+				for _, v := range values {
+					var out bytes.Buffer
+					json.Compact(&out, v)
+					vs = append(vs, out.Bytes())
+				}
+			}
+			n := 0
+			for _, v := range vs {
+				n += len(v)
+			}
+			b.SetBytes(int64(n))
+			var q quickJSON
+			var sh shapes
+			for b.Loop() {
+				for _, v := range vs {
+					if _, _, ok := sh.entry(&q, v); !ok {
+						b.Fatalf("not read: %s", v)
+					}
+				}
+			}
+		})
 	}
 }

@@ -295,7 +295,7 @@ func scanJSONSpans[R any](data []byte, file io.ReaderAt, off, size int, f *Filte
 		filter.plan(data[off:min(len(data), off+planSample)])
 		var window []byte // for cutJSONAt
 		if file != nil {
-			window = make([]byte, max(2, min(64<<10, size)))
+			window = make([]byte, max(2, min(4<<10, size))) // a value starts within a few lines
 		}
 		for from := off; from < len(data) && !stop.Load(); {
 			var to int
