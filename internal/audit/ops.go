@@ -23,16 +23,19 @@ const (
 	toolSource // . FILE, source FILE
 )
 
-var tools = map[string]toolKind{
-	"sqlite3": toolSQLite, "sqlite": toolSQLite,
-	"sha256sum": toolHash, "shasum": toolHash, "sha1sum": toolHash, "sha512sum": toolHash,
-	"b2sum": toolHash, "md5sum": toolHash, "cksum": toolHash, "openssl": toolHash,
-	"python": toolScript, "python3": toolScript, "python2": toolScript, "perl": toolScript,
-	"ruby": toolScript, "node": toolScript, "php": toolScript,
-	"sh": toolShell, "bash": toolShell, "dash": toolShell, "ash": toolShell, "zsh": toolShell,
-	"ksh": toolShell, "mksh": toolShell, "su": toolSu, "runuser": toolSu,
-	"eval": toolEval, "trap": toolTrap, "find": toolFind, ".": toolSource, "source": toolSource,
-}
+// tools is built on first use, not at start-up: most commands never audit.
+var tools = sync.OnceValue(func() map[string]toolKind {
+	return map[string]toolKind{
+		"sqlite3": toolSQLite, "sqlite": toolSQLite,
+		"sha256sum": toolHash, "shasum": toolHash, "sha1sum": toolHash, "sha512sum": toolHash,
+		"b2sum": toolHash, "md5sum": toolHash, "cksum": toolHash, "openssl": toolHash,
+		"python": toolScript, "python3": toolScript, "python2": toolScript, "perl": toolScript,
+		"ruby": toolScript, "node": toolScript, "php": toolScript,
+		"sh": toolShell, "bash": toolShell, "dash": toolShell, "ash": toolShell, "zsh": toolShell,
+		"ksh": toolShell, "mksh": toolShell, "su": toolSu, "runuser": toolSu,
+		"eval": toolEval, "trap": toolTrap, "find": toolFind, ".": toolSource, "source": toolSource,
+	}
+})
 
 var (
 	reSQLComment = lazyRegexp(`(?s)--[^\n]*|/\*.*?\*/`)

@@ -84,7 +84,7 @@ func (w *walker) preload(f *syntax.File) {
 	}
 	syntax.Walk(f, func(n syntax.Node) bool {
 		if call, ok := n.(*syntax.CallExpr); ok {
-			if i, name := command(call); tools[name] == toolSource && i+1 < len(call.Args) {
+			if i, name := command(call); tools()[name] == toolSource && i+1 < len(call.Args) {
 				w.sourced(call.Args[i], call.Args[i+1])
 			}
 		}

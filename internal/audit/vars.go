@@ -75,7 +75,7 @@ func (w *walker) measureOrNumber(name string, value *syntax.Word) {
 	}
 	syntax.Walk(value, func(n syntax.Node) bool {
 		if call, ok := n.(*syntax.CallExpr); ok {
-			if _, tool := command(call); measureTools[tool] {
+			if _, tool := command(call); measureTools(tool) {
 				w.sizeVars[name] = true
 			}
 		}

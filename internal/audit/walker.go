@@ -189,7 +189,7 @@ func (w *walker) call(s *syntax.Stmt, call *syntax.CallExpr, c ctx, in input) {
 	}
 	args := call.Args[i+1:]
 	var ops []string
-	switch tools[name] {
+	switch tools()[name] {
 	case toolSource:
 		if len(args) > 0 {
 			w.source(call.Args[i], args[0], c)

@@ -4,6 +4,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"sync"
 
 	"mvdan.cc/sh/v3/syntax"
 )
@@ -23,25 +24,29 @@ type wrapper struct {
 // call ($fn) behind one is followed as if called directly, though exec,
 // timeout or env find only programs: one named like the function usually
 // does its work, and a missed scan costs more than a false report.
-var wrappers = map[string]wrapper{
-	"command": {query: "vV"}, "builtin": {}, "exec": {optArgs: "a"},
-	"nice":   {optArgs: "n", longArgs: []string{"--adjustment"}},
-	"ionice": {optArgs: "cnpPu", longArgs: []string{"--class", "--classdata", "--pid", "--pgid", "--uid"}},
-	"nohup":  {}, "time": {}, "chronic": {}, "setsid": {}, "busybox": {},
-	"stdbuf": {optArgs: "ioe", longArgs: []string{"--input", "--output", "--error"}},
-	"sudo": {optArgs: "ugCDhprtTU", assigns: true,
-		longArgs: []string{"--user", "--group", "--chdir", "--close-from", "--host", "--prompt", "--role", "--type", "--command-timeout", "--other-user"}},
-	"doas":         {optArgs: "uC"},
-	"env":          {optArgs: "uCS", longArgs: []string{"--unset", "--chdir", "--split-string"}, assigns: true},
-	"timeout":      {optArgs: "sk", longArgs: []string{"--signal", "--kill-after"}, operands: 1},
-	"su-exec":      {operands: 1},
-	"gosu":         {operands: 1},
-	"s6-setuidgid": {operands: 1},
-	"chpst":        {optArgs: "uUbe/nlLmdopfcrt"},
-	"runuser":      {optArgs: "ugGw", longArgs: []string{"--user", "--group", "--supp-group", "--whitelist-environment"}, needs: "u"},
-	"xargs": {optArgs: "IndPLsaE",
-		longArgs: []string{"--max-args", "--max-procs", "--delimiter", "--max-lines", "--max-chars", "--arg-file"}},
-}
+//
+// Built on first use, not at start-up: most commands never audit.
+var wrappers = sync.OnceValue(func() map[string]wrapper {
+	return map[string]wrapper{
+		"command": {query: "vV"}, "builtin": {}, "exec": {optArgs: "a"},
+		"nice":   {optArgs: "n", longArgs: []string{"--adjustment"}},
+		"ionice": {optArgs: "cnpPu", longArgs: []string{"--class", "--classdata", "--pid", "--pgid", "--uid"}},
+		"nohup":  {}, "time": {}, "chronic": {}, "setsid": {}, "busybox": {},
+		"stdbuf": {optArgs: "ioe", longArgs: []string{"--input", "--output", "--error"}},
+		"sudo": {optArgs: "ugCDhprtTU", assigns: true,
+			longArgs: []string{"--user", "--group", "--chdir", "--close-from", "--host", "--prompt", "--role", "--type", "--command-timeout", "--other-user"}},
+		"doas":         {optArgs: "uC"},
+		"env":          {optArgs: "uCS", longArgs: []string{"--unset", "--chdir", "--split-string"}, assigns: true},
+		"timeout":      {optArgs: "sk", longArgs: []string{"--signal", "--kill-after"}, operands: 1},
+		"su-exec":      {operands: 1},
+		"gosu":         {operands: 1},
+		"s6-setuidgid": {operands: 1},
+		"chpst":        {optArgs: "uUbe/nlLmdopfcrt"},
+		"runuser":      {optArgs: "ugGw", longArgs: []string{"--user", "--group", "--supp-group", "--whitelist-environment"}, needs: "u"},
+		"xargs": {optArgs: "IndPLsaE",
+			longArgs: []string{"--max-args", "--max-procs", "--delimiter", "--max-lines", "--max-chars", "--arg-file"}},
+	}
+})
 
 // command returns the index and base name of the command a call runs,
 // looking past wrappers like `timeout 30`, `gosu app` or `env A=1`. The
@@ -53,7 +58,7 @@ func command(call *syntax.CallExpr) (int, string) {
 	i := 0
 	for {
 		name := baseName(call.Args[i])
-		wr, ok := wrappers[name]
+		wr, ok := wrappers()[name]
 		if !ok {
 			return i, name
 		}
