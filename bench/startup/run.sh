@@ -13,8 +13,8 @@
 # installed, one run of each program in turn, RUNS rounds, so a change of
 # load falls on all of them alike. Package initialisation: GODEBUG=inittrace=1.
 # User-space instructions, which no load changes: valgrind's callgrind when
-# installed (apt-get install valgrind), the median of the runs it finishes
-# (it crashes now and then on a Go program's threads).
+# installed (apt-get install valgrind), run with asynchronous preemption
+# off, the median of the runs it finishes.
 #
 #   bench/startup/run.sh [RUNS] [REF...]
 set -euo pipefail
@@ -119,7 +119,9 @@ instructions() {
 		return
 	fi
 	for _ in $(seq 15); do
-		valgrind --tool=callgrind --callgrind-out-file="$dir/cg.out" $c 2>&1 >/dev/null | awk '/Collected :/ {printf "%.2f\n", $4 / 1e6}'  || true
+		# Without asynchronous preemption: callgrind's signal handling
+		# crashed on most runs of a Go program with it.
+		GODEBUG=asyncpreemptoff=1 valgrind --tool=callgrind --callgrind-out-file="$dir/cg.out" $c 2>&1 >/dev/null | awk '/Collected :/ {printf "%.2f\n", $4 / 1e6}' || true
 	done | median
 }
 
