@@ -9,9 +9,9 @@
 #     it changed.
 # All are built as the release builds jpops (CGO_ENABLED=0, -trimpath,
 # -ldflags "-s -w"). Wall time: hyperfine when installed (Debian: apt-get
-# install hyperfine), else a loop. CPU time and page faults: perf stat when
-# installed, one run of each program in turn, RUNS rounds, so a change of
-# load falls on all of them alike. Package initialisation: GODEBUG=inittrace=1.
+# install hyperfine), else a loop. CPU time, page faults and wall time
+# again (iwall): perf stat when installed, one run of each program in turn,
+# RUNS rounds, so a change of load falls on all of them alike. Package initialisation: GODEBUG=inittrace=1.
 # User-space instructions, which no load changes: valgrind's callgrind when
 # installed (apt-get install valgrind), run with asynchronous preemption
 # off, the median of the runs it finishes.
@@ -87,18 +87,22 @@ else
 	how="shell loop, $runs runs (includes fork/exec of the loop)"
 fi
 
-# CPU time (task-clock) and page faults, medians of RUNS rounds taken in turn.
-declare -A cpu pf
+# CPU time (task-clock), page faults and wall time (duration_time),
+# medians of RUNS rounds taken in turn: one run of each program, then the
+# next round, so a change of load falls on all of them alike (hyperfine
+# runs all of one program, then the next).
+declare -A cpu pf iwall
 if command -v perf >/dev/null && perf stat -x, -e task-clock true >/dev/null 2>&1; then
 	for _ in $(seq "$runs"); do
 		for c in "${cmds[@]}"; do
-			perf stat -x, -e task-clock,page-faults $c 2>&1 >/dev/null |
-				awk -F, -v c="$c" '$3 == "task-clock" {t = $1} $3 == "page-faults" {p = $1} END {print c "\t" t "\t" p}'
+			perf stat -x, -e duration_time,task-clock,page-faults $c 2>&1 >/dev/null |
+				awk -F, -v c="$c" '$3 == "task-clock" {t = $1} $3 == "page-faults" {p = $1} $3 == "duration_time" {w = $1 / 1e6} END {print c "\t" t "\t" p "\t" w}'
 		done
 	done >"$dir/perf.tsv"
 	for c in "${cmds[@]}"; do
 		cpu[$c]=$(awk -F'\t' -v c="$c" '$1 == c {print $2}' "$dir/perf.tsv" | median)
 		pf[$c]=$(awk -F'\t' -v c="$c" '$1 == c {print $3}' "$dir/perf.tsv" | median)
+		iwall[$c]=$(awk -F'\t' -v c="$c" '$1 == c && $4 != "" {printf "%.2f\n", $4}' "$dir/perf.tsv" | median)
 	done
 fi
 
@@ -125,7 +129,7 @@ instructions() {
 	done | median
 }
 
-printf '%-42s %9s %8s %7s %8s %6s %9s %7s %7s\n' "program" "wall ms" "CPU ms" "faults" "Minstr" "inits" "init ms" "init KB" "allocs"
+printf '%-42s %9s %9s %8s %7s %8s %6s %9s %7s %7s\n' "program" "wall ms" "iwall ms" "CPU ms" "faults" "Minstr" "inits" "init ms" "init KB" "allocs"
 declare -A ins
 for i in "${!cmds[@]}"; do
 	c=${cmds[$i]}
@@ -133,7 +137,7 @@ for i in "${!cmds[@]}"; do
 	read -r ims n b a <<<"$(inits "$c")"
 	kb=$b
 	[ "$b" != - ] && kb=$((b / 1024))
-	printf '%-42s %9s %8s %7s %8s %6s %9s %7s %7s\n' "${names[$i]}" "${wall[$c]}" "${cpu[$c]:-NA}" "${pf[$c]:-NA}" "${ins[$c]}" "$n" "$ims" "$kb" "$a"
+	printf '%-42s %9s %9s %8s %7s %8s %6s %9s %7s %7s\n' "${names[$i]}" "${wall[$c]}" "${iwall[$c]:-NA}" "${cpu[$c]:-NA}" "${pf[$c]:-NA}" "${ins[$c]}" "$n" "$ims" "$kb" "$a"
 done
 j="$dir/jpops version"
 h="$dir/hello version"
@@ -141,6 +145,7 @@ f="$dir/floor version"
 echo "jpops / hello-world: wall $(ratio "${wall[$j]}" "${wall[$h]}")x ($how)"
 if [ -n "${cpu[$j]:-}" ]; then
 	echo "jpops / hello-world CPU: $(ratio "${cpu[$j]}" "${cpu[$h]}")x; jpops / floor CPU: $(ratio "${cpu[$j]}" "${cpu[$f]}")x (perf stat, $runs rounds)"
+	[ -n "${iwall[$j]:-}" ] && echo "jpops / hello-world wall, interleaved (iwall): $(ratio "${iwall[$j]}" "${iwall[$h]}")x (perf stat duration_time, $runs rounds)"
 fi
 if [ "${ins[$j]}" != NA ] && [ "${ins[$h]}" != NA ]; then
 	echo "jpops / hello-world user-space instructions: $(ratio "${ins[$j]}" "${ins[$h]}")x; jpops / floor: $(ratio "${ins[$j]}" "${ins[$f]}")x (callgrind)"
