@@ -114,11 +114,6 @@ func fakeMain(mode string) int {
 			time.Sleep(100 * time.Millisecond)
 		}
 		fmt.Fprintln(out, " done")
-	case "chatty":
-		for {
-			fmt.Fprintln(out, "tick")
-			time.Sleep(50 * time.Millisecond)
-		}
 	case "trap":
 		c := make(chan os.Signal, 1)
 		signal.Notify(c, syscall.SIGINT)
