@@ -182,3 +182,38 @@ func TestCutJSONAt(t *testing.T) {
 		}
 	}
 }
+
+// A span too long to copy (a file of few newlines) is split in place in
+// the mapping, beside spans read from the file, with the same values.
+func TestJSONFileLongSpanInPlace(t *testing.T) {
+	var b strings.Builder
+	for i := range 3000 {
+		fmt.Fprintf(&b, "{\n    \"message\": \"GET / %d\"\n}\n", i)
+	}
+	b.WriteString("{\"long\": \"" + strings.Repeat("x", jsonCopyMax) + "\"}\n")
+	b.WriteString(strings.Repeat("y", jsonCopyMax) + "\n{\"after\": 1}\n")
+	for i := range 3000 {
+		fmt.Fprintf(&b, "{\"n\": %d}\n", i)
+	}
+	text := b.String()
+	f, err := os.Open(writeTemp(t, []byte(text)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	mapping, err := mapFile(f, len(text))
+	if err != nil {
+		t.Skipf("mapping files is not supported here: %v", err)
+	}
+	defer unmap(mapping)
+	want, wantSt := splitValuesByteByByte(strings.NewReader(text))
+	for _, rec := range []jsonRecorder{&recorder{}, &objectRecorder{}} {
+		got, err := scanJSONFile(f, mapping, 0, runbookFilter(), rec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r := rec.recorded(); !slices.Equal(r.values, want) || got != wantSt {
+			t.Fatalf("%T: got %d values %+v, want %d values %+v", rec, len(r.values), got, len(want), wantSt)
+		}
+	}
+}
