@@ -8,7 +8,7 @@
 // library is linked: glamour's syntax highlighter builds its registries at
 // start-up (tens of milliseconds for every jpops command), and goldmark's
 // package initialisation cost every command about 1.4 M instructions and
-// 130 page faults, more than the rest of jpops's own start-up. Tables,
+// 110 page faults, more than the rest of jpops's own start-up. Tables,
 // the one extension jpops's drafts use, are recognised from the paragraph
 // CommonMark leaves them as. Code is not highlighted.
 package mdterm
