@@ -16,10 +16,20 @@ func regexpString(r *Redactor, s string) string {
 		return regexpPlain(r, s)
 	}
 	bare := bareText(strings.ToValidUTF8(s, ""))
+	shown := ansi.Strip(s)
+	var found []string
+	for _, text := range []string{bare, shown, colourless(s), s} {
+		for _, tok := range tokenPattern().FindAllString(text, -1) {
+			found = append(found, tokenParts(tok)...)
+		}
+	}
+	if len(found) > 0 {
+		r = r.With(found...)
+	}
 	if masked := regexpPlain(r, bare); masked != bare {
 		return masked
 	}
-	if shown := ansi.Strip(s); shown != bare {
+	if shown != bare {
 		if masked := regexpPlain(r, shown); masked != shown {
 			return masked
 		}

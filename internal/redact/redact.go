@@ -187,15 +187,74 @@ func (r *Redactor) String(s string) string {
 	// text, colour codes removed and every other escape and stray byte
 	// dropped, then as a terminal shows it.
 	bare := bareText(strings.ToValidUTF8(s, ""))
+	shown := ansi.Strip(s)
+	// A token one reading shows whole may be cut in the reading returned
+	// (a CSI's final byte swallows its mark's first letter there, or a
+	// colour code splits mark and body, so no word boundary or no body
+	// follows the mark): whatever any reading shows, token and body, is
+	// masked in the line returned.
+	if found := tokensIn(bare, shown, colourless(s), s); len(found) > 0 {
+		r = r.With(found...)
+	}
 	if masked := r.plain(bare); masked != bare {
 		return masked
 	}
-	if shown := ansi.Strip(s); shown != bare {
+	if shown != bare {
 		if masked := r.plain(shown); masked != shown {
 			return masked
 		}
 	}
 	return r.plain(s)
+}
+
+// tokensIn returns each token the readings of a line show, and its body
+// without its scheme or mark.
+func tokensIn(readings ...string) []string {
+	var out []string
+	for _, text := range readings {
+		if !mayHoldToken(text) {
+			continue
+		}
+		for _, tok := range tokenPattern().FindAllString(text, -1) {
+			out = append(out, tokenParts(tok)...)
+		}
+	}
+	return out
+}
+
+// tokenParts is a token as matched and its body after each scheme or mark
+// it holds (FlyV1 fm2_abc: fm2_abc and abc too).
+func tokenParts(tok string) []string {
+	out := []string{tok}
+	lower := strings.ToLower(tok)
+	for _, m := range tokenMarks {
+		if i := strings.LastIndex(lower, m); i >= 0 {
+			body := strings.TrimLeft(tok[i+len(m):], " +")
+			out = append(out, strings.TrimPrefix(body, "%20"))
+		}
+	}
+	return out
+}
+
+// colourless is s with only its colour codes (SGR sequences) removed: the
+// line as a reader of the file sees it once colours are ignored, every
+// other escape left in place.
+func colourless(s string) string {
+	b := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		if s[i] == 0x1b && i+1 < len(s) && s[i+1] == '[' {
+			j := i + 2
+			for j < len(s) && (s[j] >= '0' && s[j] <= '9' || s[j] == ';' || s[j] == ':') {
+				j++
+			}
+			if j < len(s) && s[j] == 'm' {
+				i = j
+				continue
+			}
+		}
+		b = append(b, s[i])
+	}
+	return string(b)
 }
 
 // bareText is s with its colour and cursor codes (CSI sequences) removed
