@@ -199,7 +199,7 @@ func (e *engine) phase2(ctx context.Context, d Diagnosis) (Diagnosis, error) {
 	g.SetLimit(max(readers, 1))
 	for i, m := range wedged {
 		g.Go(func() error {
-			results[i], errs[i] = e.machineFindings(gctx, boot.Fresh(), m, now)
+			results[i], errs[i] = e.machineFindings(gctx, boot.Fresh(), m, i, now)
 			return nil
 		})
 	}
@@ -250,6 +250,19 @@ func (e *engine) phase2(ctx context.Context, d Diagnosis) (Diagnosis, error) {
 	return d, e.verdict(id, d.Verdict, d.Reason, d.Next)
 }
 
+// rankWindow is how many machines' pages are read in the order of their
+// number (see pageRank): twice the API client's most requests in flight.
+const rankWindow = 2 * flyapi.DefaultMaxInFlight
+
+// pageRank is the rank (flyapi.WithRank) of the index-th machine's page.
+// Within a window of rankWindow machines every first page goes before any
+// second, so a small fleet's last round holds last pages only, not a
+// machine that started late with all its pages still to read; past the
+// window, machines go in order, so a large fleet's machine is read within
+// a few rounds, not spread over the whole run, when the lines it logs
+// meanwhile would cost it more pages.
+func pageRank(index, page int) int { return page*rankWindow + index }
+
 // maxReaders bounds the machines whose logs are read at once: each holds a
 // log cursor and a boot-log engine's state while it waits.
 const maxReaders = 1024
@@ -292,13 +305,11 @@ func EvidenceOf(f bootlog.Finding) Evidence {
 
 // machineFindings pages one machine's logs forward from just before its
 // last start until caught up.
-func (e *engine) machineFindings(ctx context.Context, eng *bootlog.Engine, m MachineView, now time.Time) ([]bootlog.Finding, error) {
+func (e *engine) machineFindings(ctx context.Context, eng *bootlog.Engine, m MachineView, index int, now time.Time) ([]bootlog.Finding, error) {
 	start := m.lastStart.Add(-time.Minute)
 	it := flyapi.NewLogIterator(e.o.Fly, e.o.App, flyapi.LogQuery{Instance: m.ID}, start)
 	for page := 0; page < e.o.LogPages; page++ {
-		// Every machine's first page before any machine's second: the
-		// last round then holds last pages only.
-		entries, err := it.Next(flyapi.WithRank(ctx, page))
+		entries, err := it.Next(flyapi.WithRank(ctx, pageRank(index, page)))
 		for _, le := range entries {
 			machine := le.Instance
 			if machine == "" {
