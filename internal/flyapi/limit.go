@@ -58,6 +58,7 @@ type inflight struct {
 	pausedUntil  time.Time // Retry-After of the last 429
 	taught       bool      // a 429 set or lowered the ceiling since learned() last said so
 	taughtAt     time.Time // of the last 429
+	answeredMost int       // the most in flight with a request answered
 	asked        uint64    // requests that took a place in line so far
 	queue        waitQueue // requests waiting for a slot
 }
@@ -110,7 +111,12 @@ func (l *inflight) learned() (inFlight int, at time.Time, ok bool) {
 		return 0, time.Time{}, false
 	}
 	l.taught = false
-	return int(l.ceiling), l.taughtAt, true
+	// A request's in flight is counted when it gets its slot, and one given
+	// a slot after it may reach the server first: a 429 can name fewer
+	// than the server had, and requests answered with more in flight say
+	// so. Keep the larger, so the next client does not start below what
+	// this one was answered at.
+	return max(int(l.ceiling), min(l.answeredMost+1, int(l.max)+1)), l.taughtAt, true
 }
 
 // ticket is one admitted request: its place in line and how many were in
@@ -277,6 +283,7 @@ func (l *inflight) release(t ticket, o outcome, retryAfter time.Duration) (again
 	now := l.clock.Now()
 	switch o {
 	case outcomeOK:
+		l.answeredMost = max(l.answeredMost, t.inFlight)
 		if t.seq > l.cutAt {
 			l.cutAnswered = true
 		}

@@ -589,3 +589,43 @@ func TestLearnedLimitSparesTheServer(t *testing.T) {
 		t.Errorf("a limit learned of another host started the limit at %.2f, want %d", got, initialInFlight)
 	}
 }
+
+// What a client keeps for the next is not below what it was answered at:
+// a 429 counted with fewer in flight than requests answered before it (a
+// race between requests given slots one after the other) names the
+// larger.
+func TestLearnedNotBelowAnswered(t *testing.T) {
+	tests := []struct {
+		name         string
+		answered     int // requests in flight, all answered
+		turnedAway   int // then one turned away with this many in flight
+		wantInFlight int
+	}{
+		{"429 above the answered", 8, 9, 9},
+		{"429 counted below the answered", 8, 7, 9},
+		{"nothing answered", 0, 5, 5},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l := newInflight(clock.NewManual(time.Unix(0, 0)), 16)
+			l.limit = 16
+			take := func(n int) []ticket {
+				var round []ticket
+				for range n {
+					tk, _ := l.acquire(context.Background())
+					round = append(round, tk)
+				}
+				return round
+			}
+			for _, tk := range take(tt.answered) {
+				l.release(tk, outcomeOK, 0)
+			}
+			round := take(tt.turnedAway)
+			l.release(round[tt.turnedAway-1], outcomeLimited, 0)
+			got, _, ok := l.learned()
+			if !ok || got != tt.wantInFlight {
+				t.Errorf("learned %d (%v), want %d", got, ok, tt.wantInFlight)
+			}
+		})
+	}
+}
