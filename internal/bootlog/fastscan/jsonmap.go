@@ -233,22 +233,7 @@ func (sp *jsonSpan[R]) reuse(from, to int) {
 // longer one (a file of few newlines) is read in place in the mapping.
 const jsonCopyMax = 4 << 20
 
-// scanJSONMapped is Scan on the JSON in a mapping from off: splitting runs
-// in parallel too. The mapping is cut into spans at lines that likely
-// begin a value (cutJSON); each worker splits its span, marks its values
-// and runs sink.Work as if no value were open at the span's start. This
-// goroutine knows the true state at each span's start once the previous
-// span is fed: when a value was open there the guess was wrong and it
-// splits the span again from that state, else it takes the worker's
-// values, correcting only the count of garbage runs that continue one from
-// the previous span. The values handed to the sink are those splitValues
-// finds (FuzzSplitJSONSpans), left in place in the mapping: memory is
-// bounded by the spans in flight, whose pages are dropped once fed.
-func scanJSONMapped[R any](data []byte, off int, f *Filter, sink Sink[R]) (Counts, error) {
-	return scanJSONSpans(data, nil, off, jsonSpanSize, f, sink, release)
-}
-
-// scanJSONFile is scanJSONMapped on the mapping of file, whose workers read
+// scanJSONFile is scanJSONSpans on the mapping of file, whose workers read
 // their spans with pread into buffers they reuse rather than from the
 // mapping: on this kind of machine a first read of mapped pages (page
 // faults, TLB misses on 4 KiB pages) costs the CPU several times the
@@ -258,9 +243,21 @@ func scanJSONFile[R any](file io.ReaderAt, data []byte, off int, f *Filter, sink
 	return scanJSONSpans(data, file, off, jsonSpanSize, f, sink, release)
 }
 
-// scanJSONSpans is scanJSONMapped with spans of about size bytes, read
-// from file when it is not nil (data then holds the same bytes), dropping
-// the pages fed with drop (nil on memory that is not a mapping).
+// scanJSONSpans is Scan on the JSON in data from off: splitting runs
+// in parallel too. data is cut into spans at lines that likely
+// begin a value (cutJSON); each worker splits its span, marks its values
+// and runs sink.Work as if no value were open at the span's start. This
+// goroutine knows the true state at each span's start once the previous
+// span is fed: when a value was open there the guess was wrong and it
+// splits the span again from that state, else it takes the worker's
+// values, correcting only the count of garbage runs that continue one from
+// the previous span. The values handed to the sink are those splitValues
+// finds (FuzzSplitJSONSpans), in the span's buffer or in place: memory is
+// bounded by the spans in flight, whose pages are dropped once fed.
+//
+// Spans are about size bytes, read from file when it is not nil (data then
+// holds the same bytes), else read in place; the pages fed are dropped
+// with drop (nil on memory that is not a mapping).
 func scanJSONSpans[R any](data []byte, file io.ReaderAt, off, size int, f *Filter, sink Sink[R], drop func([]byte)) (Counts, error) {
 	workers := scanWorkers()
 	ordered := make(chan *jsonSpan[R], scanAhead())

@@ -129,29 +129,36 @@ func (r *objectRecorder) Feed(c *Chunk, n int) error {
 	return r.recorder.Feed(c, n)
 }
 
-// A file truncated under the scan is an error, whether the cut falls where
-// spans are read from the file or where the mapping is read.
+// A file truncated under the scan is an error, whether the workers read
+// their spans from the file or in place in the mapping (a span too long to
+// copy).
 func TestJSONFileScanTruncated(t *testing.T) {
 	data := []byte(strings.Repeat("{\n    \"message\": \"GET / 200\"\n}\n", 200_000))
-	for _, keep := range []int64{0, int64(len(data) / 2)} {
-		f, err := os.OpenFile(writeTemp(t, data), os.O_RDWR, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		mapping, err := mapFile(f, len(data))
-		if err != nil {
+	for _, inPlace := range []bool{false, true} {
+		for _, keep := range []int64{0, int64(len(data) / 2)} {
+			f, err := os.OpenFile(writeTemp(t, data), os.O_RDWR, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			mapping, err := mapFile(f, len(data))
+			if err != nil {
+				f.Close()
+				t.Skipf("mapping files is not supported here: %v", err)
+			}
+			if err := f.Truncate(keep); err != nil {
+				t.Fatal(err)
+			}
+			if inPlace {
+				_, err = scanJSONSpans(mapping, nil, 0, jsonSpanSize, runbookFilter(), &recorder{}, release)
+			} else {
+				_, err = scanJSONFile(f, mapping, 0, runbookFilter(), &recorder{})
+			}
+			if err == nil || !strings.Contains(err.Error(), "shrank") {
+				t.Errorf("in place %v, truncated to %d bytes: err = %v, want a file-shrank error", inPlace, keep, err)
+			}
+			unmap(mapping)
 			f.Close()
-			t.Skipf("mapping files is not supported here: %v", err)
 		}
-		if err := f.Truncate(keep); err != nil {
-			t.Fatal(err)
-		}
-		_, err = scanJSONFile(f, mapping, 0, runbookFilter(), &recorder{})
-		if err == nil || !strings.Contains(err.Error(), "shrank") {
-			t.Errorf("truncated to %d bytes: err = %v, want a file-shrank error", keep, err)
-		}
-		unmap(mapping)
-		f.Close()
 	}
 	// Spans read short while the mapping still holds them.
 	_, err := scanJSONSpans(data, strings.NewReader(string(data[:len(data)/3])), 0, jsonSpanSize, runbookFilter(), &recorder{}, nil)

@@ -168,31 +168,6 @@ func TestFileScanTruncated(t *testing.T) {
 	}
 }
 
-// The same for JSON, whose values the workers split and read in place.
-func TestMappedJSONScanTruncated(t *testing.T) {
-	data := []byte(strings.Repeat("{\n    \"message\": \"GET / 200\"\n}\n", 200_000))
-	for _, keep := range []int64{0, int64(len(data) / 2)} {
-		f, err := os.OpenFile(writeTemp(t, data), os.O_RDWR, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		mapping, err := mapFile(f, len(data))
-		if err != nil {
-			f.Close()
-			t.Skipf("mapping files is not supported here: %v", err)
-		}
-		if err := f.Truncate(keep); err != nil {
-			t.Fatal(err)
-		}
-		_, err = scanJSONMapped(mapping, 0, runbookFilter(), &recorder{})
-		if err == nil || !strings.Contains(err.Error(), "shrank") {
-			t.Errorf("truncated to %d bytes: err = %v, want a file-shrank error", keep, err)
-		}
-		unmap(mapping)
-		f.Close()
-	}
-}
-
 // A fault inside the vector kernel, on a mapping whose file was truncated
 // under it, must become the same error as anywhere else: the runtime can
 // turn a fault in assembly into a panic only if the kernel keeps to Go's
