@@ -109,9 +109,15 @@ func TestInFlightAdaptsTo429(t *testing.T) {
 				if got > float64(tt.serverMax) {
 					t.Errorf("limit %.1f after 429s, want at most the server's %d", got, tt.serverMax)
 				}
-				// A few turned away while it learns, not one per reader.
-				if limited.Load() > 8 {
-					t.Errorf("%d requests turned away, want a few", limited.Load())
+				// A few rounds' worth turned away while it learns, not one per
+				// read (320). How many is up to the scheduler: on a loaded
+				// machine the slow start's answers can raise the limit to
+				// the default before the client reads the first 429, and
+				// those turned away come back before the rest of the
+				// round's 429s lower the limit (16 seen under -race at
+				// load). Two rounds at the default bound both.
+				if limited.Load() > 2*DefaultMaxInFlight {
+					t.Errorf("%d requests turned away, want at most two rounds at the default (%d)", limited.Load(), 2*DefaultMaxInFlight)
 				}
 			}
 		})
