@@ -10,7 +10,9 @@
 # DIR holds the log and the binary (a new temporary directory by default,
 # removed afterwards; created if missing); RUNS defaults to 5, LINES to
 # 1000000 (~150 MB of text) or 200000 for json and ndjson (~144 and 80
-# MB); FORMAT is text (the default), json or ndjson.
+# MB); FORMAT is text (the default), json or ndjson. A log longer than
+# the default runs past the scan's clock: set NOW to a later time, e.g.
+# NOW=2026-05-11T17:00:00Z for 4000000 lines.
 set -euo pipefail
 
 cd "$(dirname "$0")/../.."
@@ -32,7 +34,9 @@ if [ -z "$dir" ]; then
 fi
 mkdir -p "$dir"
 log="$dir/$log"
-now=2026-05-11T12:15:00Z
+# The scan's clock: past the generated log's last line (NOW to set it for
+# a log longer than the default, whose lines run later).
+now=${NOW:-2026-05-11T12:15:00Z}
 
 echo "generating $lines $format lines into $log"
 go run ./bench/scan/gen $gen -n "$lines" -o "$log"
