@@ -316,55 +316,41 @@ func BenchmarkQuickJSON(b *testing.B) {
 		}
 		values = append(values, raw)
 	}
-	for _, form := range []string{"pretty", "compact"} {
-		b.Run(form, func(b *testing.B) {
-			vs := values // as flyctl writes them
-			if form == "compact" {
-				vs = nil
-				for _, v := range values {
-					var out bytes.Buffer
-					json.Compact(&out, v)
-					vs = append(vs, out.Bytes())
-				}
-			}
-			n := 0
-			for _, v := range vs {
-				n += len(v)
-			}
-			b.SetBytes(int64(n))
-			var q quickJSON
-			for b.Loop() {
-				for _, v := range vs {
-					if _, _, ok := q.entry(v); !ok {
-						b.Fatalf("not read: %s", v)
+	compact := make([][]byte, len(values))
+	for i, v := range values {
+		var out bytes.Buffer
+		json.Compact(&out, v)
+		compact[i] = out.Bytes()
+	}
+	var q quickJSON
+	var sh shapes
+	readers := []struct {
+		name string
+		read func(v []byte) bool
+	}{
+		{"", func(v []byte) bool { _, _, ok := q.entry(v); return ok }},
+		{"/shapes", func(v []byte) bool { _, _, ok := sh.entry(&q, v); return ok }},
+	}
+	for _, form := range []struct {
+		name   string
+		values [][]byte
+	}{{"pretty", values}, {"compact", compact}} { // pretty: as flyctl writes them
+		n := 0
+		for _, v := range form.values {
+			n += len(v)
+		}
+		for _, r := range readers {
+			b.Run(form.name+r.name, func(b *testing.B) {
+				b.SetBytes(int64(n))
+				q, sh = quickJSON{}, shapes{}
+				for b.Loop() {
+					for _, v := range form.values {
+						if !r.read(v) {
+							b.Fatalf("not read: %s", v)
+						}
 					}
 				}
-			}
-		})
-		b.Run(form+"/shapes", func(b *testing.B) {
-			vs := values
-			if form == "compact" {
-				vs = nil
-				for _, v := range values {
-					var out bytes.Buffer
-					json.Compact(&out, v)
-					vs = append(vs, out.Bytes())
-				}
-			}
-			n := 0
-			for _, v := range vs {
-				n += len(v)
-			}
-			b.SetBytes(int64(n))
-			var q quickJSON
-			var sh shapes
-			for b.Loop() {
-				for _, v := range vs {
-					if _, _, ok := sh.entry(&q, v); !ok {
-						b.Fatalf("not read: %s", v)
-					}
-				}
-			}
-		})
+			})
+		}
 	}
 }
