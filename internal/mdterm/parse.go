@@ -101,25 +101,7 @@ func indentOf(line string) int {
 // stripCols removes n columns of leading indentation (less if there is
 // less), a tab only partly removed leaving its remaining columns as spaces.
 func stripCols(line string, n int) string {
-	col := 0
-	for i := 0; i < len(line); i++ {
-		if col >= n {
-			return line[i:]
-		}
-		switch line[i] {
-		case ' ':
-			col++
-		case '\t':
-			w := 4 - col%4
-			if col+w > n {
-				return strings.Repeat(" ", col+w-n) + line[i+1:]
-			}
-			col += w
-		default:
-			return line[i:]
-		}
-	}
-	return ""
+	return stripColsAny(line, min(n, indentOf(line)))
 }
 
 // isBlank: only spaces, tabs and CRs (a lone CR, as goldmark reads it).
@@ -490,7 +472,8 @@ func list(parent *node, lines []string, i int) int {
 	return i
 }
 
-// stripColsAny removes the first n columns whatever they hold.
+// stripColsAny removes the first n columns whatever they hold, a tab only
+// partly removed leaving its remaining columns as spaces.
 func stripColsAny(line string, n int) string {
 	col := 0
 	for i := 0; i < len(line); i++ {
