@@ -14,7 +14,7 @@ import (
 // jsonSpanSize is about how many bytes of a JSON file one worker splits at
 // a time: 256 KiB took less CPU than 1 MiB, as for text (what was just
 // read is still in the core's cache when it is split).
-const jsonSpanSize = 256 << 10
+const jsonSpanSize = fileSpan
 
 // spanSplitter is splitValues' state, kept between spans of a mapping:
 // the values are slices of the mapping, so it tracks where the current one
@@ -269,11 +269,10 @@ func scanJSONSpans[R any](data []byte, file io.ReaderAt, off, size int, f *Filte
 	spare := make(chan *jsonSpan[R], scanAhead()+workers+2)
 	if file != nil {
 		// The spans' buffers in one arena, on huge pages where there are.
-		n, bufSize := cap(spare), size+size/4
-		arena, unmapArena := bufferArena(n * bufSize)
+		bufs, unmapArena := arenaBuffers(cap(spare), size+size/4)
 		defer unmapArena() // after the loop below, which waits for every span
-		for i := 0; i+bufSize <= len(arena) && i < n*bufSize; i += bufSize {
-			spare <- &jsonSpan[R]{buf: arena[i : i : i+bufSize]}
+		for _, b := range bufs {
+			spare <- &jsonSpan[R]{buf: b[:0]}
 		}
 	}
 	filter := &prefilter{scan: f.jsonKeys()}

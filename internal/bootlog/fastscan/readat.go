@@ -148,11 +148,23 @@ func (s *fileSource) read(buf []byte, have int, from int64) (int, error) {
 func (s *fileSource) buffers() {
 	n, size := scanAhead()+2, s.span+1+s.tail
 	s.free = make(chan []byte, n+scanWorkers()+2)
-	arena, unmap := bufferArena(n * size)
+	bufs, unmap := arenaBuffers(n, size)
 	s.unmap = unmap
-	for i := 0; i+size <= len(arena) && i < n*size; i += size {
-		s.free <- arena[i : i+size : i+size]
+	for _, b := range bufs {
+		s.free <- b
 	}
+}
+
+// arenaBuffers cuts n buffers of size bytes out of one bufferArena, and
+// returns them with the function that returns the arena; none where there
+// is no arena.
+func arenaBuffers(n, size int) ([][]byte, func()) {
+	arena, unmap := bufferArena(n * size)
+	bufs := make([][]byte, 0, n)
+	for i := 0; i+size <= len(arena) && len(bufs) < n; i += size {
+		bufs = append(bufs, arena[i:i+size:i+size])
+	}
+	return bufs, unmap
 }
 
 // close returns the buffers' arena, once no chunk is in use.
