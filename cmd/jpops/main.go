@@ -12,12 +12,14 @@ import (
 )
 
 func main() {
+	f := cli.NewFactory(iostreams.System())
 	// Signals go to the command: the escape deploy forwards them to flyctl,
 	// everything else stops cleanly on the first and exits on the second.
 	// SIGHUP (the terminal went away) counts too, so a drill cleans up.
-	sig := make(chan os.Signal, 4)
-	signal.Notify(sig, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
-	f := cli.NewFactory(iostreams.System())
-	f.Signals = sig
+	f.Signals = func() <-chan os.Signal {
+		sig := make(chan os.Signal, 4)
+		signal.Notify(sig, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+		return sig
+	}
 	os.Exit(cli.Main(context.Background(), f, os.Args[1:]))
 }

@@ -67,12 +67,12 @@ func exits(s *syntax.Stmt) bool {
 }
 
 var (
-	reOverride = lazyRegexp(`(?i)(?:^|_)(?:enforce|skip|allow|allowed|enable|enabled|disable|disabled|force)(?:_|$)|integrity_check|quick_check|vacuum|reindex|analyze`)
+	reOverride = &lazyRegexp{expr: `(?i)(?:^|_)(?:enforce|skip|allow|allowed|enable|enabled|disable|disabled|force)(?:_|$)|integrity_check|quick_check|vacuum|reindex|analyze`}
 	// A threshold's name says it bounds something; a measure's says it is a size.
-	reThresholdName = lazyRegexp(`(?i)threshold|limit|(?:^|_)(?:min|max)|(?:min|max)(?:_|$)|big|large|huge|small|ceiling|budget|cutoff|(?:^|_)cap(?:_|$)`)
-	reMeasureName   = lazyRegexp(`(?i)size|bytes`)
-	reSizeFunc      = lazyRegexp(`(?i)size|too_?big|large|huge|small`)
-	reStampName     = lazyRegexp(`(?i)trusted.*stamp|stamp.*(?:match|ok|valid|trusted)`)
+	reThresholdName = &lazyRegexp{expr: `(?i)threshold|limit|(?:^|_)(?:min|max)|(?:min|max)(?:_|$)|big|large|huge|small|ceiling|budget|cutoff|(?:^|_)cap(?:_|$)`}
+	reMeasureName   = &lazyRegexp{expr: `(?i)size|bytes`}
+	reSizeFunc      = &lazyRegexp{expr: `(?i)size|too_?big|large|huge|small`}
+	reStampName     = &lazyRegexp{expr: `(?i)trusted.*stamp|stamp.*(?:match|ok|valid|trusted)`}
 	// measureTools print a file's size.
 	measureTools = func(name string) bool {
 		return name == "stat" || name == "wc" || name == "du" || name == "ls" || name == "find"
@@ -111,7 +111,7 @@ func symmetricGuard(cond []*syntax.Stmt) bool {
 			}
 			switch n := n.(type) {
 			case *syntax.ParamExp:
-				found = n.Param != nil && reOverride().MatchString(n.Param.Value)
+				found = n.Param != nil && reOverride.get().MatchString(n.Param.Value)
 			case *syntax.CallExpr:
 				found = symmetricCall(n)
 			}
@@ -124,7 +124,7 @@ func symmetricGuard(cond []*syntax.Stmt) bool {
 func symmetricCall(call *syntax.CallExpr) bool {
 	_, name := command(call)
 	switch {
-	case reStampName().MatchString(name):
+	case reStampName.get().MatchString(name):
 		return true
 	case name == "find":
 		for _, a := range call.Args {
@@ -132,7 +132,7 @@ func symmetricCall(call *syntax.CallExpr) bool {
 				return true
 			}
 		}
-	case reSizeFunc().MatchString(name) && !tools()[name].isTool():
+	case reSizeFunc.get().MatchString(name) && !tools()[name].isTool():
 		return true // a size-check function: db_too_big, is_large_db
 	}
 	return false
@@ -338,13 +338,13 @@ func (s *state) operand(n syntax.Node) operand {
 // assigns to it: a size tool's output, or numbers.
 func (s *state) nameOperand(name string) operand {
 	switch {
-	case reThresholdName().MatchString(name):
+	case reThresholdName.get().MatchString(name):
 		o := operand{threshold: true, value: -1}
 		if v, ok := s.numberValue(name); ok {
 			o.value = v
 		}
 		return o
-	case reMeasureName().MatchString(name) || s.sizeVars[name]:
+	case reMeasureName.get().MatchString(name) || s.sizeVars[name]:
 		return operand{measure: true, value: -1}
 	}
 	if v, ok := s.numberValue(name); ok {
@@ -452,7 +452,7 @@ func arithmValue(n syntax.Node) (float64, bool) {
 func overrideWord(w *syntax.Word) bool {
 	found := false
 	syntax.Walk(w, func(n syntax.Node) bool {
-		if p, ok := n.(*syntax.ParamExp); ok && p.Param != nil && reOverride().MatchString(p.Param.Value) {
+		if p, ok := n.(*syntax.ParamExp); ok && p.Param != nil && reOverride.get().MatchString(p.Param.Value) {
 			found = true
 		}
 		return !found

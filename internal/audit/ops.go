@@ -38,42 +38,42 @@ var tools = sync.OnceValue(func() map[string]toolKind {
 })
 
 var (
-	reSQLComment = lazyRegexp(`(?s)--[^\n]*|/\*.*?\*/`)
+	reSQLComment = &lazyRegexp{expr: `(?s)--[^\n]*|/\*.*?\*/`}
 	sqlOps       = []struct {
 		op string
-		re func() *regexp.Regexp
+		re *lazyRegexp
 	}{
-		{OpIntegrityCheck, lazyRegexp(`(?i)\bpragma\s+(?:["\w]+\.)?integrity_check\b`)},
-		{OpQuickCheck, lazyRegexp(`(?i)\bpragma\s+(?:["\w]+\.)?quick_check\b`)},
-		{OpVacuum, lazyRegexp(`(?i)\bvacuum\b`)},
-		{OpReindex, lazyRegexp(`(?i)\breindex\b`)},
-		{OpAnalyze, lazyRegexp(`(?i)\banalyze\b`)},
-		{OpSHA256, lazyRegexp(`(?i)(?:^|\s|['"])\.sha3sum\b`)},
+		{OpIntegrityCheck, &lazyRegexp{expr: `(?i)\bpragma\s+(?:["\w]+\.)?integrity_check\b`}},
+		{OpQuickCheck, &lazyRegexp{expr: `(?i)\bpragma\s+(?:["\w]+\.)?quick_check\b`}},
+		{OpVacuum, &lazyRegexp{expr: `(?i)\bvacuum\b`}},
+		{OpReindex, &lazyRegexp{expr: `(?i)\breindex\b`}},
+		{OpAnalyze, &lazyRegexp{expr: `(?i)\banalyze\b`}},
+		{OpSHA256, &lazyRegexp{expr: `(?i)(?:^|\s|['"])\.sha3sum\b`}},
 	}
 	// In a script one-liner only upper-case SQL counts: "analyze" is an
 	// ordinary word in code.
 	scriptOps = []struct {
 		op string
-		re func() *regexp.Regexp
+		re *lazyRegexp
 	}{
-		{OpIntegrityCheck, lazyRegexp(`(?i:pragma)\s+(?:["\w]+\.)?integrity_check\b`)},
-		{OpQuickCheck, lazyRegexp(`(?i:pragma)\s+(?:["\w]+\.)?quick_check\b`)},
-		{OpVacuum, lazyRegexp(`\bVACUUM\b`)},
-		{OpReindex, lazyRegexp(`\bREINDEX\b`)},
-		{OpAnalyze, lazyRegexp(`\bANALYZE\b`)},
-		{OpSHA256, lazyRegexp(`\bhashlib\b|Digest::SHA|createHash\(`)},
+		{OpIntegrityCheck, &lazyRegexp{expr: `(?i:pragma)\s+(?:["\w]+\.)?integrity_check\b`}},
+		{OpQuickCheck, &lazyRegexp{expr: `(?i:pragma)\s+(?:["\w]+\.)?quick_check\b`}},
+		{OpVacuum, &lazyRegexp{expr: `\bVACUUM\b`}},
+		{OpReindex, &lazyRegexp{expr: `\bREINDEX\b`}},
+		{OpAnalyze, &lazyRegexp{expr: `\bANALYZE\b`}},
+		{OpSHA256, &lazyRegexp{expr: `\bhashlib\b|Digest::SHA|createHash\(`}},
 	}
-	reDBRef = lazyRegexp(`(?i)\.(?:db|sqlite|sqlite3|db3)\b|\$\{?#?\w*db|sqlite3?\b`)
-	reDBArg = lazyRegexp(`(?i)\.(?:db|sqlite|sqlite3|db3)\b|\$\{?\w*db`)
+	reDBRef = &lazyRegexp{expr: `(?i)\.(?:db|sqlite|sqlite3|db3)\b|\$\{?#?\w*db|sqlite3?\b`}
+	reDBArg = &lazyRegexp{expr: `(?i)\.(?:db|sqlite|sqlite3|db3)\b|\$\{?\w*db`}
 )
 
 func match(ops []struct {
 	op string
-	re func() *regexp.Regexp
+	re *lazyRegexp
 }, text string) []string {
 	var out []string
 	for _, o := range ops {
-		if o.re().MatchString(text) {
+		if o.re.get().MatchString(text) {
 			out = append(out, o.op)
 		}
 	}
@@ -180,9 +180,9 @@ func (w *walker) output(s *syntax.Stmt) input {
 	case "echo", "printf", "print":
 		return input{text: args, hasInput: true}
 	case "cat":
-		return input{text: args + w.heredocs(s), readsDB: reDBArg().MatchString(args + w.stdinFile(s)), hasInput: true}
+		return input{text: args + w.heredocs(s), readsDB: reDBArg.get().MatchString(args + w.stdinFile(s)), hasInput: true}
 	case "pv", "dd":
-		return input{readsDB: reDBArg().MatchString(args + w.stdinFile(s)), hasInput: true}
+		return input{readsDB: reDBArg.get().MatchString(args + w.stdinFile(s)), hasInput: true}
 	}
 	return input{}
 }
@@ -190,7 +190,15 @@ func (w *walker) output(s *syntax.Stmt) input {
 func (k toolKind) isTool() bool { return k != toolNone }
 
 // lazyRegexp compiles expr on first use, not at start-up: most commands
-// never audit.
-func lazyRegexp(expr string) func() *regexp.Regexp {
-	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(expr) })
+// never audit. It is plain data until then, so declaring one runs no code
+// at start-up either.
+type lazyRegexp struct {
+	expr string
+	once sync.Once
+	re   *regexp.Regexp
+}
+
+func (l *lazyRegexp) get() *regexp.Regexp {
+	l.once.Do(func() { l.re = regexp.MustCompile(l.expr) })
+	return l.re
 }

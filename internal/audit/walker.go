@@ -214,17 +214,17 @@ func (w *walker) call(s *syntax.Stmt, call *syntax.CallExpr, c ctx, in input) {
 		w.runCode(call.Args[i], name+" -c", w.suCommand(args), c)
 	case toolSQLite:
 		sql := w.sqliteSQL(args) + w.heredocs(s) + in.text
-		ops = match(sqlOps, reSQLComment().ReplaceAllString(sql, " "))
+		ops = match(sqlOps, reSQLComment.get().ReplaceAllString(sql, " "))
 	case toolHash:
 		if name == "openssl" && !opensslDigest(args) {
 			return
 		}
-		if reDBArg().MatchString(w.words(args)+w.stdinFile(s)) || (in.readsDB && !hasFileArg(args)) {
+		if reDBArg.get().MatchString(w.words(args)+w.stdinFile(s)) || (in.readsDB && !hasFileArg(args)) {
 			ops = []string{OpSHA256}
 		}
 	case toolScript:
 		text := w.scriptText(args) + w.heredocs(s) + in.text
-		if reDBRef().MatchString(text) {
+		if reDBRef.get().MatchString(text) {
 			ops = match(scriptOps, text)
 		}
 	}

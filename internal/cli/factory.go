@@ -31,11 +31,15 @@ type Factory struct {
 	Now       func() time.Time // the clock every command reads
 	Home      string
 
-	// Signals delivers SIGINT, SIGTERM and SIGHUP. The first one cancels the
-	// command's context unless a command has taken interrupts over (the
-	// escape deploy forwards them to flyctl instead); a later one with
-	// nobody listening makes Main return 130 at once.
-	Signals <-chan os.Signal
+	// Signals starts delivering SIGINT, SIGTERM and SIGHUP to the channel
+	// it returns; Main calls it once, for a command that can run long
+	// enough to be stopped (not version, help or completion: asking the
+	// runtime for signals starts threads, a third of a bare start's CPU).
+	// The first signal cancels the command's context unless a command has
+	// taken interrupts over (the escape deploy forwards them to flyctl
+	// instead); a later one with nobody listening makes Main return 130 at
+	// once. nil: no signals are caught.
+	Signals func() <-chan os.Signal
 	// StopBound is how long a command may take to stop after the first
 	// signal before Main returns 130 anyway; 0 is DefaultStopBound.
 	StopBound time.Duration
@@ -156,10 +160,7 @@ const DefaultStopBound = 20 * time.Second
 // watchSignals cancels the command on the first interrupt (or hands it to
 // whoever took interrupts over) and closes giveUp on a second one nobody
 // listens for, until ctx ends.
-func (f *Factory) watchSignals(ctx context.Context, cancel context.CancelFunc, giveUp chan<- struct{}, ended <-chan struct{}) {
-	if f.Signals == nil {
-		return
-	}
+func (f *Factory) watchSignals(ctx context.Context, signals <-chan os.Signal, cancel context.CancelFunc, giveUp chan<- struct{}, ended <-chan struct{}) {
 	cancelled := false
 	var quit sync.Once
 	giveUpNow := func() { quit.Do(func() { close(giveUp) }) }
@@ -192,7 +193,7 @@ func (f *Factory) watchSignals(ctx context.Context, cancel context.CancelFunc, g
 			if !cancelled {
 				return
 			}
-		case sig, ok := <-f.Signals:
+		case sig, ok := <-signals:
 			if !ok {
 				return
 			}

@@ -72,10 +72,13 @@ func findJournal(stateDir func() (string, error), ref string) (string, error) {
 	return "", usageError("incident %q is ambiguous (%d journals start with it): give more of the ID", ref, len(matches))
 }
 
-// journalExits are the journal and postmortem commands' exit codes.
-var journalExits = exitCodes(exitOK("done"),
-	exit(verdict.ExitError, "error: no such incident, or its journal cannot be read"),
-	exit(verdict.ExitUsage, "usage: bad flags or arguments, or an ambiguous incident ID"))
+// journalExits are the journal and postmortem commands' exit codes
+// (made when a command is built, not at every start).
+func journalExits() string {
+	return exitCodes(exitOK("done"),
+		exit(verdict.ExitError, "error: no such incident, or its journal cannot be read"),
+		exit(verdict.ExitUsage, "usage: bad flags or arguments, or an ambiguous incident ID"))
+}
 
 // NewCmdJournal groups the journal's subcommands.
 func NewCmdJournal(f *Factory) *cobra.Command {
@@ -83,7 +86,7 @@ func NewCmdJournal(f *Factory) *cobra.Command {
 		Use:   "journal",
 		Short: "List and show incident journals",
 		Long: `Every run, resume and drill journals each event, one JSON line, under the state
-directory's incidents/. These commands read them back.` + journalExits,
+directory's incidents/. These commands read them back.` + journalExits(),
 		Example: `  jpops journal list
   jpops journal show latest`,
 		Args: cobra.NoArgs,
@@ -107,7 +110,7 @@ func NewCmdJournalList(f *Factory, runF func(*JournalListOptions) error) *cobra.
 		Short: "List incident journals, newest first",
 		Long: `Lists the incident journals in the state directory, newest first: ID, app,
 mode (live, dry-run, drill), start, verdict ("(open)" while unfinished) and
-the number of events.` + journalExits,
+the number of events.` + journalExits(),
 		Example: `  jpops journal list
   jpops journal list --json | jq -r '.[0].id'`,
 		Args: cobra.NoArgs,
@@ -177,7 +180,7 @@ func NewCmdJournalShow(f *Factory, runF func(*JournalShowOptions) error) *cobra.
 incident is named by its ID, the start of its ID, "latest" (the default) or
 the path of its journal. A last line torn by a crash mid-write is skipped,
 with a note. On a terminal the lines are laid out as a Markdown list
-(without colour under NO_COLOR); piped, they are plain lines.` + journalExits,
+(without colour under NO_COLOR); piped, they are plain lines.` + journalExits(),
 		Example: `  jpops journal show
   jpops journal show 20260511T114000Z-autonomath-api --json`,
 		Args: cobra.MaximumNArgs(1),
@@ -248,7 +251,7 @@ func NewCmdPostmortem(f *Factory, runF func(*PostmortemOptions) error) *cobra.Co
 timeline, the evidence, the commands run and the times to diagnose, mitigate
 and verify. The incident is named as for jpops journal show. On a terminal
 the draft is laid out (headings, lists, tables, wrapped to the width; no
-colour under NO_COLOR); piped or written with -o it is the Markdown as is.` + journalExits,
+colour under NO_COLOR); piped or written with -o it is the Markdown as is.` + journalExits(),
 		Args: cobra.MaximumNArgs(1),
 		Example: `  jpops postmortem latest -o postmortem.md
   jpops postmortem 20260511T114000Z-autonomath-api`,

@@ -52,7 +52,7 @@ Only one jpops holds an incident: resuming one that a running jpops holds is
 refused (exit 20), naming it.
 
 An incident that has already ended is not walked again: resume prints how it
-ended and exits with the code it ended with.` + walkExits,
+ended and exits with the code it ended with.` + walkExits(),
 		Example: `  jpops resume
   jpops resume 20260511T114000Z-autonomath-api-3f9c --yes`,
 		Args: cobra.MaximumNArgs(1),

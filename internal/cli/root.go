@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -28,14 +29,20 @@ import (
 func Main(ctx context.Context, f *Factory, args []string) int {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	giveUp, ended := make(chan struct{}), make(chan struct{})
-	defer close(ended)
-	go f.watchSignals(ctx, cancel, giveUp, ended)
 	root := newRootFor(f, args)
 	root.SetArgs(args)
 	root.SetIn(f.IO.In)
 	root.SetOut(f.IO.Out)
 	root.SetErr(f.IO.ErrOut)
+	if f.Signals == nil || !stoppable(args) {
+		// Nothing to stop: run on this goroutine, with no signal handling
+		// started, so a bare start stays as cheap as it can be.
+		cmd, err := root.ExecuteContextC(ctx)
+		return reportError(f.IO.ErrOut, cmd, err)
+	}
+	giveUp, ended := make(chan struct{}), make(chan struct{})
+	defer close(ended)
+	go f.watchSignals(ctx, f.Signals(), cancel, giveUp, ended)
 	type outcome struct {
 		cmd *cobra.Command
 		err error
@@ -113,6 +120,19 @@ func NewRoot(f *Factory) *cobra.Command {
 	root.InitDefaultCompletionCmd()
 	documentCompletion(root)
 	return root
+}
+
+// stoppable tells whether the command args run can take long enough for
+// a signal to matter: any of jpops's commands but version. Help,
+// completion, an unknown name and the root's own flags print and end.
+func stoppable(args []string) bool {
+	name := commandName(args)
+	for _, c := range subcommands {
+		if c.name == name {
+			return name != "version" && !slices.Contains(args, "--help") && !slices.Contains(args, "-h")
+		}
+	}
+	return false
 }
 
 // newRootFor builds the tree that args need: when they name one of

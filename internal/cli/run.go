@@ -108,16 +108,19 @@ func flyctlEnv(token string) []string {
 	return append(env, "FLY_ACCESS_TOKEN="+token)
 }
 
-// The exit codes of a walk that may deploy (run, resume).
-var walkExits = exitCodes(
-	exitOK("RECOVERED: mitigated and verified (or HEALTHY: nothing to do)"), exitError, exitUsage, exitAuth,
-	exit(verdict.ExitHangConfirmed, "HANG_CONFIRMED with --dry-run: the hang is confirmed, nothing was deployed"),
-	exit(verdict.ExitInconclusive, "INCONCLUSIVE: the boot logs do not prove the hang (see --force)"),
-	exit(verdict.ExitNotThisIncident, "NOT_THIS_INCIDENT: unhealthy in another way; nothing was deployed"),
-	exit(verdict.ExitEscapeFailed, "ESCAPE_FAILED: the deploy failed, or a precondition refused it"),
-	exit(verdict.ExitSmokeFailed, "SMOKE_FAILED: mitigated but unverified"),
-	exit(verdict.ExitAborted, "ABORTED: the operator refused the gate"),
-	exitInterrupted)
+// walkExits are the exit codes of a walk that may deploy (run, resume),
+// made when the command is built, not at every start.
+func walkExits() string {
+	return exitCodes(
+		exitOK("RECOVERED: mitigated and verified (or HEALTHY: nothing to do)"), exitError, exitUsage, exitAuth,
+		exit(verdict.ExitHangConfirmed, "HANG_CONFIRMED with --dry-run: the hang is confirmed, nothing was deployed"),
+		exit(verdict.ExitInconclusive, "INCONCLUSIVE: the boot logs do not prove the hang (see --force)"),
+		exit(verdict.ExitNotThisIncident, "NOT_THIS_INCIDENT: unhealthy in another way; nothing was deployed"),
+		exit(verdict.ExitEscapeFailed, "ESCAPE_FAILED: the deploy failed, or a precondition refused it"),
+		exit(verdict.ExitSmokeFailed, "SMOKE_FAILED: mitigated but unverified"),
+		exit(verdict.ExitAborted, "ABORTED: the operator refused the gate"),
+		exitInterrupted)
+}
 
 // RunOptions are the run command's.
 type RunOptions struct {
@@ -143,7 +146,7 @@ boot logs (a full-scan op that never finished), the escape path (flyctl deploy
 
 On a terminal it opens the walk as a TUI. Off one it prints one plain line per
 event, or NDJSON with --json, and needs --yes (or --dry-run) since nobody can
-type the confirmation. Every event is journaled; see jpops journal and resume.` + walkExits,
+type the confirmation. Every event is journaled; see jpops journal and resume.` + walkExits(),
 		Example: `  jpops run -a autonomath-api --dir ~/src/autonomath
   jpops run -a autonomath-api --dry-run
   jpops run -a autonomath-api --yes --json > incident.ndjson`,

@@ -25,7 +25,8 @@ func TestOneSignalEndsABlockedCommandWithinTheBound(t *testing.T) {
 	sig := make(chan os.Signal, 1)
 	f := NewFactory(ios)
 	f.Getenv, f.Home = func(string) string { return "" }, t.TempDir()
-	f.Signals, f.StopBound = sig, 300*time.Millisecond
+	f.Signals = func() <-chan os.Signal { return sig }
+	f.StopBound = 300 * time.Millisecond
 	done := make(chan int, 1)
 	go func() { done <- Main(context.Background(), f, []string{"scan", "-"}) }()
 	// A signal before the first read ends scan at that read's context
