@@ -11,7 +11,6 @@ import (
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/progress"
 	"charm.land/bubbles/v2/spinner"
-	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/colorprofile"
 
@@ -111,7 +110,7 @@ type Model struct {
 	help      help.Model
 	spin      spinner.Model
 	bar       progress.Model
-	input     textinput.Model
+	input     gateInput
 	details   bool // the detail view: everything, untruncated, scrolled
 	detailTop int  // the detail view's first line shown
 	fullHelp  bool
@@ -147,10 +146,6 @@ func New(opts Options) Model {
 	if rb == nil {
 		rb = runbook.Default()
 	}
-	in := textinput.New()
-	in.Prompt = ""
-	in.CharLimit = 256
-	in.SetVirtualCursor(false)
 	m := Model{
 		opts:    opts,
 		rb:      rb,
@@ -158,7 +153,6 @@ func New(opts Options) Model {
 		profile: colorprofile.TrueColor,
 		help:    help.New(),
 		spin:    spinner.New(spinner.WithSpinner(spinner.Dot)),
-		input:   in,
 		run:     newRun(rb, opts.App),
 	}
 	m.setStyles(true)
@@ -224,9 +218,8 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, cmd
 	case tea.PasteMsg:
 		if m.gate.active {
-			var cmd tea.Cmd
-			m.input, cmd = m.input.Update(msg)
-			return m, cmd
+			m.input.Update(msg)
+			return m, nil
 		}
 	case tea.KeyPressMsg:
 		return m.onKey(msg)
@@ -264,8 +257,9 @@ func (m Model) openGate(msg GateMsg) (tea.Model, tea.Cmd) {
 		m.run.cmd.argv = m.gate.command
 	}
 	m.input.Reset()
+	m.input.Focus()
 	m.confirmQuit = false
-	return m, m.input.Focus()
+	return m, nil
 }
 
 func (m Model) onKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
@@ -307,9 +301,8 @@ func (m Model) onKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 			m.input.Reset()
 			return m, nil
 		}
-		var cmd tea.Cmd
-		m.input, cmd = m.input.Update(msg)
-		return m, cmd
+		m.input.Update(msg)
+		return m, nil
 	}
 
 	if m.confirmQuit && !m.run.deploying() {
