@@ -5,6 +5,9 @@
 #   - the floor: the same hello-world made to link every package jpops links
 #     (generated from `go list -deps ./cmd/jpops`), so it pays every
 #     library's initialisation but does none of jpops's work;
+#   - the core floor: the same without the terminal UI's libraries (the
+#     packages jpops imports from charm.land and charmbracelet, and what
+#     only they link): what a jpops with no TUI linked would pay at least;
 #   - jpops at each REF given (git revisions), to set a change beside what
 #     it changed.
 # All are built as the release builds jpops (CGO_ENABLED=0, -trimpath,
@@ -30,15 +33,16 @@ build() { CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$dir/$1" "$2"; }
 build jpops ./cmd/jpops
 build hello ./bench/startup/hello
 
-# The floor: hello-world's main, plus a blank import of every importable
-# package jpops links (not its own, nor internal or vendored ones).
-{
+# A floor: hello-world's main, plus a blank import of every importable
+# package the packages given link (not jpops's own, nor internal or
+# vendored ones).
+floorMain() {
 	echo 'package main'
 	echo 'import ('
 	echo '	"fmt"'
 	echo '	"os"'
 	echo '	"github.com/spf13/cobra"'
-	CGO_ENABLED=0 go list -deps -f '{{.ImportPath}}' ./cmd/jpops |
+	CGO_ENABLED=0 go list -deps -f '{{.ImportPath}}' "$@" |
 		grep -v -e '^github.com/jpops-dev/' -e '/internal/' -e '/internal$' -e '^internal/' -e '^vendor/' -e '^unsafe$' -e '^C$' -e '^runtime/cgo$' -e '^main$' -e '^github.com/spf13/cobra$' -e '^fmt$' -e '^os$' |
 		sed 's/.*/	_ "&"/'
 	echo ')'
@@ -49,11 +53,19 @@ build hello ./bench/startup/hello
 	echo '		os.Exit(1)'
 	echo '	}'
 	echo '}'
-} >"$floor/main.go"
+}
+floorMain ./cmd/jpops >"$floor/main.go"
 build floor "./bench/startup/$(basename "$floor")"
+# The core floor: the packages jpops's own import, but the terminal UI's.
+core=$(CGO_ENABLED=0 go list -deps -f '{{.ImportPath}} {{join .Imports " "}}' ./cmd/jpops |
+	awk '$1 ~ /^github.com\/jpops-dev\// {for (i = 2; i <= NF; i++) print $i}' |
+	grep -v -e '^github.com/jpops-dev/' -e '^charm.land/' -e '^github.com/charmbracelet/' | sort -u)
+# shellcheck disable=SC2086 # one package a word
+floorMain $core >"$floor/main.go"
+build floor-core "./bench/startup/$(basename "$floor")"
 
-names=("/bin/true (nothing)" "cobra hello-world (baseline)" "hello-world + jpops's libraries (floor)")
-cmds=("/bin/true" "$dir/hello version" "$dir/floor version")
+names=("/bin/true (nothing)" "cobra hello-world (baseline)" "hello-world + non-TUI libraries (core floor)" "hello-world + jpops's libraries (floor)")
+cmds=("/bin/true" "$dir/hello version" "$dir/floor-core version" "$dir/floor version")
 for i in "${!refs[@]}"; do
 	src="$dir/ref$i"
 	mkdir -p "$src"
@@ -145,10 +157,11 @@ f="$dir/floor version"
 echo "jpops / hello-world: wall $(ratio "${wall[$j]}" "${wall[$h]}")x ($how)"
 if [ -n "${cpu[$j]:-}" ]; then
 	echo "jpops / hello-world CPU: $(ratio "${cpu[$j]}" "${cpu[$h]}")x; jpops / floor CPU: $(ratio "${cpu[$j]}" "${cpu[$f]}")x (perf stat, $runs rounds)"
+	echo "floor / hello-world CPU: $(ratio "${cpu[$f]}" "${cpu[$h]}")x; core floor / hello-world CPU: $(ratio "${cpu[$dir/floor-core version]}" "${cpu[$h]}")x"
 	[ -n "${iwall[$j]:-}" ] && echo "jpops / hello-world wall, interleaved (iwall): $(ratio "${iwall[$j]}" "${iwall[$h]}")x (perf stat duration_time, $runs rounds)"
 fi
 if [ "${ins[$j]}" != NA ] && [ "${ins[$h]}" != NA ]; then
 	echo "jpops / hello-world user-space instructions: $(ratio "${ins[$j]}" "${ins[$h]}")x; jpops / floor: $(ratio "${ins[$j]}" "${ins[$f]}")x (callgrind)"
 fi
-ls -l "$dir"/hello "$dir"/floor "$dir"/jpops* | awk '{printf "%s: %.1f MB\n", $NF, $5/1e6}' | sed "s|$dir/||"
+ls -l "$dir"/hello "$dir"/floor "$dir"/floor-core "$dir"/jpops* | awk '{printf "%s: %.1f MB\n", $NF, $5/1e6}' | sed "s|$dir/||"
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
