@@ -66,3 +66,37 @@ func (f *firstRead) Read(p []byte) (int, error) {
 	f.once.Do(func() { close(f.reading) })
 	return f.r.Read(p)
 }
+
+// Signal handling starts only for a command a signal can stop: a bare
+// start (version, help, completion, a mistake) pays nothing for it.
+func TestSignalsStartOnlyForStoppableCommands(t *testing.T) {
+	tests := []struct {
+		args []string
+		want bool
+	}{
+		{[]string{"version"}, false},
+		{[]string{"--version"}, false},
+		{[]string{}, false},
+		{[]string{"help", "scan"}, false},
+		{[]string{"scan", "--help"}, false},
+		{[]string{"completion", "bash"}, false},
+		{[]string{"no-such-command"}, false},
+		{[]string{"scan", "-"}, true},
+		{[]string{"-t", "scan", "journal", "list"}, true},
+		{[]string{"journal", "list"}, true},
+	}
+	for _, tc := range tests {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			ios, _, _, _ := iostreams.Test()
+			f := NewFactory(ios)
+			f.Getenv, f.Home = func(string) string { return "" }, t.TempDir()
+			t.Setenv("JPOPS_STATE_DIR", t.TempDir())
+			started := false
+			f.Signals = func() <-chan os.Signal { started = true; return make(chan os.Signal) }
+			Main(context.Background(), f, tc.args)
+			if started != tc.want {
+				t.Errorf("signal handling started: %v, want %v", started, tc.want)
+			}
+		})
+	}
+}
