@@ -21,8 +21,9 @@ workdir() {
 	echo "$d"
 }
 
-# build_jpops DIR: builds the jpops binary into DIR.
-build_jpops() { go build -o "$1/jpops" ./cmd/jpops; }
+# build_jpops DIR: jpops as the release builds it (static, no cgo, stripped),
+# so a figure is the binary users run, not a dynamically linked one.
+build_jpops() { CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$1/jpops" ./cmd/jpops; }
 
 # start_fleetsim DIR MACHINES DELAY [ARGS...]: DIR/fleetsim in the background
 # (pid in $sim; one started before is stopped first), then the Fly API
