@@ -3,6 +3,8 @@ package tui
 import (
 	"strings"
 	"testing"
+	"unicode"
+	"unicode/utf8"
 
 	tea "charm.land/bubbletea/v2"
 )
@@ -54,4 +56,39 @@ func TestGateInputBlurredAndCopied(t *testing.T) {
 	if before.Value() != "app" || in.Value() != "apx" {
 		t.Errorf("copy %q and input %q, want app and apx", before.Value(), in.Value())
 	}
+}
+
+// Whatever a terminal sends (pastes and key presses of any text), the
+// gate's line holds printable characters only, at most gateInputLimit of
+// them, as valid UTF-8.
+func FuzzGateInput(f *testing.F) {
+	f.Add("my-app", "x", uint8(0))
+	f.Add("a\nb\x1b[31m\u200b", "é", uint8(3))
+	f.Add(strings.Repeat("ab ", 200), "\x00", uint8(7))
+	f.Fuzz(func(t *testing.T, paste, typed string, keys uint8) {
+		var in gateInput
+		in.Focus()
+		in.Update(tea.PasteMsg{Content: paste})
+		if typed != "" {
+			in.Update(tea.KeyPressMsg{Text: typed, Code: []rune(typed)[0]})
+		}
+		if keys&1 != 0 {
+			in.Update(tea.KeyPressMsg{Code: tea.KeyBackspace})
+		}
+		if keys&2 != 0 {
+			in.Update(tea.KeyPressMsg{Code: 'w', Mod: tea.ModCtrl})
+		}
+		if keys&4 != 0 {
+			in.Update(tea.PasteMsg{Content: paste})
+		}
+		v := in.Value()
+		if !utf8.ValidString(v) || utf8.RuneCountInString(v) > gateInputLimit {
+			t.Fatalf("value %q: invalid UTF-8 or over %d characters", v, gateInputLimit)
+		}
+		for _, r := range v {
+			if !unicode.IsPrint(r) {
+				t.Fatalf("value %q holds %U, not printable", v, r)
+			}
+		}
+	})
 }
