@@ -349,6 +349,11 @@ func (e *engine) smokeRound(ctx context.Context, image string, settling bool, ap
 			}
 		}
 	}
+	if err := ctx.Err(); err != nil {
+		// Stopped while requests were in flight: they failed because they
+		// were cancelled, which says nothing of the app.
+		return nil, err
+	}
 	if judged == 0 && fail == nil {
 		fail = &SmokeFailure{Check: "machines", Detail: "no machine of the app that a deploy updates"}
 	}
