@@ -21,9 +21,14 @@ workdir() {
 	echo "$d"
 }
 
-# build_jpops DIR: jpops as the release builds it (static, no cgo, stripped),
-# so a figure is the binary users run, not a dynamically linked one.
-build_jpops() { CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$1/jpops" ./cmd/jpops; }
+# release_build OUT [PKG]: PKG (./cmd/jpops) built as the release builds
+# jpops (static, no cgo, stripped), so a figure is of the binary users run:
+# a cgo build links libc dynamically, and the loader's start alone is a few
+# ms of a 40 ms scan.
+release_build() { CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$1" "${2:-./cmd/jpops}"; }
+
+# build_jpops DIR: DIR/jpops, built as the release builds it.
+build_jpops() { release_build "$1/jpops"; }
 
 # start_fleetsim DIR MACHINES DELAY [ARGS...]: DIR/fleetsim in the background
 # (pid in $sim; one started before is stopped first), then the Fly API

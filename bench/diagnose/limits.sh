@@ -48,7 +48,7 @@ base=${BASELINE:-}
 if [ -n "$base" ]; then
 	mkdir "$dir/base"
 	git archive "$base" | tar -x -C "$dir/base"
-	(cd "$dir/base" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$dir/jpops-base" ./cmd/jpops)
+	(cd "$dir/base" && release_build "$dir/jpops-base")
 fi
 go build -o "$dir/fleetsim" ./bench/diagnose/fleetsim
 delay_ms=$(echo "$delay" | sed 's/ms$//')

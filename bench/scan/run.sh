@@ -16,6 +16,7 @@
 set -euo pipefail
 
 cd "$(dirname "$0")/../.."
+. bench/lib.sh
 dir=${1:-}
 runs=${2:-5}
 format=${4:-text}
@@ -49,9 +50,7 @@ while True:
     o, i = d.raw_decode(s, i); out.write(json.dumps(o, separators=(",", ":")) + "\n")' "$log"
 	mv "$log.nd" "$log"
 fi
-# As the release builds it: a cgo build links libc dynamically, and the
-# loader's start alone is a few ms of a 40 ms scan.
-CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$dir/jpops" ./cmd/jpops
+build_jpops "$dir"
 ls -l "$log" | awk '{printf "log size: %.1f MB\n", $5/1e6}'
 cat "$log" >/dev/null # warm the page cache for both
 
@@ -91,7 +90,6 @@ for _ in $(seq "$runs"); do
 done
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 g=$(cut -d' ' -f1 "$dir/grep.times" | median)
 j=$(cut -d' ' -f1 "$dir/jpops.times" | median)
 gr=$(cut -d' ' -f2 "$dir/grep.times" | sort -n | tail -1)

@@ -29,7 +29,7 @@ refs=("$@")
 dir=$(workdir)
 floor=$(mktemp -d "$PWD/bench/startup/.floor.XXXXXX") # inside the module, ignored by ./...
 trap 'rm -rf "$dir" "$floor"' EXIT
-build() { CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$dir/$1" "$2"; }
+build() { release_build "$dir/$1" "$2"; }
 build jpops ./cmd/jpops
 build hello ./bench/startup/hello
 
@@ -70,7 +70,7 @@ for i in "${!refs[@]}"; do
 	src="$dir/ref$i"
 	mkdir -p "$src"
 	git archive "${refs[$i]}" | tar -x -C "$src"
-	(cd "$src" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$dir/jpops-ref$i" ./cmd/jpops)
+	(cd "$src" && release_build "$dir/jpops-ref$i")
 	names+=("jpops version at ${refs[$i]}")
 	cmds+=("$dir/jpops-ref$i version")
 done
