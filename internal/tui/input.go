@@ -13,24 +13,19 @@ const gateInputLimit = 256
 // gate. The view draws the cursor at the end of the line, so the cursor
 // stays there and the keys are the ones a name needs: typing, backspace,
 // ctrl+w (a word back), ctrl+u (the whole line) and a paste through the
-// terminal. Not bubbles' text input: it links a clipboard package that
+// terminal. The model hands it keys and pastes only while the gate is
+// open. Not bubbles' text input: it links a clipboard package that
 // searches PATH for clipboard tools at every start of every command, and
 // its cursor moves where this view does not draw it.
 type gateInput struct {
-	text    []rune
-	focused bool
+	text []rune
 }
 
-func (in *gateInput) Value() string { return string(in.text) }
-func (in *gateInput) Reset()        { in.text = nil }
-func (in *gateInput) Focus()        { in.focused = true }
-func (in *gateInput) Blur()         { in.focused = false }
+func (in gateInput) Value() string { return string(in.text) }
+func (in *gateInput) Reset()       { in.text = nil }
 
-// Update takes a key press or a paste while focused.
+// Update takes a key press or a paste.
 func (in *gateInput) Update(msg tea.Msg) {
-	if !in.focused {
-		return
-	}
 	switch msg := msg.(type) {
 	case tea.PasteMsg:
 		in.insert(msg.Content)

@@ -30,7 +30,6 @@ func TestGateInput(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			var in gateInput
-			in.Focus()
 			for _, m := range tc.msgs {
 				in.Update(m)
 			}
@@ -41,20 +40,40 @@ func TestGateInput(t *testing.T) {
 	}
 }
 
-// Unfocused, it takes nothing; a copy taken before a change keeps its text.
-func TestGateInputBlurredAndCopied(t *testing.T) {
+// A copy taken before a change keeps its text.
+func TestGateInputCopied(t *testing.T) {
 	var in gateInput
-	in.Update(tea.PasteMsg{Content: "app"})
-	if in.Value() != "" {
-		t.Fatalf("blurred input took %q", in.Value())
-	}
-	in.Focus()
 	in.Update(tea.PasteMsg{Content: "app"})
 	before := in
 	in.Update(tea.KeyPressMsg{Code: tea.KeyBackspace})
 	in.Update(tea.PasteMsg{Content: "x"})
 	if before.Value() != "app" || in.Value() != "apx" {
 		t.Errorf("copy %q and input %q, want app and apx", before.Value(), in.Value())
+	}
+}
+
+// Only an open gate takes what is typed or pasted: before it opens and
+// once it is answered, nothing reaches its line.
+func TestGateTakesInputOnlyWhileOpen(t *testing.T) {
+	var m tea.Model = New(Options{App: "api"})
+	send := func(msg tea.Msg) { m, _ = m.Update(msg) }
+	line := func() string { return m.(Model).input.Value() }
+	send(tea.PasteMsg{Content: "api"})
+	send(tea.KeyPressMsg{Text: "z", Code: 'z'})
+	if v := line(); v != "" {
+		t.Fatalf("before the gate opened, its line took %q", v)
+	}
+	reply := make(chan bool, 1)
+	send(GateMsg{Command: "flyctl deploy --remote-only --strategy rolling -a api", Expect: "api", Reply: reply})
+	send(tea.PasteMsg{Content: "ap"})
+	send(tea.KeyPressMsg{Text: "i", Code: 'i'})
+	if v := line(); v != "api" {
+		t.Fatalf("the open gate's line holds %q, want api", v)
+	}
+	send(tea.KeyPressMsg{Code: tea.KeyEnter})
+	send(tea.PasteMsg{Content: "api"})
+	if v := line(); v != "" {
+		t.Errorf("once the gate was answered, its line took %q", v)
 	}
 }
 
@@ -67,7 +86,6 @@ func FuzzGateInput(f *testing.F) {
 	f.Add(strings.Repeat("ab ", 200), "\x00", uint8(7))
 	f.Fuzz(func(t *testing.T, paste, typed string, keys uint8) {
 		var in gateInput
-		in.Focus()
 		in.Update(tea.PasteMsg{Content: paste})
 		if typed != "" {
 			in.Update(tea.KeyPressMsg{Text: typed, Code: []rune(typed)[0]})

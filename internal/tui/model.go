@@ -257,7 +257,6 @@ func (m Model) openGate(msg GateMsg) (tea.Model, tea.Cmd) {
 		m.run.cmd.argv = m.gate.command
 	}
 	m.input.Reset()
-	m.input.Focus()
 	m.confirmQuit = false
 	return m, nil
 }
@@ -284,7 +283,6 @@ func (m Model) onKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 			// Ctrl-C is an interrupt everywhere, the gate included: the walk
 			// stops where it is (exit 130, resumable), it is not a refusal.
 			m.gate.active = false
-			m.input.Blur()
 			m.quitting = true
 			return m, quitAfter(m.opts.Quit)
 		case key.Matches(msg, k.Refuse):
@@ -384,7 +382,6 @@ func (m Model) answerGate(ok bool) (tea.Model, tea.Cmd) {
 		return m, nil
 	}
 	m.gate.active, m.gate.answered, m.gate.confirmed = false, true, ok
-	m.input.Blur()
 	m.input.Reset()
 	return m, answer(m.gate.reply, ok)
 }
