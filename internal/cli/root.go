@@ -29,12 +29,13 @@ import (
 func Main(ctx context.Context, f *Factory, args []string) int {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	root := newRootFor(f, args)
+	name := commandName(args)
+	root, known := newRootFor(f, name)
 	root.SetArgs(args)
 	root.SetIn(f.IO.In)
 	root.SetOut(f.IO.Out)
 	root.SetErr(f.IO.ErrOut)
-	if f.Signals == nil || !stoppable(args) {
+	if f.Signals == nil || !known || !stoppable(name, args) {
 		// Nothing to stop: run on this goroutine, with no signal handling
 		// started, so a bare start stays as cheap as it can be.
 		cmd, err := root.ExecuteContextC(ctx)
@@ -122,34 +123,29 @@ func NewRoot(f *Factory) *cobra.Command {
 	return root
 }
 
-// stoppable tells whether the command args run can take long enough for
-// a signal to matter: any of jpops's commands but version. Help,
-// completion, an unknown name and the root's own flags print and end.
-func stoppable(args []string) bool {
-	name := commandName(args)
-	for _, c := range subcommands {
-		if c.name == name {
-			return name != "version" && !slices.Contains(args, "--help") && !slices.Contains(args, "-h")
-		}
-	}
-	return false
+// stoppable tells whether jpops's command name, run with args, can take
+// long enough for a signal to matter: any but version, unless asked for
+// its help. (Help, completion, an unknown name and the root's own flags
+// print and end too.)
+func stoppable(name string, args []string) bool {
+	return name != "version" && !slices.Contains(args, "--help") && !slices.Contains(args, "-h")
 }
 
-// newRootFor builds the tree that args need: when they name one of
-// jpops's commands, the root and that command alone, since building every
-// command's flags and help costs each start more than most commands'
-// own work before their first request; otherwise (help, completion, a
-// mistyped command, no command) the whole tree.
-func newRootFor(f *Factory, args []string) *cobra.Command {
-	name := commandName(args)
+// newRootFor builds the tree that the command name needs, and tells
+// whether name is one of jpops's commands: then the root and that command
+// alone, since building every command's flags and help costs each start
+// more than most commands' own work before their first request;
+// otherwise (help, completion, a mistyped command, no command) the whole
+// tree.
+func newRootFor(f *Factory, name string) (root *cobra.Command, known bool) {
 	for _, c := range subcommands {
 		if c.name == name {
 			root := newRootCmd(f)
 			root.AddCommand(c.build(f))
-			return root
+			return root, true
 		}
 	}
-	return NewRoot(f)
+	return NewRoot(f), false
 }
 
 // commandName is the first argument that is not a flag of the root (nor a
